@@ -1,0 +1,148 @@
+// devflow — application/x-www-form-urlencoded bodies and Basic credentials.
+// Pure functions; tested in tests/unit/form_test.cpp.
+#pragma once
+
+#include <devflow/secret.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace devflow::detail {
+
+/// Percent-encodes `in` for a form body: unreserved characters stay, space
+/// becomes '+', everything else %XX (WHATWG / RFC 6749 Appendix B).
+inline void form_escape(std::string_view in, std::string& out) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (unsigned char c : in) {
+        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                                c == '~' || c == '*';
+        if (unreserved) {
+            out.push_back(static_cast<char>(c));
+        } else if (c == ' ') {
+            out.push_back('+');
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0x0F]);
+        }
+    }
+}
+
+/// Percent-encodes `in` for a form body and returns it.
+inline std::string form_escape(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    form_escape(in, out);
+    return out;
+}
+
+/// One name/value pair of a form; values may be secrets.
+struct form_field {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// Builds a form body from fields, in order. The result may hold secrets.
+inline secret form_encode(const std::vector<form_field>& fields) {
+    std::string out;
+    for (const auto& f : fields) {
+        if (!out.empty()) out.push_back('&');
+        form_escape(f.name, out);
+        out.push_back('=');
+        form_escape(f.value, out);
+    }
+    return secret{std::move(out)};
+}
+
+inline int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Decodes one form component ('+' is space, %XX a byte). Malformed escapes
+/// are kept literally.
+inline std::string form_unescape(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+/// Splits a form body into decoded name/value pairs, in order.
+inline std::vector<std::pair<std::string, std::string>> form_decode(std::string_view body) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    while (!body.empty()) {
+        const auto amp = body.find('&');
+        const std::string_view part = body.substr(0, amp);
+        if (!part.empty()) {
+            const auto eq = part.find('=');
+            if (eq == std::string_view::npos)
+                fields.emplace_back(form_unescape(part), std::string{});
+            else
+                fields.emplace_back(form_unescape(part.substr(0, eq)),
+                                    form_unescape(part.substr(eq + 1)));
+        }
+        if (amp == std::string_view::npos) break;
+        body.remove_prefix(amp + 1);
+    }
+    return fields;
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+inline std::string base64_encode(std::string_view in) {
+    static constexpr char table[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back(table[v & 63]);
+    }
+    if (i + 1 == in.size()) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.append("==");
+    } else if (i + 2 == in.size()) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back('=');
+    }
+    return out;
+}
+
+/// The Authorization header value for client_secret_basic: each part is
+/// form-encoded before base64 (RFC 6749 §2.3.1).
+inline secret basic_authorization(std::string_view client_id, const secret& client_secret) {
+    std::string joined = form_escape(client_id);
+    joined.push_back(':');
+    form_escape(client_secret.reveal(), joined);
+    secret wiped_joined{std::move(joined)};
+    return secret{"Basic " + base64_encode(wiped_joined.reveal())};
+}
+
+}  // namespace devflow::detail

@@ -1,0 +1,73 @@
+// devflow — when tokens are fresh, when to refresh, what a refresh keeps
+// (RFC 6749 §6). Pure; tested in tests/unit/refresh_policy_test.cpp.
+#pragma once
+
+#include <devflow/types.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace devflow::detail {
+
+using wall_time = std::chrono::system_clock::time_point;
+
+/// The refresh margin actually used: the configured one, capped at half the
+/// token's lifetime so short-lived tokens are not refreshed on every call.
+inline std::chrono::seconds effective_margin(const token_set& t, std::chrono::seconds margin) {
+    if (!t.expires_at || t.obtained_at == wall_time{}) return margin;
+    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(*t.expires_at - t.obtained_at);
+    return std::min(margin, lifetime / 2);
+}
+
+/// True when the access token can be served without refreshing: present and
+/// not within the margin of its expiry. No expires_in means no known expiry.
+inline bool access_token_fresh(const token_set& t, wall_time now, std::chrono::seconds margin) {
+    if (t.access_token.empty()) return false;
+    if (!t.expires_at) return true;
+    return now < *t.expires_at - effective_margin(t, margin);
+}
+
+/// True when the access token has not expired yet (it may be within the margin).
+inline bool access_token_usable(const token_set& t, wall_time now) {
+    return !t.access_token.empty() && (!t.expires_at || now < *t.expires_at);
+}
+
+/// True when a refresh token exists and, as far as the server said, is alive.
+inline bool refresh_token_usable(const token_set& t, wall_time now) {
+    return !t.refresh_token.empty() && (!t.refresh_expires_at || now < *t.refresh_expires_at);
+}
+
+/// The tokens after a refresh (RFC 6749 §6): what the server sent wins; a
+/// refresh token, id_token or scope it did not send is kept from before
+/// (no rotation), and so is the refresh expiry that goes with a kept token.
+inline token_set merge_refreshed(const token_set& before, token_set fresh) {
+    if (fresh.refresh_token.empty()) {
+        fresh.refresh_token = before.refresh_token;
+        if (!fresh.refresh_expires_at) fresh.refresh_expires_at = before.refresh_expires_at;
+    }
+    if (fresh.id_token.empty()) fresh.id_token = before.id_token;
+    if (fresh.scope.empty()) fresh.scope = before.scope;
+    return fresh;
+}
+
+/// When the keep-alive refresher should refresh next (wall time): a margin
+/// before the refresh token (the server's idle session) expires, capped at
+/// half its remaining life; without a refresh expiry, a margin before the
+/// access token expires; with neither, an hour from now. Never before `now`.
+inline wall_time next_keep_alive(const token_set& t, wall_time now,
+                                 std::chrono::seconds keep_alive_margin,
+                                 std::chrono::seconds refresh_margin) {
+    wall_time target;
+    if (t.refresh_expires_at) {
+        const auto life = std::chrono::duration_cast<std::chrono::seconds>(
+            *t.refresh_expires_at - (t.obtained_at == wall_time{} ? now : t.obtained_at));
+        target = *t.refresh_expires_at - std::min(keep_alive_margin, life / 2);
+    } else if (t.expires_at) {
+        target = *t.expires_at - effective_margin(t, refresh_margin);
+    } else {
+        target = now + std::chrono::hours{1};
+    }
+    return std::max(target, now);
+}
+
+}  // namespace devflow::detail

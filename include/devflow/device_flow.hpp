@@ -1,0 +1,175 @@
+// devflow — get and keep OAuth 2.0 tokens through the Device Authorization
+// Grant (RFC 8628). This is the umbrella header: it brings in the whole core
+// (standard library and operating system only).
+//
+//     devflow::client_config cfg{...};
+//     devflow::device_flow flow{cfg, devflow::curl_http{}, devflow::nlohmann_json{}};
+//     std::string h = flow.authorization_header();  // cache -> refresh -> device flow
+//
+// Declarations and their contracts are here; definitions are in
+// impl/device_flow.ipp; protocol decisions are pure functions in detail/.
+#pragma once
+
+#include <devflow/concepts.hpp>
+#include <devflow/config.hpp>
+#include <devflow/error.hpp>
+#include <devflow/file_store.hpp>
+#include <devflow/memory_store.hpp>
+#include <devflow/secret.hpp>
+#include <devflow/system_browser.hpp>
+#include <devflow/system_clock.hpp>
+#include <devflow/types.hpp>
+#include <devflow/version.hpp>
+#include <devflow/detail/record.hpp>
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace devflow {
+
+/// Gets, keeps and refreshes the tokens of one client at one server.
+///
+/// Policies (docs/policies.md): `Http` sends requests, `Json` parses and
+/// writes JSON, `Storage` keeps the token record, `Clock` tells and waits,
+/// `Browser` opens the verification page. The flow owns them by value.
+///
+/// Thread safety: authorization_header(), access_token(), login(), logout()
+/// and keep_alive() may be called from any number of threads at once. Network
+/// work happens one operation at a time per flow (others wait and share its
+/// result), so the Http policy is never used by two threads at once. Clock's
+/// now() must be safe to call concurrently. Set the prompt and log callbacks
+/// before sharing the flow between threads.
+template <class Http, class Json, class Storage = file_store, class Clock = system_clock,
+          class Browser = system_browser>
+class device_flow {
+    static_assert(http_client<Http>,
+                  "Http must model devflow::http_client: http_response send(const http_request&) "
+                  "(docs/policies.md#http)");
+    static_assert(json_codec<Json>,
+                  "Json must model devflow::json_codec: std::optional<json_object> "
+                  "parse(std::string_view) and std::string write(const json_object&) "
+                  "(docs/policies.md#json)");
+    static_assert(token_store<Storage>,
+                  "Storage must model devflow::token_store: load(key), save(key, secret), "
+                  "erase(key) (docs/policies.md#storage)");
+    static_assert(waitable_clock<Clock>,
+                  "Clock must model devflow::waitable_clock: now(), steady_now(), "
+                  "bool sleep_for(duration, std::stop_token) (docs/policies.md#clock)");
+    static_assert(browser<Browser>,
+                  "Browser must model devflow::browser: bool open(std::string_view) "
+                  "(docs/policies.md#browser)");
+
+public:
+    /// Shows the user code and where to enter it. Default: writes
+    /// prompt_info::text to stderr.
+    using prompt_handler = std::function<void(const prompt_info&)>;
+    /// Receives diagnostics; never given a secret. Default: warnings to stderr.
+    using log_handler = std::function<void(log_level, std::string_view)>;
+
+    /// Checks `config` and takes the policies.
+    /// @throws devflow::error invalid_config (no client_id, no token endpoint,
+    ///         extra parameters that repeat protocol ones) or insecure_endpoint
+    ///         (an endpoint that is not https and not loopback).
+    explicit device_flow(client_config config, Http http = Http{}, Json json = Json{},
+                         Storage store = Storage{}, Clock clock = Clock{},
+                         Browser browser = Browser{});
+
+    device_flow(const device_flow&) = delete;
+    device_flow& operator=(const device_flow&) = delete;
+
+    /// Makes sure valid tokens exist and returns them: the cached access
+    /// token if fresh, else a refresh, else the device flow (which prompts).
+    /// @throws devflow::error access_denied, expired_token, cancelled,
+    ///         transport_failed, malformed_response, or a server error code.
+    token_set login(std::stop_token stop = {});
+
+    /// "Bearer <access token>", always valid when returned: served from
+    /// memory on the hot path, refreshed when within the margin of expiry.
+    /// Runs the device flow only when the config's session_end is
+    /// interactive; otherwise throws reauth_required when no session is left.
+    /// @throws devflow::error as login(), plus reauth_required.
+    std::string authorization_header(std::stop_token stop = {});
+
+    /// The access token itself, as authorization_header() would send it.
+    /// @throws devflow::error as authorization_header().
+    secret access_token(std::stop_token stop = {});
+
+    /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
+    /// is known, then erases the stored record and the in-memory copy.
+    /// Returns true when every revocation the server was asked for succeeded.
+    /// @throws devflow::error storage_failed when the record cannot be erased.
+    bool logout();
+
+    /// Refreshes in the background before the refresh token (the server's
+    /// idle session) expires, so a long-running program keeps its session up
+    /// to the server's maximum without a user. Blocks until `stop` is
+    /// requested or the session ends; waits through the Clock policy.
+    void keep_alive(std::stop_token stop);
+
+    /// Runs keep_alive() on a new thread; destroying the jthread stops it.
+    std::jthread start_keep_alive();
+
+    /// The tokens in the store for this client, without any network request
+    /// (for status displays). std::nullopt when there are none.
+    std::optional<token_set> stored_tokens();
+
+    /// Replaces the prompt callback.
+    void on_prompt(prompt_handler handler) { prompt_ = std::move(handler); }
+    /// Replaces the log callback.
+    void on_log(log_handler handler) { log_ = std::move(handler); }
+
+    /// The configuration in use.
+    [[nodiscard]] const client_config& config() const noexcept { return config_; }
+    /// The token store key of this client (issuer, client_id, scopes).
+    [[nodiscard]] const std::string& store_key() const noexcept { return key_; }
+
+    /// The policies, reachable so tests can script the fakes they passed in.
+    Http& http() noexcept { return http_; }
+    Json& json() noexcept { return json_; }
+    Storage& store() noexcept { return store_; }
+    Clock& clock() noexcept { return clock_; }
+    Browser& browser() noexcept { return browser_; }
+
+private:
+    enum class refresh_result { refreshed, session_over };
+
+    std::optional<token_set> fresh_from_cache();
+    token_set ensure_tokens(std::stop_token stop, bool interactive);
+    std::optional<token_set> refresh_locked(
+        const std::function<bool(const token_set&)>& still_needed, std::stop_token stop);
+    std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
+    token_set run_device_flow(std::stop_token stop);
+    std::optional<token_set> read_store();
+    void write_store(const token_set& tokens);
+    void set_cache(const token_set& tokens);
+    void log(log_level level, std::string_view message) const;
+    http_request token_request(std::vector<detail::form_field> fields) const;
+    std::optional<json_object> parse_body(const http_response& response);
+    bool revoke(const secret& token, std::string_view hint);
+    auto lock_store();
+
+    client_config config_;
+    detail::record_identity identity_;
+    std::string key_;
+    [[no_unique_address]] Http http_;
+    [[no_unique_address]] Json json_;
+    [[no_unique_address]] Storage store_;
+    [[no_unique_address]] Clock clock_;
+    [[no_unique_address]] Browser browser_;
+    prompt_handler prompt_;
+    log_handler log_;
+
+    std::mutex flow_mutex_;               // one network operation at a time
+    mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
+    std::optional<token_set> cache_;
+};
+
+}  // namespace devflow
+
+#include <devflow/impl/device_flow.ipp>

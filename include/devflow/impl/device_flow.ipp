@@ -1,0 +1,534 @@
+// devflow — definitions of device_flow (declared in device_flow.hpp). The
+// decisions are made by the pure functions of detail/; this file wires the
+// policies to them.
+#pragma once
+
+#include <devflow/detail/device_authorization.hpp>
+#include <devflow/detail/form.hpp>
+#include <devflow/detail/polling.hpp>
+#include <devflow/detail/prompt.hpp>
+#include <devflow/detail/record.hpp>
+#include <devflow/detail/refresh_policy.hpp>
+#include <devflow/detail/token_response.hpp>
+#include <devflow/detail/url.hpp>
+
+#include <cstdio>
+#include <utility>
+
+namespace devflow {
+
+namespace detail {
+
+/// RFC 8628 §3.4: the device_code grant type.
+inline constexpr std::string_view device_code_grant = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Checks a config before any request is made.
+inline void validate_config(const client_config& cfg) {
+    if (cfg.client_id.empty()) throw_error(errc::invalid_config, "client_config.client_id is empty");
+    if (cfg.token_endpoint.empty())
+        throw_error(errc::invalid_config, "client_config.token_endpoint is empty");
+    const bool any_http = cfg.insecure_allow_http_for_non_loopback_hosts;
+    // DESIGN.md §4: https only, except loopback hosts or the explicit opt-in.
+    require_secure_endpoint("token_endpoint", cfg.token_endpoint, any_http);
+    if (!cfg.device_authorization_endpoint.empty())
+        require_secure_endpoint("device_authorization_endpoint", cfg.device_authorization_endpoint,
+                                any_http);
+    if (!cfg.revocation_endpoint.empty())
+        require_secure_endpoint("revocation_endpoint", cfg.revocation_endpoint, any_http);
+    for (const auto& [name, value] : cfg.extra_parameters) {
+        if (name.empty() || name == "client_id" || name == "scope" || name == "client_secret" ||
+            name == "grant_type" || name == "device_code")
+            throw_error(errc::invalid_config,
+                        "client_config.extra_parameters may not set \"" + name + "\"");
+    }
+    for (const auto& scope : cfg.scopes)
+        for (char c : scope)
+            if (c == ' ' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x21)
+                throw_error(errc::invalid_config,
+                            "client_config.scopes holds a scope with a space or a forbidden "
+                            "character (RFC 6749 §3.3)");
+}
+
+inline void default_prompt(const prompt_info& p) {
+    std::fputs(p.text.c_str(), stderr);
+    std::fflush(stderr);
+}
+
+inline void default_log(log_level level, std::string_view message) {
+    if (level != log_level::warning) return;
+    std::string line = "devflow: warning: ";
+    line.append(message);
+    line.push_back('\n');
+    std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace detail
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config config, Http http,
+                                                              Json json, Storage store,
+                                                              Clock clock, Browser browser)
+    : config_(std::move(config)),
+      http_(std::move(http)),
+      json_(std::move(json)),
+      store_(std::move(store)),
+      clock_(std::move(clock)),
+      browser_(std::move(browser)),
+      prompt_(detail::default_prompt),
+      log_(detail::default_log) {
+    detail::validate_config(config_);
+    identity_ = detail::identity_of(config_);
+    key_ = detail::store_key(identity_);
+}
+
+// ------------------------------------------------------------ public
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_token stop) {
+    if (auto cached = fresh_from_cache()) return std::move(*cached);
+    return ensure_tokens(stop, /*interactive=*/true);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
+    std::stop_token stop) {
+    {
+        // Hot path: a shared lock and a string copy.
+        std::shared_lock lock(cache_mutex_);
+        if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
+            return "Bearer " + cache_->access_token.reveal();
+    }
+    const token_set t =
+        ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    return "Bearer " + t.access_token.reveal();
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
+    {
+        std::shared_lock lock(cache_mutex_);
+        if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
+            return cache_->access_token;
+    }
+    token_set t = ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    return std::move(t.access_token);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
+    std::lock_guard flow_lock(flow_mutex_);
+    auto store_lock = lock_store();
+    std::optional<token_set> tokens = read_store();
+    if (!tokens) {
+        std::shared_lock lock(cache_mutex_);
+        tokens = cache_;
+    }
+    bool revoked = true;
+    if (!config_.revocation_endpoint.empty() && tokens) {
+        // RFC 7009 §2.1: revoking the refresh token ends the grant; the access
+        // token is revoked too, for servers that keep them apart.
+        if (!tokens->refresh_token.empty())
+            revoked = revoke(tokens->refresh_token, "refresh_token") && revoked;
+        if (!tokens->access_token.empty())
+            revoked = revoke(tokens->access_token, "access_token") && revoked;
+    } else {
+        revoked = false;
+    }
+    {
+        std::unique_lock lock(cache_mutex_);
+        cache_.reset();
+    }
+    store_.erase(key_);
+    (void)store_lock;
+    return revoked;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
+    using namespace std::chrono_literals;
+    std::chrono::seconds retry_wait = 30s;
+    while (!stop.stop_requested()) {
+        std::optional<token_set> current;
+        {
+            std::shared_lock lock(cache_mutex_);
+            current = cache_;
+        }
+        if (!current) {
+            std::lock_guard flow_lock(flow_mutex_);
+            current = read_store();
+            if (current) set_cache(*current);
+        }
+        const auto now = clock_.now();
+        if (!current || !detail::refresh_token_usable(*current, now)) {
+            // Nothing to keep alive (yet): look again in a minute.
+            if (!clock_.sleep_for(std::chrono::minutes{1}, stop)) return;
+            continue;
+        }
+        const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
+                                                 config_.refresh_margin);
+        if (due > now) {
+            if (!clock_.sleep_for(std::chrono::ceil<std::chrono::steady_clock::duration>(due - now),
+                                  stop))
+                return;
+            continue;  // look at the record again: another thread may have refreshed
+        }
+        try {
+            std::lock_guard flow_lock(flow_mutex_);
+            const auto km = config_.keep_alive_margin;
+            const auto rm = config_.refresh_margin;
+            auto still_needed = [this, km, rm](const token_set& t) {
+                const auto at = clock_.now();
+                return detail::next_keep_alive(t, at, km, rm) <= at;
+            };
+            if (!refresh_locked(still_needed, stop)) {
+                log(log_level::warning,
+                    "keep-alive: the session has ended at the server; sign in again to continue");
+                return;
+            }
+            log(log_level::debug, "keep-alive: session refreshed");
+            retry_wait = 30s;
+        } catch (const error& e) {
+            if (e.code() == errc::cancelled) return;
+            log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
+            if (!clock_.sleep_for(retry_wait, stop)) return;
+            retry_wait = std::min<std::chrono::seconds>(retry_wait * 2, 5min);
+        }
+    }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::jthread device_flow<Http, Json, Storage, Clock, Browser>::start_keep_alive() {
+    return std::jthread([this](std::stop_token stop) { keep_alive(stop); });
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
+    std::lock_guard flow_lock(flow_mutex_);
+    return read_store();
+}
+
+// ------------------------------------------------------------ private
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::fresh_from_cache() {
+    std::shared_lock lock(cache_mutex_);
+    if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
+        return cache_;
+    return std::nullopt;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
+                                                                         bool interactive) {
+    // One at a time in this process: threads that queue here find the result
+    // of the one before them in the cache (single flight).
+    std::lock_guard flow_lock(flow_mutex_);
+    if (auto cached = fresh_from_cache()) return std::move(*cached);
+
+    const auto margin = config_.refresh_margin;
+    auto needs_refresh = [this, margin](const token_set& t) {
+        return !detail::access_token_fresh(t, clock_.now(), margin);
+    };
+    // Another process may have refreshed (or logged in) meanwhile: read first.
+    std::optional<token_set> stored = read_store();
+    if (stored && !needs_refresh(*stored)) {
+        set_cache(*stored);
+        return std::move(*stored);
+    }
+    if (stored && detail::refresh_token_usable(*stored, clock_.now())) {
+        if (auto refreshed = refresh_locked(needs_refresh, stop)) return std::move(*refreshed);
+    } else if (stored) {
+        log(log_level::info, "the stored session has no usable refresh token");
+    }
+    if (!interactive)
+        detail::throw_error(errc::reauth_required,
+                            "no valid session is left and interactive sign-in is disabled "
+                            "(client_config.session_end = raise); run login() to sign in");
+    return run_device_flow(stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store() {
+    // DESIGN.md §3: with a lockable store, one refresh at a time across processes.
+    if constexpr (lockable_store<Storage>)
+        return store_.lock(key_);
+    else
+        return 0;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_locked(
+    const std::function<bool(const token_set&)>& still_needed, std::stop_token stop) {
+    // Lock, re-read, refresh only if still needed, write, unlock.
+    auto store_lock = lock_store();
+    (void)store_lock;
+    std::optional<token_set> current = read_store();
+    if (!current) {
+        std::shared_lock lock(cache_mutex_);
+        current = cache_;
+    }
+    if (!current || !detail::refresh_token_usable(*current, clock_.now())) return std::nullopt;
+    if (!still_needed(*current)) {
+        set_cache(*current);  // a sibling process refreshed while we waited for the lock
+        return current;
+    }
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (stop.stop_requested()) detail::throw_error(errc::cancelled, "refresh cancelled");
+        bool session_over = false;
+        if (auto refreshed = refresh_once(*current, session_over)) return refreshed;
+        if (!session_over) break;
+        // RFC 6749 §5.2 invalid_grant: before declaring the session over, read
+        // the store again: another process may have rotated the refresh token.
+        std::optional<token_set> latest = read_store();
+        if (latest && !(latest->refresh_token == current->refresh_token) &&
+            detail::refresh_token_usable(*latest, clock_.now())) {
+            if (!still_needed(*latest)) {
+                set_cache(*latest);
+                return latest;
+            }
+            current = std::move(latest);
+            continue;  // one more try with the sibling's newer refresh token
+        }
+        log(log_level::warning, "the refresh token was rejected (invalid_grant): the session is over");
+        if (latest && latest->refresh_token == current->refresh_token) store_.erase(key_);
+        std::unique_lock lock(cache_mutex_);
+        cache_.reset();
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_once(
+    const token_set& current, bool& session_over) {
+    // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
+    const http_request req = token_request({{"grant_type", "refresh_token"},
+                                            {"refresh_token", current.refresh_token.reveal()}});
+    const http_response resp = http_.send(req);
+    const auto outcome =
+        detail::classify_token_response(resp, parse_body(resp), clock_.now());
+    switch (outcome.kind) {
+        case detail::token_outcome_kind::success: {
+            // Rotation: store the new refresh token; keep the old one if none came.
+            token_set merged = detail::merge_refreshed(current, outcome.tokens);
+            write_store(merged);
+            set_cache(merged);
+            log(log_level::info, "access token refreshed");
+            return merged;
+        }
+        case detail::token_outcome_kind::fail:
+            if (outcome.code == errc::invalid_grant) {
+                session_over = true;
+                return std::nullopt;
+            }
+            detail::throw_error(outcome.code, "refresh failed: " + outcome.message, outcome.server);
+        case detail::token_outcome_kind::pending:
+        case detail::token_outcome_kind::slow_down:
+        case detail::token_outcome_kind::retry:
+            break;
+    }
+    // A transient failure loses nothing: the stored record is untouched and a
+    // still-valid access token is served until it really expires.
+    const std::string why = outcome.kind == detail::token_outcome_kind::retry
+                                ? outcome.message
+                                : "token endpoint answered " + outcome.server.error + " to a refresh";
+    if (detail::access_token_usable(current, clock_.now())) {
+        log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
+        set_cache(current);
+        return current;
+    }
+    detail::throw_error(outcome.kind == detail::token_outcome_kind::retry
+                            ? errc::transport_failed
+                            : errc::malformed_response,
+                        "refresh failed and the access token has expired: " + why, outcome.server);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std::stop_token stop) {
+    if (config_.device_authorization_endpoint.empty())
+        detail::throw_error(errc::invalid_config,
+                            "client_config.device_authorization_endpoint is empty");
+
+    // RFC 8628 §3.1: the device authorization request.
+    const http_response resp = http_.send(detail::device_authorization_request(config_));
+    // RFC 8628 §3.2: expires_in counts from receipt of this answer.
+    const auto received_at = clock_.steady_now();
+    if (!resp)
+        detail::throw_error(errc::transport_failed,
+                            "device authorization request failed: " + resp.transport_message);
+    const auto body = parse_body(resp);
+    if (body) {
+        if (auto info = detail::error_fields(*body, resp.status))
+            detail::throw_error(detail::errc_from_server_error(info->error),
+                                "device authorization endpoint answered " + info->error +
+                                    (info->error_description.empty()
+                                         ? std::string{}
+                                         : ": " + info->error_description),
+                                *info);
+    }
+    if (resp.status < 200 || resp.status > 299)
+        detail::throw_error(resp.status >= 500 ? errc::server_error : errc::malformed_response,
+                            "device authorization endpoint answered HTTP " +
+                                std::to_string(resp.status),
+                            server_error_info{{}, {}, {}, resp.status});
+    if (!body)
+        detail::throw_error(errc::malformed_response,
+                            "device authorization answer is not a JSON object");
+    const device_authorization da =
+        detail::parse_device_authorization(*body, config_.max_expires_in);
+
+    detail::poll_schedule schedule(received_at, da.expires_in, da.interval, config_.poll_margin,
+                                   config_.max_backoff);
+
+    // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
+    const std::string& open_url =
+        da.verification_uri_complete.empty() ? da.verification_uri : da.verification_uri_complete;
+    const bool opened = browser_.open(open_url);
+    prompt_(detail::make_prompt(da, opened, schedule.deadline()));
+
+    // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
+    std::vector<detail::form_field> poll_fields{{"grant_type", detail::device_code_grant},
+                                                {"device_code", da.device_code.reveal()}};
+    std::string last_trouble;
+    for (;;) {
+        if (schedule.expired())
+            // RFC 8628 §3.5: never poll past expires_in; give up locally.
+            detail::throw_error(errc::expired_token,
+                                "the device code expired before the sign-in was approved" +
+                                    (last_trouble.empty() ? std::string{}
+                                                          : " (last problem: " + last_trouble + ")"));
+        const auto now = clock_.steady_now();
+        if (schedule.next_poll() > now) {
+            if (!clock_.sleep_for(schedule.next_poll() - now, stop))
+                detail::throw_error(errc::cancelled, "sign-in cancelled while waiting for approval");
+        }
+        if (stop.stop_requested())
+            detail::throw_error(errc::cancelled, "sign-in cancelled while waiting for approval");
+
+        const http_response answer = http_.send(token_request(poll_fields));
+        const auto answered_at = clock_.steady_now();
+        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now());
+        switch (outcome.kind) {
+            case detail::token_outcome_kind::success:
+                // RFC 8628 §3.5: stop polling once tokens arrive.
+                write_store(outcome.tokens);
+                set_cache(outcome.tokens);
+                log(log_level::info, "signed in");
+                return std::move(outcome.tokens);
+            case detail::token_outcome_kind::pending:
+                schedule.on_pending(answered_at);
+                break;
+            case detail::token_outcome_kind::slow_down:
+                // RFC 8628 §3.5: slow_down raises the interval by 5 s for good.
+                schedule.on_slow_down(answered_at, outcome.interval);
+                log(log_level::info, "server asked to slow down; polling every " +
+                                         std::to_string(schedule.interval().count()) + " s");
+                break;
+            case detail::token_outcome_kind::retry:
+                schedule.on_retry(answered_at, outcome.retry_after);
+                last_trouble = outcome.message;
+                log(log_level::warning, outcome.message + "; retrying");
+                break;
+            case detail::token_outcome_kind::fail:
+                detail::throw_error(outcome.code, outcome.message, outcome.server);
+        }
+    }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+http_request device_flow<Http, Json, Storage, Clock, Browser>::token_request(
+    std::vector<detail::form_field> fields) const {
+    detail::add_client_id(config_, fields);
+    http_request req;
+    req.method = http_method::post;
+    req.url = config_.token_endpoint;
+    req.headers = detail::request_headers(config_);
+    req.body = detail::form_encode(fields);
+    return req;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+bool device_flow<Http, Json, Storage, Clock, Browser>::revoke(const secret& token,
+                                                             std::string_view hint) {
+    // RFC 7009 §2.1: token and token_type_hint, with client authentication.
+    std::vector<detail::form_field> fields{{"token", token.reveal()}, {"token_type_hint", hint}};
+    detail::add_client_id(config_, fields);
+    http_request req;
+    req.method = http_method::post;
+    req.url = config_.revocation_endpoint;
+    req.headers = detail::request_headers(config_);
+    req.body = detail::form_encode(fields);
+    const http_response resp = http_.send(req);
+    // RFC 7009 §2.2: 200 means revoked (or already invalid).
+    if (resp && resp.status == 200) return true;
+    log(log_level::warning, resp ? "revocation endpoint answered HTTP " + std::to_string(resp.status)
+                                 : "revocation request failed: " + resp.transport_message);
+    return false;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<json_object> device_flow<Http, Json, Storage, Clock, Browser>::parse_body(
+    const http_response& response) {
+    if (!response || response.body.empty()) return std::nullopt;
+    return json_.parse(response.body.reveal());
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+    std::optional<secret> bytes;
+    try {
+        bytes = store_.load(key_);
+    } catch (const error& e) {
+        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
+        return std::nullopt;
+    }
+    if (!bytes) return std::nullopt;
+    std::optional<json_object> object = json_.parse(bytes->reveal());
+    detail::parsed_record record;
+    if (object) record = detail::record_from_json(*object, identity_);
+    if (record.status == detail::record_status::ok) return std::move(record.tokens);
+    if (record.status == detail::record_status::foreign) {
+        // DESIGN.md §4: a token is never sent to a server other than its issuer.
+        log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
+                             "ignoring it");
+        return std::nullopt;
+    }
+    // DESIGN.md §4: a corrupt record is set aside with a warning and treated as absent.
+    log(log_level::warning, "the stored token record is corrupt; setting it aside");
+    if constexpr (quarantining_store<Storage>) {
+        try {
+            store_.set_aside(key_);
+        } catch (const error& e) {
+            log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
+        }
+    }
+    return std::nullopt;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
+    const detail::cached_endpoints endpoints{config_.token_endpoint,
+                                             config_.device_authorization_endpoint,
+                                             config_.revocation_endpoint};
+    try {
+        store_.save(key_, secret{json_.write(detail::record_to_json(identity_, tokens, endpoints))});
+    } catch (const error& e) {
+        // The tokens stay usable from memory; the user learns why they will
+        // not survive a restart.
+        log(log_level::warning, std::string("cannot save tokens: ") + e.what());
+    }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set& tokens) {
+    std::unique_lock lock(cache_mutex_);
+    cache_ = tokens;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::log(log_level level,
+                                                          std::string_view message) const {
+    if (log_) log_(level, message);
+}
+
+}  // namespace devflow
