@@ -50,6 +50,11 @@ public:
         failures_ = 0;
         interval_ += seconds{5};
         if (body_interval && *body_interval > interval_) interval_ = *body_interval;
+        // We waited a full interval by our clock and were still early: our
+        // clock runs fast (common on VMs). Widen the safety margin to a
+        // quarter of the interval so a skew of up to ~20% stops at one
+        // slow_down instead of escalating (docs/protocol.md#fast-clocks).
+        margin_ = std::max(margin_, milliseconds{interval_} / 4);
         next_ = at + interval_ + margin_;
     }
 
@@ -65,6 +70,9 @@ public:
         if (retry_after && *retry_after > wait) wait = *retry_after;
         next_ = at + wait + margin_;
     }
+
+    /// The safety margin added to every wait (widened by slow_down).
+    [[nodiscard]] milliseconds margin() const noexcept { return margin_; }
 
     /// Consecutive transient failures so far.
     [[nodiscard]] int failures() const noexcept { return failures_; }
