@@ -159,10 +159,18 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
             if (current) set_cache(*current);
         }
         const auto now = clock_.now();
-        if (!current || !detail::refresh_token_usable(*current, now)) {
-            // Nothing to keep alive (yet): look again in a minute.
+        if (!current) {
+            // Nobody has signed in yet: look again in a minute.
             if (!clock_.sleep_for(std::chrono::minutes{1}, stop)) return;
             continue;
+        }
+        if (!detail::refresh_token_usable(*current, now)) {
+            log(log_level::warning, current->refresh_token.empty()
+                                        ? "keep-alive: the server issued no refresh token; "
+                                          "nothing to keep alive"
+                                        : "keep-alive: the session has reached its end at the "
+                                          "server; sign in again to continue");
+            return;
         }
         const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
                                                  config_.refresh_margin);
