@@ -75,6 +75,12 @@ inline device_authorization parse_device_authorization(const json_object& o,
     da.device_code = secret{require_string("device_code")};
     da.user_code = require_string("user_code");
     // Google sends verification_url(_complete); accept the alias.
+    // The user code is printed on a terminal: no control characters (escape
+    // sequences could rewrite what the user sees).
+    for (unsigned char c : da.user_code)
+        if (c < 0x20 || c == 0x7F)
+            throw_error(errc::malformed_response,
+                        "device authorization answer has a user_code with control characters");
     if (string_field(o, "verification_uri"))
         da.verification_uri = require_string("verification_uri");
     else if (string_field(o, "verification_url"))

@@ -122,8 +122,10 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
     auto time_field = [&](std::string_view name, std::optional<std::chrono::system_clock::time_point>& dst) {
         const auto it = o.find(name);
         if (it == o.end()) return true;
+        // Seconds since 1970 that a system_clock time point can hold (to 2262).
+        constexpr double max_unix_seconds = 9.0e9;
         if (it->second.type != json_value::kind::number || !std::isfinite(it->second.number) ||
-            it->second.number < 0)
+            it->second.number < 0 || it->second.number > max_unix_seconds)
             return false;
         dst = from_unix_seconds(it->second.number);
         return true;

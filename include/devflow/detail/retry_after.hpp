@@ -19,9 +19,11 @@ constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) n
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"); std::nullopt
-/// for anything else (the obsolete formats are not worth the risk).
-inline std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view s) {
+/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into seconds since
+/// 1970 (kept as a count: years past 2262 do not fit a system_clock time
+/// point); std::nullopt for anything else (the obsolete formats are not worth
+/// the risk).
+inline std::optional<std::chrono::seconds> parse_imf_fixdate(std::string_view s) {
     if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
         s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
         return std::nullopt;
@@ -43,8 +45,7 @@ inline std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(st
         return std::nullopt;
     const auto days = days_from_civil(year, static_cast<unsigned>(month_pos / 3 + 1),
                                       static_cast<unsigned>(day));
-    const auto secs = days * 86400 + hour * 3600 + minute * 60 + second;
-    return std::chrono::system_clock::time_point{std::chrono::seconds{secs}};
+    return std::chrono::seconds{days * 86400 + hour * 3600 + minute * 60 + second};
 }
 
 /// The wait a Retry-After value asks for, measured from `now` (wall clock);
@@ -67,9 +68,10 @@ inline std::optional<std::chrono::seconds> parse_retry_after(
     }
     const auto date = parse_imf_fixdate(value);
     if (!date) return std::nullopt;
-    const auto delta = std::chrono::ceil<std::chrono::seconds>(*date - now);
-    if (delta.count() <= 0) return std::chrono::seconds{0};
-    return std::chrono::seconds{delta.count() > cap ? cap : delta.count()};
+    const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch());
+    const std::int64_t delta = date->count() - now_seconds.count();
+    if (delta <= 0) return std::chrono::seconds{0};
+    return std::chrono::seconds{delta > cap ? cap : delta};
 }
 
 }  // namespace devflow::detail

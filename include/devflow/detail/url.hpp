@@ -75,13 +75,17 @@ inline bool is_loopback_host(std::string_view host) noexcept {
     if (host.substr(0, 4) != "127.") return false;
     int dots = 0;
     int digits = 0;
+    int octet = 0;
     for (char c : host.substr(4)) {
         if (c == '.') {
             if (digits == 0) return false;
             ++dots;
             digits = 0;
+            octet = 0;
         } else if (c >= '0' && c <= '9') {
-            if (++digits > 3) return false;
+            octet = octet * 10 + (c - '0');
+            // Not a dotted quad (a resolver might send it to DNS): not loopback.
+            if (++digits > 3 || octet > 255) return false;
         } else {
             return false;
         }

@@ -1,0 +1,436 @@
+// devflow — httplib_http: the devflow::http_client model built on cpp-httplib
+// (docs/adapters/httplib.md).
+//
+// Guarantees: TLS peer and host verification always on (there is no switch to
+// turn it off), http and https only, no redirect followed (a 3xx comes back as
+// the answer), connect/read/write timeouts, a cap on the response body, one
+// kept-alive client per scheme+host+port (connection reuse), every failure
+// returned as a devflow::transport_error with a message free of secrets.
+//
+// https needs CPPHTTPLIB_OPENSSL_SUPPORT, defined by the devflow::httplib
+// CMake target for every file that links it. Every translation unit of a
+// program that includes <httplib.h> must see the same CPPHTTPLIB_* macros
+// (they change class layouts: a mismatch is an ODR violation).
+#pragma once
+
+#include <devflow/error.hpp>
+#include <devflow/types.hpp>
+#include <devflow/version.hpp>
+
+#include <httplib.h>
+#include <openssl/x509.h>  // X509_verify_cert_error_string, for messages
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+#error "devflow::httplib_http needs https: define CPPHTTPLIB_OPENSSL_SUPPORT (the devflow::httplib CMake target does) and link OpenSSL"
+#endif
+
+namespace devflow {
+
+/// Settings of devflow::httplib_http (also reachable as httplib_http::options).
+struct httplib_http_options {
+    /// Longest wait for the TCP connection to be set up.
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+    /// Longest wait for the next bytes of the answer (an idle limit, not a total).
+    std::chrono::milliseconds read_timeout{std::chrono::seconds{30}};
+    /// Longest wait for the socket to accept more of the request.
+    std::chrono::milliseconds write_timeout{std::chrono::seconds{30}};
+    /// Largest response body accepted; a longer one is transport_error::too_large.
+    std::size_t max_body_bytes = std::size_t{1} << 20;
+    /// A PEM file of CA certificates to trust instead of the system's.
+    std::string ca_file;
+    /// A directory of hashed CA certificates to trust.
+    std::string ca_dir;
+    /// The User-Agent header sent with every request.
+    std::string user_agent = "devflow/" DEVFLOW_VERSION_STRING " cpp-httplib/" CPPHTTPLIB_VERSION;
+};
+
+/// Models devflow::http_client with cpp-httplib: one kept-alive client per
+/// scheme+host+port.
+///
+/// Not thread-safe: call send() from one thread at a time (the flow does).
+/// Move-only.
+class httplib_http {
+public:
+    /// The settings type.
+    using options = httplib_http_options;
+
+    /// A transport with the default settings.
+    httplib_http() : httplib_http(options{}) {}
+
+    /// A transport with the given settings.
+    /// @throws devflow::error errc::invalid_config when a timeout or the body cap is not positive.
+    explicit httplib_http(options settings);
+
+    httplib_http(const httplib_http&) = delete;
+    httplib_http& operator=(const httplib_http&) = delete;
+    /// Takes over the other transport's clients and their open connections.
+    httplib_http(httplib_http&&) noexcept = default;
+    /// Takes over the other transport's clients and their open connections.
+    httplib_http& operator=(httplib_http&&) noexcept = default;
+    ~httplib_http() = default;
+
+    /// Sends one request and returns its answer, or the transport failure
+    /// that prevented one (never throws for network trouble).
+    [[nodiscard]] http_response send(const http_request& request);
+
+    /// The settings this transport was built with.
+    [[nodiscard]] const options& settings() const noexcept { return settings_; }
+
+private:
+    httplib::Client* client_for(const std::string& origin);
+
+    options settings_;
+    std::map<std::string, std::unique_ptr<httplib::Client>> clients_;
+};
+
+// ====================================================================== implementation
+
+namespace detail::httplib_adapter {
+
+/// The parts of an http(s) URL that cpp-httplib wants separately.
+struct url_parts {
+    std::string scheme;  ///< "http" or "https", lower-case
+    std::string host;    ///< as written; IPv6 literals keep their brackets
+    int port = 0;
+    std::string target;  ///< path and query, at least "/"
+};
+
+inline char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+inline std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = to_lower(c);
+    return out;
+}
+
+/// True when a URL holds a space or a control character.
+inline bool has_control(std::string_view s) noexcept {
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u == 0x7f;
+    });
+}
+
+/// True when `s` holds a byte that could end a header line.
+inline bool has_line_break(std::string_view s) noexcept {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+/// Splits an absolute http(s) URL; false (with `why`) when it is not one.
+inline bool split_url(std::string_view url, url_parts& out, std::string& why) {
+    const auto sep = url.find("://");
+    if (sep == std::string_view::npos) {
+        why = "the URL has no scheme";
+        return false;
+    }
+    out.scheme = lower(url.substr(0, sep));
+    if (out.scheme != "http" && out.scheme != "https") {
+        why = "only http and https URLs are allowed";
+        return false;
+    }
+    std::string_view rest = url.substr(sep + 3);
+    const auto end = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, end);
+    std::string_view target = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+    if (const auto hash = target.find('#'); hash != std::string_view::npos)
+        target = target.substr(0, hash);
+    if (authority.find('@') != std::string_view::npos) {
+        why = "user information in the URL is not supported";
+        return false;
+    }
+    std::string_view host = authority;
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) {
+            why = "the URL has an unterminated IPv6 address";
+            return false;
+        }
+        host = authority.substr(0, close + 1);
+        if (close + 1 < authority.size()) {
+            if (authority[close + 1] != ':') {
+                why = "the URL has a malformed host";
+                return false;
+            }
+            port = authority.substr(close + 2);
+        }
+    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    }
+    if (host.empty() || host == "[]") {
+        why = "the URL has no host";
+        return false;
+    }
+    out.host = lower(host);
+    out.port = out.scheme == "https" ? 443 : 80;
+    if (!port.empty()) {
+        int value = 0;
+        const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc{} || ptr != port.data() + port.size() || value <= 0 || value > 65535) {
+            why = "the URL has an invalid port";
+            return false;
+        }
+        out.port = value;
+    }
+    out.target = target.empty() ? std::string("/") : std::string(target);
+    if (out.target.front() == '?') out.target.insert(out.target.begin(), '/');
+    return true;
+}
+
+/// Appends to a string that may hold a secret; when it must grow, the old
+/// buffer is wiped before it is freed so no copy of the bytes is left behind.
+inline void append_wiping(std::string& s, const char* data, std::size_t n) {
+    if (s.capacity() - s.size() < n) {
+        std::string bigger;
+        bigger.reserve(std::max(s.capacity() * 2, s.size() + n));
+        bigger.append(s);
+        detail::wipe(s);
+        s.swap(bigger);
+    }
+    s.append(data, n);
+}
+
+/// True when the system resolver cannot find `host` (used only to tell a DNS
+/// failure from a refused connection, which cpp-httplib reports alike).
+inline bool unresolvable(std::string_view host) {
+    std::string name(host);
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
+        name = name.substr(1, name.size() - 2);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+    if (found != nullptr) ::freeaddrinfo(found);
+    return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
+#ifdef EAI_NODATA
+           || rc == EAI_NODATA
+#endif
+        ;
+}
+
+/// A name for a cpp-httplib error (its own to_string is not exported by every build).
+inline const char* describe(httplib::Error e) noexcept {
+    switch (e) {
+        case httplib::Error::Success: return "success";
+        case httplib::Error::Unknown: return "unknown error";
+        case httplib::Error::Connection: return "could not connect";
+        case httplib::Error::BindIPAddress: return "could not bind the local address";
+        case httplib::Error::Read: return "failed to read the answer";
+        case httplib::Error::Write: return "failed to write the request";
+        case httplib::Error::ExceedRedirectCount: return "too many redirects";
+        case httplib::Error::Canceled: return "cancelled";
+        case httplib::Error::SSLConnection: return "TLS handshake failed";
+        case httplib::Error::SSLLoadingCerts: return "could not load the CA certificates";
+        case httplib::Error::SSLServerVerification: return "server certificate verification failed";
+        case httplib::Error::UnsupportedMultipartBoundaryChars:
+            return "unsupported multipart boundary";
+        case httplib::Error::Compression: return "failed to decompress the answer";
+        case httplib::Error::ConnectionTimeout: return "connection timed out";
+    }
+    return "unknown error";
+}
+
+/// A failed response carrying `kind` and `message`.
+inline http_response failure(transport_error kind, std::string message) {
+    http_response response;
+    response.transport = kind;
+    response.transport_message = std::move(message);
+    return response;
+}
+
+/// Splits a std::chrono duration into the seconds and microseconds cpp-httplib takes.
+inline std::pair<time_t, time_t> sec_usec(std::chrono::milliseconds d) noexcept {
+    const auto sec = std::chrono::duration_cast<std::chrono::seconds>(d);
+    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(d - sec);
+    return {static_cast<time_t>(sec.count()), static_cast<time_t>(usec.count())};
+}
+
+}  // namespace detail::httplib_adapter
+
+inline httplib_http::httplib_http(options settings) : settings_(std::move(settings)) {
+    if (settings_.connect_timeout.count() <= 0 || settings_.read_timeout.count() <= 0 ||
+        settings_.write_timeout.count() <= 0)
+        detail::throw_error(errc::invalid_config, "httplib_http: timeouts must be positive");
+    if (settings_.max_body_bytes == 0)
+        detail::throw_error(errc::invalid_config, "httplib_http: max_body_bytes must be positive");
+}
+
+inline httplib::Client* httplib_http::client_for(const std::string& origin) {
+    if (auto it = clients_.find(origin); it != clients_.end()) return it->second.get();
+    // A flow talks to one or two servers; a bound keeps odd callers from piling up sockets.
+    if (clients_.size() >= 8) clients_.clear();
+    auto client = std::make_unique<httplib::Client>(origin);
+    if (!client->is_valid()) return nullptr;
+    namespace impl = detail::httplib_adapter;
+    const auto [csec, cusec] = impl::sec_usec(settings_.connect_timeout);
+    const auto [rsec, rusec] = impl::sec_usec(settings_.read_timeout);
+    const auto [wsec, wusec] = impl::sec_usec(settings_.write_timeout);
+    client->set_connection_timeout(csec, cusec);
+    client->set_read_timeout(rsec, rusec);
+    client->set_write_timeout(wsec, wusec);
+    client->set_keep_alive(true);        // connection reuse
+    client->set_follow_location(false);  // DESIGN §4: no redirects on token requests
+    client->set_url_encode(false);       // the URL is sent as written (already encoded)
+    client->enable_server_certificate_verification(true);  // DESIGN §4: always on
+    if (!settings_.ca_file.empty() || !settings_.ca_dir.empty())
+        client->set_ca_cert_path(settings_.ca_file, settings_.ca_dir);
+    return clients_.emplace(origin, std::move(client)).first->second.get();
+}
+
+inline http_response httplib_http::send(const http_request& request) {
+    namespace impl = detail::httplib_adapter;
+
+    if (impl::has_control(request.url))
+        return impl::failure(transport_error::other,
+                             "httplib_http: the URL contains a space or a control character");
+    impl::url_parts url;
+    std::string why;
+    if (!impl::split_url(request.url, url, why))
+        return impl::failure(transport_error::other, "httplib_http: " + why);
+
+    httplib::Request req;
+    // Copies of the request's secrets are wiped however send() ends.
+    struct wipe_on_exit {
+        httplib::Request& r;
+        ~wipe_on_exit() {
+            detail::wipe(r.body);
+            for (auto& h : r.headers) detail::wipe(h.second);
+        }
+    } const wipe_request{req};
+
+    bool has_user_agent = false;
+    for (const auto& h : request.headers) {
+        if (h.name.empty() || impl::has_line_break(h.name) || h.name.find(':') != std::string::npos ||
+            impl::has_line_break(h.value.reveal()))
+            return impl::failure(transport_error::other,
+                                 "httplib_http: a request header has an invalid name or a line break");
+        has_user_agent = has_user_agent || impl::lower(h.name) == "user-agent";
+        req.headers.emplace(h.name, h.value.reveal());
+    }
+    if (!has_user_agent) req.headers.emplace("User-Agent", settings_.user_agent);
+    req.method = request.method == http_method::post ? "POST" : "GET";
+    req.path = url.target;
+    if (request.method == http_method::post) {
+        req.body = request.body.reveal();
+        if (!req.has_header("Content-Type"))
+            req.headers.emplace("Content-Type", "application/x-www-form-urlencoded");
+    }
+
+    std::string body;
+    bool too_large = false;
+    const std::size_t cap = settings_.max_body_bytes;
+    req.response_handler = [&](const httplib::Response& head) {
+        // Refuse early when the announced length is already over the cap.
+        if (!head.has_header("Content-Length")) return true;
+        const std::string length = head.get_header_value("Content-Length");
+        std::uint64_t n = 0;
+        const auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+        if (ec == std::errc{} && ptr == length.data() + length.size() && n > cap) {
+            too_large = true;
+            return false;
+        }
+        return true;
+    };
+    req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
+        if (n > cap - body.size()) {
+            too_large = true;
+            return false;
+        }
+        impl::append_wiping(body, data, n);
+        return true;
+    };
+
+    const std::string origin = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
+    httplib::Client* client = client_for(origin);
+    if (client == nullptr)
+        return impl::failure(transport_error::tls, "httplib_http: could not set up a TLS context");
+
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    const auto started = std::chrono::steady_clock::now();
+    const bool ok = client->send(req, res, err);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (!ok || err != httplib::Error::Success) {
+        detail::wipe(body);
+        detail::wipe(res.body);
+        transport_error kind = transport_error::other;
+        const std::string where = url.host + ":" + std::to_string(url.port);
+        std::string message = std::string("httplib_http: ") + impl::describe(err) + " (" + where + ")";
+        switch (err) {
+            case httplib::Error::Connection:
+                kind = impl::unresolvable(url.host) ? transport_error::dns : transport_error::connect;
+                if (kind == transport_error::dns) message = "httplib_http: could not resolve " + url.host;
+                break;
+            case httplib::Error::ConnectionTimeout: kind = transport_error::timeout; break;
+            case httplib::Error::Read:
+                // cpp-httplib reports a read timeout and a dropped connection alike;
+                // only a read that waited the whole read timeout can be the former.
+                kind = elapsed >= settings_.read_timeout * 9 / 10 ? transport_error::timeout
+                                                                   : transport_error::connect;
+                if (kind == transport_error::timeout)
+                    message = "httplib_http: no answer within the read timeout (" + where + ")";
+                break;
+            case httplib::Error::Write:
+                kind = elapsed >= settings_.write_timeout * 9 / 10 ? transport_error::timeout
+                                                                    : transport_error::connect;
+                break;
+            case httplib::Error::SSLConnection:
+            case httplib::Error::SSLLoadingCerts: kind = transport_error::tls; break;
+            case httplib::Error::SSLServerVerification:
+                kind = transport_error::tls;
+                if (const long result = client->get_openssl_verify_result(); result != X509_V_OK) {
+                    message += ": ";
+                    message += X509_verify_cert_error_string(result);
+                }
+                break;
+            case httplib::Error::Canceled:
+                if (too_large) {
+                    kind = transport_error::too_large;
+                    message = "httplib_http: the response body is larger than max_body_bytes (" +
+                              std::to_string(cap) + " bytes)";
+                }
+                break;
+            default: break;
+        }
+        return impl::failure(kind, std::move(message));
+    }
+
+    if (res.status < 200) {
+        // cpp-httplib skips only a bare "100 Continue"; any other interim
+        // answer would be mistaken for the final one. Drop the connection.
+        detail::wipe(body);
+        clients_.erase(origin);
+        return impl::failure(transport_error::other,
+                             "httplib_http: unsupported interim answer (status " +
+                                 std::to_string(res.status) + ")");
+    }
+
+    http_response response;
+    response.status = res.status;
+    response.headers.reserve(res.headers.size());
+    for (auto& [name, value] : res.headers)
+        response.headers.push_back(http_header{impl::lower(name), secret(std::move(value))});
+    response.body = secret(std::move(body));
+    return response;
+}
+
+}  // namespace devflow

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what devflow's build, tests and demo need on Debian 12, and only
+# what is missing. Idempotent; run as root (or with sudo available).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+packages=(cmake ninja-build g++ clang catch2 nlohmann-json3-dev libcurl4-openssl-dev
+          libcpp-httplib-dev libssl-dev openssl libqrencode-dev libbenchmark-dev
+          ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+fi
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    sudo_cmd=()
+    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The local OpenID provider for integration tests and the demo (pinned by
+# package-lock.json).
+server="$here/tests/integration/server"
+if [[ -f "$server/package-lock.json" ]]; then
+    if [[ ! -d "$server/node_modules" || "$server/package-lock.json" -nt "$server/node_modules/.package-lock.json" ]]; then
+        echo "setup: npm ci in tests/integration/server"
+        (cd "$server" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
