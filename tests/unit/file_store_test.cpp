@@ -7,6 +7,7 @@
 #include <devflow/file_store.hpp>
 
 #include "catch.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -41,24 +42,9 @@ namespace fs = std::filesystem;
 constexpr const char* canary = "CANARY-file-store-record-5b1e9d";
 constexpr const char* canary_two = "CANARY-file-store-second-c07a42";
 
-/// A fresh directory under the system temp directory, removed afterwards.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "devflow-file-store-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+/// A fresh directory for one test, removed afterwards.
+struct temp_dir : devflow_test::temp_dir {
+    temp_dir() : devflow_test::temp_dir("devflow-file-store") {}
 };
 
 /// Collects warnings instead of printing them.

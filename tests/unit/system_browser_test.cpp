@@ -5,6 +5,7 @@
 #include <devflow/system_browser.hpp>
 
 #include "catch.hpp"
+#include "temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -46,24 +47,9 @@ std::optional<argv_t> command(std::string_view u, std::map<std::string, std::str
     return browser_command(u, env(std::move(vars)), platform);
 }
 
-/// A fresh directory under the system temp directory, removed afterwards.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "devflow-browser-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+/// A fresh directory for one test, removed afterwards.
+struct temp_dir : devflow_test::temp_dir {
+    temp_dir() : devflow_test::temp_dir("devflow-browser") {}
 };
 
 std::vector<std::string> read_lines(const fs::path& p) {

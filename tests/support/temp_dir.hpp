@@ -1,0 +1,35 @@
+// A fresh private directory under the system temp directory, removed with
+// everything in it when the object goes away.
+#pragma once
+
+#include "catch.hpp"
+
+#include <filesystem>
+#include <stdlib.h>
+#include <string>
+#include <system_error>
+
+namespace devflow_test {
+
+class temp_dir {
+public:
+    /// Makes `<tmp>/<prefix>-XXXXXX` (mode 0700).
+    explicit temp_dir(const std::string& prefix = "devflow-test") {
+        std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    /// The directory.
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace devflow_test
