@@ -168,6 +168,10 @@ private:
     std::mutex flow_mutex_;               // one network operation at a time
     mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
     std::optional<token_set> cache_;
+    // No refresh attempt before this time after a transient refresh failure
+    // (while the access token is still valid). Guarded by flow_mutex_.
+    std::chrono::steady_clock::time_point refresh_backoff_until_{};
+    static constexpr std::chrono::seconds refresh_retry_delay{10};
 };
 
 }  // namespace devflow

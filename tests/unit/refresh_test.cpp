@@ -207,11 +207,16 @@ TEST_CASE("a transient refresh failure keeps everything and serves the still-val
     f.http.enqueue(cfg.token_endpoint, transport_failure());
     f.http.enqueue(cfg.token_endpoint, respond(503, "<html>maintenance</html>"));
     CHECK(flow->authorization_header() == first);
+    // For the next 10 s callers are served without hammering the failing server.
+    for (int i = 0; i < 50; ++i) CHECK(flow->authorization_header() == first);
+    CHECK(f.refreshes().size() == 1);
+    f.clock.advance(10s);
     CHECK(flow->authorization_header() == first);
+    CHECK(f.refreshes().size() == 2);
     CHECK(stored(f, *flow) == record_before);
     CHECK(f.warnings.size() >= 2);
     // Once expired with the server still down: a clear error, record intact.
-    f.clock.advance(60s);
+    f.clock.advance(50s);
     f.http.enqueue(cfg.token_endpoint, transport_failure(devflow::transport_error::timeout, "timed out"));
     expect_error([&] { flow->authorization_header(); }, errc::transport_failed);
     CHECK(stored(f, *flow) == record_before);
@@ -312,4 +317,23 @@ TEST_CASE("a config without client_id or with a repeated protocol parameter is r
     expect_error([&] { f.make_flow(cfg); }, errc::invalid_config);
     cfg = f.server.config({"openid profile"});
     expect_error([&] { f.make_flow(cfg); }, errc::invalid_config);
+}
+
+TEST_CASE("without a refresh token the access token is served until it expires then the user signs in again",
+          "[refresh]") {
+    fixture f;
+    auto cfg = f.server.config();
+    f.http.enqueue(cfg.device_authorization_endpoint,
+                   respond(200, R"({"device_code":"CANARY-dc","user_code":"ABCD-EFGH",)"
+                                R"("verification_uri":"https://auth.example.com/device","expires_in":600})"));
+    f.http.enqueue(cfg.token_endpoint,
+                   respond(200, R"({"access_token":"CANARY-only-access","token_type":"Bearer","expires_in":300})"));
+    auto flow = f.make_flow(cfg);
+    CHECK(flow->authorization_header() == "Bearer CANARY-only-access");
+    f.clock.advance(290s);  // inside the margin, nothing to refresh with
+    CHECK(flow->authorization_header() == "Bearer CANARY-only-access");
+    CHECK(f.refreshes().empty());
+    f.clock.advance(11s);  // expired: a new sign-in (the fake server's own flow)
+    CHECK(flow->authorization_header().rfind("Bearer CANARY-access-", 0) == 0);
+    CHECK(f.server.device_authorizations() == 1);
 }

@@ -244,7 +244,18 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
         return std::move(*stored);
     }
     if (stored && detail::refresh_token_usable(*stored, clock_.now())) {
+        // After a transient refresh failure, serve the still-valid token for a
+        // while instead of sending every caller's request to a failing server.
+        if (clock_.steady_now() < refresh_backoff_until_ &&
+            detail::access_token_usable(*stored, clock_.now())) {
+            set_cache(*stored);
+            return std::move(*stored);
+        }
         if (auto refreshed = refresh_locked(needs_refresh, stop)) return std::move(*refreshed);
+    } else if (stored && detail::access_token_usable(*stored, clock_.now())) {
+        // No way to refresh: serve the token until it really expires.
+        set_cache(*stored);
+        return std::move(*stored);
     } else if (stored) {
         log(log_level::info, "the stored session has no usable refresh token");
     }
@@ -317,6 +328,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
         detail::classify_token_response(resp, parse_body(resp), clock_.now());
     switch (outcome.kind) {
         case detail::token_outcome_kind::success: {
+            refresh_backoff_until_ = {};
             // Rotation: store the new refresh token; keep the old one if none came.
             token_set merged = detail::merge_refreshed(current, outcome.tokens);
             write_store(merged);
@@ -340,6 +352,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     const std::string why = outcome.kind == detail::token_outcome_kind::retry
                                 ? outcome.message
                                 : "token endpoint answered " + outcome.server.error + " to a refresh";
+    refresh_backoff_until_ = clock_.steady_now() + refresh_retry_delay;
     if (detail::access_token_usable(current, clock_.now())) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
         set_cache(current);
