@@ -40,10 +40,12 @@ struct fixture {
                                                 store, clock, browser);
         flow->on_prompt([this](const devflow::prompt_info& p) {
             std::lock_guard lock(mutex);
+            echo_captured("prompt", p.text);
             prompts.push_back(p);
         });
         flow->on_log([this](devflow::log_level level, std::string_view line) {
             std::lock_guard lock(mutex);
+            echo_captured("log", line);
             logs.emplace_back(line);
             if (level == devflow::log_level::warning) warnings.emplace_back(line);
         });
