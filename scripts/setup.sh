@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(cmake ninja-build g++ clang catch2 nlohmann-json3-dev libcurl4-openssl-dev
-          libcpp-httplib-dev libssl-dev openssl libqrencode-dev libbenchmark-dev
+          libcpp-httplib-dev libssl-dev openssl libqrencode-dev libbenchmark-dev pkg-config
           ca-certificates)
 missing=()
 for p in "${packages[@]}"; do

@@ -168,6 +168,11 @@ private:
     std::mutex flow_mutex_;               // one network operation at a time
     mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
     std::optional<token_set> cache_;
+    // The hot path's view of cache_, set with it under cache_mutex_: the
+    // header ready to copy (empty when there is no access token) and the wall
+    // time until which it is served without a refresh (docs/performance.md).
+    secret cached_header_;
+    std::chrono::system_clock::time_point fresh_until_{};
     // No refresh attempt before this time after a transient refresh failure
     // (while the access token is still valid). Guarded by flow_mutex_.
     std::chrono::steady_clock::time_point refresh_backoff_until_{};

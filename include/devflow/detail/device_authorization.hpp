@@ -109,7 +109,8 @@ inline device_authorization parse_device_authorization(const json_object& o,
     da.expires_in = expires.value;
 
     // RFC 8628 §3.2: interval is OPTIONAL; absent (or null) means 5 seconds.
-    const auto interval = seconds_field(o, "interval", std::chrono::seconds{3600});
+    // The interval is a minimum: 2.5 s waits 3 s, never 2 (RFC 8628 §3.2).
+    const auto interval = seconds_field(o, "interval", std::chrono::seconds{3600}, /*round_up=*/true);
     if (interval.status == seconds_status::invalid)
         throw_error(errc::malformed_response,
                     "device authorization answer has a negative or absurd \"interval\"");

@@ -32,7 +32,9 @@ inline bool has_field(const json_object& o, std::string_view name) {
 enum class seconds_status { ok, absent, invalid };
 
 /// A number of seconds from a JSON number or a numeric string ("900"), as
-/// some servers send (DESIGN.md §3). Fractions are rounded down. Negative,
+/// some servers send (DESIGN.md §3). Fractions are rounded down (a lifetime
+/// is never overstated), or up with `round_up` (a minimum wait is never
+/// shortened). Negative,
 /// non-numeric and non-finite values, and values over `max`, are invalid;
 /// absent and null are `absent`.
 struct seconds_field_result {
@@ -41,7 +43,7 @@ struct seconds_field_result {
 };
 
 inline seconds_field_result seconds_field(const json_object& o, std::string_view name,
-                                          std::chrono::seconds max) {
+                                          std::chrono::seconds max, bool round_up = false) {
     const auto it = o.find(name);
     if (it == o.end() || it->second.type == json_value::kind::null) return {};
     double number = 0;
@@ -65,7 +67,8 @@ inline seconds_field_result seconds_field(const json_object& o, std::string_view
     }
     if (!std::isfinite(number) || number < 0 || number > static_cast<double>(max.count()))
         return {seconds_status::invalid, {}};
-    return {seconds_status::ok, std::chrono::seconds{static_cast<long long>(std::floor(number))}};
+    return {seconds_status::ok, std::chrono::seconds{static_cast<long long>(
+                                    round_up ? std::ceil(number) : std::floor(number))}};
 }
 
 /// The server's error fields, verbatim (RFC 6749 §5.2), when `error` is a string.

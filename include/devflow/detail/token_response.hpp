@@ -119,7 +119,9 @@ inline token_outcome classify_token_response(const http_response& resp,
             }
             if (info->error == "slow_down") {
                 out.kind = token_outcome_kind::slow_down;
-                const auto iv = seconds_field(*body, "interval", std::chrono::seconds{3600});
+                // A minimum, so a fraction rounds up (RFC 8628 §3.5).
+                const auto iv = seconds_field(*body, "interval", std::chrono::seconds{3600},
+                                              /*round_up=*/true);
                 if (iv.status == seconds_status::ok) out.interval = iv.value;
                 return out;
             }

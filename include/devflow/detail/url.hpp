@@ -93,6 +93,23 @@ inline bool is_loopback_host(std::string_view host) noexcept {
     return dots == 2 && digits > 0;
 }
 
+/// `url` for an error message: control characters (which a hostile server
+/// could use to rewrite a terminal) written as \xNN.
+inline std::string quoted_url(std::string_view url) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : url) {
+        if (c < 0x20 || c == 0x7F) {
+            out += "\\x";
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0x0F]);
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
+}
+
 /// Throws insecure_endpoint unless `url` is https, or http on a loopback host,
 /// or http anywhere with the explicit opt-in. `what` names the endpoint.
 inline void require_secure_endpoint(std::string_view what, std::string_view url,
@@ -100,12 +117,12 @@ inline void require_secure_endpoint(std::string_view what, std::string_view url,
     const auto parts = parse_url(url);
     if (!parts)
         throw_error(errc::invalid_config, std::string(what) + " is not an absolute URL: " +
-                                              std::string(url));
+                                              quoted_url(url));
     if (parts->scheme == "https") return;
     if (parts->scheme == "http" && (is_loopback_host(parts->host) || allow_http_anywhere)) return;
     throw_error(errc::insecure_endpoint,
                 std::string(what) + " must use https (http is allowed only for loopback hosts): " +
-                    std::string(url));
+                    quoted_url(url));
 }
 
 /// The host of a URL for display, or an empty string.

@@ -93,10 +93,10 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
     std::stop_token stop) {
     {
-        // Hot path: a shared lock and a string copy.
+        // Hot path: a shared lock, one clock reading, one comparison and a
+        // string copy (the header is built when the cache is set).
         std::shared_lock lock(cache_mutex_);
-        if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
-            return "Bearer " + cache_->access_token.reveal();
+        if (!cached_header_.empty() && clock_.now() < fresh_until_) return cached_header_.reveal();
     }
     const token_set t =
         ensure_tokens(stop, config_.session_end == on_session_end::interactive);
@@ -107,8 +107,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
-            return cache_->access_token;
+        if (!cached_header_.empty() && clock_.now() < fresh_until_) return cache_->access_token;
     }
     token_set t = ensure_tokens(stop, config_.session_end == on_session_end::interactive);
     return std::move(t.access_token);
@@ -137,6 +136,7 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     {
         std::unique_lock lock(cache_mutex_);
         cache_.reset();
+        cached_header_.clear();
     }
     store_.erase(key_);
     (void)store_lock;
@@ -312,6 +312,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
         if (latest && latest->refresh_token == current->refresh_token) store_.erase(key_);
         std::unique_lock lock(cache_mutex_);
         cache_.reset();
+        cached_header_.clear();
         return std::nullopt;
     }
     return std::nullopt;
@@ -341,7 +342,12 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
                 session_over = true;
                 return std::nullopt;
             }
-            detail::throw_error(outcome.code, "refresh failed: " + outcome.message, outcome.server);
+            // An answer the flow cannot use (a proxy's HTML page with 200) is
+            // handled like a transient failure: it loses nothing either.
+            if (outcome.code != errc::malformed_response)
+                detail::throw_error(outcome.code, "refresh failed: " + outcome.message,
+                                    outcome.server);
+            break;
         case detail::token_outcome_kind::pending:
         case detail::token_outcome_kind::slow_down:
         case detail::token_outcome_kind::retry:
@@ -349,7 +355,8 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     }
     // A transient failure loses nothing: the stored record is untouched and a
     // still-valid access token is served until it really expires.
-    const std::string why = outcome.kind == detail::token_outcome_kind::retry
+    const std::string why = outcome.kind == detail::token_outcome_kind::retry ||
+                                    outcome.kind == detail::token_outcome_kind::fail
                                 ? outcome.message
                                 : "token endpoint answered " + outcome.server.error + " to a refresh";
     refresh_backoff_until_ = clock_.steady_now() + refresh_retry_delay;
@@ -388,7 +395,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
                                 *info);
     }
     if (resp.status < 200 || resp.status > 299)
-        detail::throw_error(resp.status >= 500 ? errc::server_error : errc::malformed_response,
+        // RFC 6585 §4: 429 is an overloaded server, like 5xx, not a malformed answer.
+        detail::throw_error(resp.status >= 500 || resp.status == 429 ? errc::server_error
+                                                                     : errc::malformed_response,
                             "device authorization endpoint answered HTTP " +
                                 std::to_string(resp.status),
                             server_error_info{{}, {}, {}, resp.status});
@@ -542,8 +551,18 @@ void device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_s
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set& tokens) {
+    // What the hot path needs, prepared outside the lock: access_token_fresh()
+    // reduced to one comparison, and the header it serves.
+    const auto fresh_until =
+        tokens.expires_at
+            ? *tokens.expires_at - detail::effective_margin(tokens, config_.refresh_margin)
+            : std::chrono::system_clock::time_point::max();
+    secret header = tokens.access_token.empty() ? secret{}
+                                                : secret{"Bearer " + tokens.access_token.reveal()};
     std::unique_lock lock(cache_mutex_);
     cache_ = tokens;
+    cached_header_ = std::move(header);
+    fresh_until_ = fresh_until;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

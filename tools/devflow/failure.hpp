@@ -1,0 +1,205 @@
+// devflow CLI — exit codes, and the one line each failure prints with its
+// fix (pure; tested in tests/cli/failure_test.cpp; listed in docs/cli.md).
+#pragma once
+
+#include <devflow/detail/discovery.hpp>
+#include <devflow/error.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace devflow::cli {
+
+/// The documented exit codes of the devflow tool.
+enum class exit_code : int {
+    ok = 0,
+    internal = 1,   ///< an unexpected failure (a bug)
+    usage = 2,      ///< bad command line or configuration (issuer, client, scopes)
+    denied = 3,     ///< the user (or the server's policy) denied the sign-in
+    expired = 4,    ///< the code expired before the sign-in was approved
+    network = 5,    ///< no HTTP answer (DNS, connection, TLS, timeout)
+    server = 6,     ///< the server answered an error or something unusable
+    reauth = 7,     ///< not signed in, or the session has ended
+    storage = 8,    ///< the token cache cannot be read or written
+    cancelled = 130,  ///< interrupted (Ctrl-C, SIGTERM)
+};
+
+/// A failure ready to report: the exit code and one line (with "devflow: ").
+struct failure {
+    exit_code code = exit_code::internal;
+    std::string line;
+    std::string error_name;  ///< a stable name for --json ("access_denied", "usage", ...)
+};
+
+/// What a message may mention about the situation.
+struct failure_context {
+    std::string client_id;
+};
+
+/// One line of text: control characters escaped (server text may hold
+/// terminal escapes), at most `max` bytes.
+inline std::string one_line(std::string_view text, std::size_t max = 400) {
+    return devflow::detail::printable(text, max);
+}
+
+/// e.what() without the ": <category message>" std::system_error appends.
+inline std::string bare_message(const devflow::error& e) {
+    std::string what = e.what();
+    const std::string suffix = ": " + e.code().message();
+    if (what.size() >= suffix.size() &&
+        what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0)
+        what.resize(what.size() - suffix.size());
+    return what;
+}
+
+/// The server's own words, "error: description", or "" when it sent none.
+inline std::string server_words(const devflow::error& e) {
+    if (e.server_error().empty()) return {};
+    std::string s = e.server_error();
+    if (!e.error_description().empty()) s += ": " + e.error_description();
+    return s;
+}
+
+/// The stable name of an errc for --json output.
+inline std::string errc_name(devflow::errc c) {
+    using devflow::errc;
+    switch (c) {
+        case errc::access_denied: return "access_denied";
+        case errc::expired_token: return "expired_token";
+        case errc::invalid_grant: return "invalid_grant";
+        case errc::invalid_client: return "invalid_client";
+        case errc::invalid_request: return "invalid_request";
+        case errc::invalid_scope: return "invalid_scope";
+        case errc::unauthorized_client: return "unauthorized_client";
+        case errc::unsupported_grant_type: return "unsupported_grant_type";
+        case errc::server_error: return "server_error";
+        case errc::transport_failed: return "transport_failed";
+        case errc::malformed_response: return "malformed_response";
+        case errc::insecure_endpoint: return "insecure_endpoint";
+        case errc::issuer_mismatch: return "issuer_mismatch";
+        case errc::storage_failed: return "storage_failed";
+        case errc::reauth_required: return "reauth_required";
+        case errc::cancelled: return "cancelled";
+        case errc::invalid_config: return "invalid_config";
+    }
+    return "unknown";
+}
+
+/// The exit code for a devflow::errc.
+inline exit_code exit_code_for(devflow::errc c) {
+    using devflow::errc;
+    switch (c) {
+        case errc::access_denied: return exit_code::denied;
+        case errc::expired_token: return exit_code::expired;
+        case errc::transport_failed: return exit_code::network;
+        case errc::server_error:
+        case errc::malformed_response:
+        case errc::invalid_request: return exit_code::server;
+        case errc::invalid_grant:
+        case errc::reauth_required: return exit_code::reauth;
+        case errc::storage_failed: return exit_code::storage;
+        case errc::cancelled: return exit_code::cancelled;
+        case errc::invalid_client:
+        case errc::invalid_scope:
+        case errc::unauthorized_client:
+        case errc::unsupported_grant_type:
+        case errc::insecure_endpoint:
+        case errc::issuer_mismatch:
+        case errc::invalid_config: return exit_code::usage;
+    }
+    return exit_code::internal;
+}
+
+/// The failure to report for a devflow::error: its exit code and one line
+/// that says what happened and what to do.
+inline failure describe(const devflow::error& e, const failure_context& ctx = {}) {
+    using devflow::errc;
+    const errc c = e.value();
+    const std::string what = bare_message(e);
+    const std::string said = server_words(e);
+    const std::string client = ctx.client_id.empty() ? std::string("the client")
+                                                     : "client \"" + ctx.client_id + "\"";
+    std::string text;
+    switch (c) {
+        case errc::access_denied:
+            text = "the sign-in was denied in the browser; run `devflow login` to try again";
+            break;
+        case errc::expired_token:
+            text = "the code expired before the sign-in was approved; run `devflow login` to "
+                   "get a new code";
+            break;
+        case errc::transport_failed:
+            text = "cannot reach the server (" + what +
+                   "); check the issuer URL (--issuer) and your network";
+            break;
+        case errc::server_error:
+            text = "the server reported an error (" + (said.empty() ? what : said) +
+                   "); try again later";
+            break;
+        case errc::malformed_response:
+            text = "the server sent an answer devflow cannot use (" + what +
+                   "); check that --issuer names an OAuth 2.0 server";
+            break;
+        case errc::invalid_request:
+            text = "the server refused the request (" + (said.empty() ? what : said) +
+                   "); check the client's settings at the server";
+            break;
+        case errc::invalid_client:
+            text = "the server does not accept " + client +
+                   " (invalid_client); check --client-id, and --client-secret-env for a "
+                   "confidential client";
+            break;
+        case errc::unauthorized_client:
+            text = client + " may not use the device flow (unauthorized_client); enable the OAuth "
+                            "2.0 Device Authorization Grant for it at the server";
+            break;
+        case errc::unsupported_grant_type:
+            text = "the server does not support the device flow (unsupported_grant_type); enable "
+                   "the OAuth 2.0 Device Authorization Grant at the server";
+            break;
+        case errc::invalid_scope:
+            text = "the server refused the requested scopes (" + (said.empty() ? what : said) +
+                   "); check --scope";
+            break;
+        case errc::invalid_grant:
+            text = "the server no longer accepts this sign-in (invalid_grant); run `devflow "
+                   "login` to sign in again";
+            break;
+        case errc::insecure_endpoint:
+            text = what + "; use an https issuer (http is allowed only for 127.0.0.1, ::1 and "
+                          "localhost)";
+            break;
+        case errc::issuer_mismatch:
+            text = what + "; pass --issuer exactly as the server names itself";
+            break;
+        case errc::storage_failed:
+            text = "cannot use the token cache (" + what + "); check --cache and its permissions";
+            break;
+        case errc::reauth_required:
+            text = "the session has ended; run `devflow login` to sign in again";
+            break;
+        case errc::cancelled:
+            text = "cancelled";
+            break;
+        case errc::invalid_config:
+            text = what;
+            break;
+    }
+    return {exit_code_for(c), "devflow: " + one_line(text), errc_name(c)};
+}
+
+/// A usage failure: the problem and where to read more.
+inline failure usage_failure(std::string_view problem) {
+    return {exit_code::usage, "devflow: " + one_line(problem) + "; see `devflow --help`", "usage"};
+}
+
+/// "Not signed in" for token, status and logout.
+inline failure not_signed_in(std::string_view issuer, std::string_view client_id) {
+    std::string text = "not signed in";
+    if (!issuer.empty())
+        text += " to " + std::string(issuer) + " as client \"" + std::string(client_id) + "\"";
+    text += "; run `devflow login` first";
+    return {exit_code::reauth, "devflow: " + one_line(text), "not_signed_in"};
+}
+
+}  // namespace devflow::cli

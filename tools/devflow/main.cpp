@@ -1,0 +1,445 @@
+// devflow — the command-line tool: sign in with the device flow, then hand a
+// valid access token to scripts (docs/cli.md).
+//
+//     devflow login --issuer https://sso.example.org/realms/lab --client-id my-cli
+//     curl -H "Authorization: Bearer $(devflow token)" https://api.example.org/
+//
+// The decisions live in the headers beside this file (arguments, settings,
+// failure, status, terminal), which are pure and unit-tested; this file wires
+// them to the library, the terminal and the process.
+#include "arguments.hpp"
+#include "failure.hpp"
+#include "settings.hpp"
+#include "status.hpp"
+#include "terminal.hpp"
+#include "ui.hpp"
+
+#include <devflow/adapters/curl_http.hpp>
+#include <devflow/adapters/nlohmann_json.hpp>
+#include <devflow/device_flow.hpp>
+#include <devflow/discovery.hpp>
+#include <devflow/file_store.hpp>
+#include <devflow/system_browser.hpp>
+#include <devflow/system_clock.hpp>
+#include <devflow/version.hpp>
+#if defined(DEVFLOW_CLI_HAVE_QRENCODE)
+#include <devflow/adapters/qrencode.hpp>
+#endif
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace {
+
+namespace cli = devflow::cli;
+using cli::exit_code;
+
+/// The Browser policy of the tool: the system browser unless --no-browser.
+struct cli_browser {
+    bool enabled = true;
+    bool open(std::string_view url) const { return enabled && devflow::system_browser{}.open(url); }
+};
+
+using flow_type = devflow::device_flow<devflow::curl_http, devflow::nlohmann_json,
+                                       devflow::file_store, devflow::system_clock, cli_browser>;
+
+std::optional<std::string> environment_variable(std::string_view name) {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+}
+
+void out(std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+}
+
+void out_json(const nlohmann::ordered_json& j) { out(j.dump() + "\n"); }
+
+/// Everything a command needs.
+struct run_context {
+    cli::options opts;
+    cli::cache_location cache;
+    cli::resolved settings;
+    devflow::client_config base;
+    std::stop_token stop;
+    cli::terminal_ui* ui = nullptr;
+};
+
+int report(const cli::failure& f, const cli::options& o, cli::terminal_ui* ui) {
+    if (ui != nullptr) {
+        ui->finish();
+        ui->say(f.line + "\n");
+    } else {
+        std::fputs((f.line + "\n").c_str(), stderr);
+    }
+    if (o.json) {
+        nlohmann::ordered_json j;
+        j["error"] = f.error_name;
+        j["exit_code"] = static_cast<int>(f.code);
+        j["message"] = f.line.substr(std::string_view("devflow: ").size());
+        out_json(j);
+    }
+    return static_cast<int>(f.code);
+}
+
+devflow::file_store make_store(const cli::cache_location& cache, cli::terminal_ui& ui) {
+    auto warn = [&ui](std::string_view message) { ui.log(devflow::log_level::warning, message); };
+    if (cache.single_file) return devflow::file_store::single_file(cache.path, warn);
+    return devflow::file_store(cache.path, warn);
+}
+
+std::optional<cli::remembered> read_remembered(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string text;
+    constexpr std::size_t max_size = 64 * 1024;
+    text.resize(max_size + 1);
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_size) return std::nullopt;
+    return cli::remembered_from_json(text);
+}
+
+void write_remembered(const std::filesystem::path& file, const cli::remembered& r,
+                      cli::terminal_ui& ui) {
+    try {
+        const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+        std::error_code ec;
+        if (!std::filesystem::exists(dir, ec)) {
+            std::filesystem::create_directories(dir);
+            std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                         std::filesystem::perm_options::replace);
+        }
+        devflow::detail::atomic_write_file(file, cli::remembered_to_json(r));
+    } catch (const std::exception&) {
+        ui.log(devflow::log_level::warning,
+               "cannot remember the settings in " + file.string() +
+                   "; pass --issuer and --client-id to later commands");
+    }
+}
+
+/// Sends the flow's diagnostics to the terminal.
+void wire_log(flow_type& flow, cli::terminal_ui* ui) {
+    flow.on_log([ui](devflow::log_level level, std::string_view message) { ui->log(level, message); });
+}
+
+cli::status_input status_of(const devflow::client_config& cfg, const run_context& ctx,
+                            std::optional<devflow::token_set> tokens) {
+    cli::status_input s;
+    s.issuer = cfg.issuer;
+    s.client_id = cfg.client_id;
+    s.requested_scopes = cfg.scopes;
+    s.cache = ctx.cache.path.string();
+    s.tokens = std::move(tokens);
+    s.now = std::chrono::system_clock::now();
+    return s;
+}
+
+// ------------------------------------------------------------ commands
+
+int run_login(run_context& ctx) {
+    const cli::resolved& st = ctx.settings;
+    if (st.issuer.empty())
+        return report(cli::usage_failure("no issuer: pass --issuer URL (or set DEVFLOW_ISSUER)"),
+                      ctx.opts, ctx.ui);
+    if (st.client_id.empty())
+        return report(cli::usage_failure("no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID)"),
+                      ctx.opts, ctx.ui);
+    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
+    devflow::curl_http http;
+    devflow::nlohmann_json json;
+    devflow::client_config cfg;
+    if (st.scopes) {
+        ctx.base.scopes = *st.scopes;
+        cfg = devflow::discover_cached(http, json, store, ctx.base);
+    } else {
+        // No scope given anywhere: ask for openid when the server offers it.
+        const devflow::server_metadata m = devflow::fetch_server_metadata(http, json, ctx.base.issuer);
+        ctx.base.scopes = cli::default_scopes(
+            m.scopes_supported, m.source == devflow::metadata_source::openid_configuration);
+        cfg = devflow::detail::config_from_metadata(m, ctx.base);
+    }
+    // Remember now, so that after a denial or expiry a bare `devflow login` retries.
+    write_remembered(cli::settings_path(ctx.cache),
+                     {cfg.issuer, cfg.client_id, cfg.scopes, st.client_secret_env}, *ctx.ui);
+
+    flow_type flow(cfg, std::move(http), devflow::nlohmann_json{}, store, devflow::system_clock{},
+                   cli_browser{!ctx.opts.no_browser});
+    wire_log(flow, ctx.ui);
+    const bool json_out = ctx.opts.json;
+    cli::terminal_ui* ui = ctx.ui;
+    flow.on_prompt([ui, json_out](const devflow::prompt_info& p) {
+        if (json_out) {
+            nlohmann::ordered_json j;
+            j["event"] = "prompt";
+            j["user_code"] = p.user_code;
+            j["verification_uri"] = p.verification_uri;
+            j["verification_uri_complete"] = p.verification_uri_complete;
+            j["host"] = p.host;
+            j["expires_in"] = p.expires_in.count();
+            j["browser_opened"] = p.browser_opened;
+            out_json(j);
+        }
+        ui->prompt(p);
+    });
+    if (ctx.opts.force) flow.store().erase(flow.store_key());
+    const devflow::token_set tokens = flow.login(ctx.stop);
+    ui->finish();
+    const bool reused = !ui->prompted();
+    std::optional<std::chrono::seconds> valid_for;
+    if (tokens.expires_at)
+        valid_for = std::chrono::duration_cast<std::chrono::seconds>(
+            *tokens.expires_at - std::chrono::system_clock::now());
+    ui->say(cli::signed_in_line(cfg.issuer, cli::claims_of(tokens).display_name(), valid_for, reused));
+    if (json_out) {
+        nlohmann::ordered_json j;
+        j["event"] = "signed_in";
+        j.update(cli::status_json(status_of(cfg, ctx, tokens)));
+        out_json(j);
+    }
+    return 0;
+}
+
+/// The cached config of the resolved client, or the "not signed in" failure.
+std::optional<devflow::client_config> signed_in_config(run_context& ctx,
+                                                       const devflow::file_store& store) {
+    devflow::nlohmann_json json;
+    devflow::file_store s = store;
+    ctx.base.scopes = ctx.settings.scopes.value_or(std::vector<std::string>{"openid"});
+    return devflow::cached_config(json, s, ctx.base);
+}
+
+int run_token(run_context& ctx) {
+    if (ctx.settings.issuer.empty() || ctx.settings.client_id.empty())
+        return report(cli::not_signed_in(ctx.settings.issuer, ctx.settings.client_id), ctx.opts,
+                      ctx.ui);
+    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
+    auto cfg = signed_in_config(ctx, store);
+    // A cached run: the endpoints come from the token record, never from discovery.
+    if (!cfg) return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
+    cfg->session_end = devflow::on_session_end::raise;  // a script never gets a prompt
+    flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
+                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+    wire_log(flow, ctx.ui);
+    const devflow::secret token = flow.access_token(ctx.stop);
+    if (ctx.opts.json) {
+        nlohmann::ordered_json j;
+        j["access_token"] = token.reveal();
+        j["token_type"] = "Bearer";
+        const auto stored = flow.stored_tokens();
+        if (stored && stored->expires_at) {
+            j["expires_at"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                  stored->expires_at->time_since_epoch())
+                                  .count();
+        }
+        out_json(j);
+        return 0;
+    }
+    // The one place the tool prints a token: the user asked for it.
+    const std::string& t = token.reveal();
+    std::fwrite(t.data(), 1, t.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return 0;
+}
+
+int run_status(run_context& ctx) {
+    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
+    std::optional<devflow::client_config> cfg;
+    if (!ctx.settings.issuer.empty() && !ctx.settings.client_id.empty())
+        cfg = signed_in_config(ctx, store);
+    std::optional<devflow::token_set> tokens;
+    devflow::client_config shown = ctx.base;
+    if (cfg) {
+        flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
+                       devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+        wire_log(flow, ctx.ui);
+        tokens = flow.stored_tokens();  // no network request
+        shown = *cfg;
+    }
+    const cli::status_input s = status_of(shown, ctx, std::move(tokens));
+    if (ctx.opts.json)
+        out_json(cli::status_json(s));
+    else
+        out(cli::format_status_text(s));
+    return cli::signed_in(s) ? 0 : static_cast<int>(exit_code::reauth);
+}
+
+int run_logout(run_context& ctx) {
+    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
+    std::optional<devflow::client_config> cfg;
+    if (!ctx.settings.issuer.empty() && !ctx.settings.client_id.empty())
+        cfg = signed_in_config(ctx, store);
+    nlohmann::ordered_json j;
+    if (!cfg) {
+        ctx.ui->say("devflow: not signed in; nothing to sign out of\n");
+        if (ctx.opts.json) {
+            j["signed_out"] = true;
+            j["was_signed_in"] = false;
+            j["revoked"] = false;
+            out_json(j);
+        }
+        return 0;
+    }
+    flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
+                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+    wire_log(flow, ctx.ui);
+    const bool had_tokens = flow.stored_tokens().has_value();
+    const bool revoked = flow.logout();
+    std::string line;
+    if (cfg->revocation_endpoint.empty()) {
+        line = "devflow: signed out; the tokens were wiped here (the server offers no revocation "
+               "endpoint, so they stay valid there until they expire)\n";
+    } else if (revoked) {
+        line = "devflow: signed out; the tokens were revoked at the server and wiped here\n";
+    } else {
+        line = "devflow: signed out; the tokens were wiped here, but the server did not confirm "
+               "their revocation (they expire on their own)\n";
+    }
+    ctx.ui->say(line);
+    if (ctx.opts.json) {
+        j["signed_out"] = true;
+        j["was_signed_in"] = had_tokens;
+        j["revoked"] = revoked;
+        out_json(j);
+    }
+    return 0;
+}
+
+int columns_of_stderr() {
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (auto c = environment_variable("COLUMNS")) {
+        const int n = std::atoi(c->c_str());
+        if (n > 0) return n;
+    }
+    return 80;
+}
+
+std::string qr_for(std::string_view url, bool color) {
+#if defined(DEVFLOW_CLI_HAVE_QRENCODE)
+    devflow::qr_text_options o;
+    o.ink_is_dark = color;  // coloured: black on white; plain: light ink on a dark terminal
+    return devflow::qr_terminal_text(url, o).value_or(std::string{});
+#else
+    (void)url;
+    (void)color;
+    return {};
+#endif
+}
+
+int run(const std::vector<std::string_view>& args, std::stop_token stop) {
+    const cli::parse_result parsed = cli::parse_arguments(args);
+    if (!parsed.ok()) return report(cli::usage_failure(parsed.error), parsed.opts, nullptr);
+    const cli::options& o = parsed.opts;
+    switch (o.cmd) {
+        case cli::command::help:
+            out(cli::usage_text());
+            return 0;
+        case cli::command::version:
+            out(std::string("devflow ") + DEVFLOW_VERSION_STRING + " (libcurl " +
+                curl_version_info(CURLVERSION_NOW)->version + ")\n");
+            return 0;
+        case cli::command::none:
+            std::fputs(cli::usage_text().c_str(), stderr);
+            return static_cast<int>(exit_code::usage);
+        default:
+            break;
+    }
+
+    const bool fancy = ::isatty(STDERR_FILENO) == 1 &&
+                       environment_variable("TERM").value_or("dumb") != "dumb";
+    const bool color = fancy && !environment_variable("NO_COLOR");
+    cli::terminal_ui ui(fancy, color, fancy ? columns_of_stderr() : 80, o.verbose,
+                        [color](std::string_view url) { return qr_for(url, color); });
+    run_context ctx;
+    ctx.opts = o;
+    ctx.stop = stop;
+    ctx.ui = &ui;
+    try {
+        ctx.cache = cli::resolve_cache(
+            o, environment_variable, [] { return devflow::file_store::default_directory(); },
+            [](const std::filesystem::path& p) {
+                std::error_code ec;
+                return std::filesystem::is_directory(p, ec);
+            });
+        ctx.settings = cli::resolve_settings(o, environment_variable,
+                                             read_remembered(cli::settings_path(ctx.cache)));
+        ctx.base.issuer = ctx.settings.issuer;
+        ctx.base.client_id = ctx.settings.client_id;
+        if (!ctx.settings.client_secret_env.empty()) {
+            const auto value = environment_variable(ctx.settings.client_secret_env);
+            if (!value)
+                return report(cli::usage_failure("the environment variable " +
+                                                 ctx.settings.client_secret_env +
+                                                 " (--client-secret-env) is not set"),
+                              o, &ui);
+            ctx.base.client_secret = devflow::secret{*value};
+        }
+        switch (o.cmd) {
+            case cli::command::login: return run_login(ctx);
+            case cli::command::token: return run_token(ctx);
+            case cli::command::status: return run_status(ctx);
+            case cli::command::logout: return run_logout(ctx);
+            default: return static_cast<int>(exit_code::internal);
+        }
+    } catch (const devflow::error& e) {
+        return report(cli::describe(e, {ctx.settings.client_id}), o, &ui);
+    } catch (const std::exception& e) {
+        return report({exit_code::internal,
+                       "devflow: internal error: " + cli::one_line(e.what()) +
+                           "; please report it",
+                       "internal"},
+                      o, &ui);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // SIGINT and SIGTERM cancel through a std::stop_source (errc::cancelled,
+    // exit 130): they are blocked in every thread and taken by one watcher
+    // thread, since a stop request is not async-signal-safe. A second signal
+    // ends the process at once.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    auto* stop = new std::stop_source;  // never freed: the watcher may outlive main's locals
+    std::thread([signals, stop] {
+        int count = 0;
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&signals, &sig) != 0) continue;
+            if (++count == 1)
+                stop->request_stop();
+            else
+                std::_Exit(static_cast<int>(exit_code::cancelled));
+        }
+    }).detach();
+
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    const int code = run(args, stop->get_token());
+    std::fflush(stdout);
+    return code;
+}
