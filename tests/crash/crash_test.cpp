@@ -12,7 +12,7 @@
 //   - temporary files a kill left behind are mode 0600 and never the record.
 // Both store layouts are tested: directory mode and single-file mode.
 //
-//   devflow_crash_test [--iterations N] [--disk-iterations N] [--seed S]
+//   devflow_crash_test [--iterations N] [--disk-iterations N] [--seed S] [--self-check]
 // N kills per layout on tmpfs (default 300; /dev/shm, else $TMPDIR) and on
 // the temporary directory's disk (default 60); each layout stops after 4 s
 // once 20 kills are done, so the test stays under 20 s on a slow disk.
@@ -68,8 +68,8 @@ void write_in_place(const fs::path& path, const std::string& bytes) {
 
 /// Reports one broken check (never the record's bytes: they stand for tokens).
 void fail(const std::string& what) {
-    ++failures;
-    std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+    if (++failures <= 10) std::fprintf(stderr, "FAIL: %s\n", what.c_str());
+    if (failures == 10) std::fprintf(stderr, "FAIL: (further failures counted, not shown)\n");
 }
 
 /// A complete record of `size` bytes: JSON with a body of `fill` and a
@@ -286,14 +286,19 @@ int main(int argc, char** argv) {
     int iterations = 300;
     int disk_iterations = 60;
     unsigned long long seed = std::random_device{}();
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; ++i) {
         const std::string_view opt = argv[i];
-        if (opt == "--iterations") iterations = std::atoi(argv[i + 1]);
-        else if (opt == "--disk-iterations") disk_iterations = std::atoi(argv[i + 1]);
-        else if (opt == "--seed") seed = std::strtoull(argv[i + 1], nullptr, 10);
+        const char* value = i + 1 < argc ? argv[i + 1] : "0";
+        if (opt == "--self-check") naive_writer = true;
+        else if (opt == "--iterations") iterations = std::atoi(value), ++i;
+        else if (opt == "--disk-iterations") disk_iterations = std::atoi(value), ++i;
+        else if (opt == "--seed") seed = std::strtoull(value, nullptr, 10), ++i;
+        else {
+            std::fprintf(stderr, "usage: %s [--iterations N] [--disk-iterations N] [--seed S] "
+                                 "[--self-check]\n", argv[0]);
+            return 2;
+        }
     }
-    for (int i = 1; i < argc; ++i)
-        if (std::string_view(argv[i]) == "--self-check") naive_writer = true;
     if (naive_writer) {
         // The checker against a writer that is not atomic: it must object.
         std::printf("devflow crash test self-check: an in-place writer, seed %llu\n", seed);

@@ -185,17 +185,12 @@ TEMPLATE_TEST_CASE("A user who denies the request ends the flow with access_deni
                            user_browser{user});
     auto out = capture_output(flow);
 
-    bool threw = false;
-    try {
-        flow.login();
-    } catch (const devflow::error& e) {
-        threw = true;
-        INFO("what(): " << e.what());
-        CHECK(e.code() == devflow::errc::access_denied);
-        CHECK(e.server_error() == "access_denied");  // RFC 8628 §3.5, carried verbatim
-        CHECK(e.http_status() == 400);
-    }
-    CHECK(threw);
+    const auto e = error_from([&] { flow.login(); });
+    REQUIRE(e.has_value());
+    INFO("what(): " << e->what());
+    CHECK(e->code() == devflow::errc::access_denied);
+    CHECK(e->server_error() == "access_denied");  // RFC 8628 §3.5, carried verbatim
+    CHECK(e->http_status() == 400);
     const user_outcome visit = user->wait();
     INFO("simulated user: " << visit.output);
     CHECK(visit.exit_status == 0);
@@ -220,15 +215,10 @@ TEMPLATE_TEST_CASE("A code nobody approves ends with expired_token and no poll g
         flow(server.public_client(), observed_http<TestType>(make_adapter<TestType>()));
     auto out = capture_output(flow);
 
-    bool threw = false;
-    try {
-        flow.login();
-    } catch (const devflow::error& e) {
-        threw = true;
-        INFO("what(): " << e.what());
-        CHECK(e.code() == devflow::errc::expired_token);
-    }
-    REQUIRE(threw);
+    const auto e = error_from([&] { flow.login(); });
+    REQUIRE(e.has_value());
+    INFO("what(): " << e->what());
+    CHECK(e->code() == devflow::errc::expired_token);
     REQUIRE(out->prompt_count() == 1);
     CHECK_FALSE(out->last_prompt().browser_opened);  // no_browser: the user must type the URL
     CHECK(out->last_prompt().expires_in == 3s);
@@ -271,17 +261,12 @@ TEMPLATE_TEST_CASE("The confidential client authenticates with client_secret_bas
                              devflow::system_clock, devflow::no_browser>
             flow(server.confidential_client(wrong), observed_http<TestType>(make_adapter<TestType>()));
         auto out = capture_output(flow);
-        bool threw = false;
-        try {
-            flow.login();
-        } catch (const devflow::error& e) {
-            threw = true;
-            INFO("what(): " << e.what());
-            CHECK(e.code() == devflow::errc::invalid_client);
-            CHECK(e.http_status() == 401);
-            CHECK(leak_free(e.what(), {&wrong}));
-        }
-        CHECK(threw);
+        const auto e = error_from([&] { flow.login(); });
+        REQUIRE(e.has_value());
+        INFO("what(): " << e->what());
+        CHECK(e->code() == devflow::errc::invalid_client);
+        CHECK(e->http_status() == 401);
+        CHECK(leak_free(e->what(), {&wrong}));
         CHECK(out->prompt_count() == 0);
     }
 

@@ -209,15 +209,10 @@ TEMPLATE_TEST_CASE("A stale copy of the store replays a refresh token and a non-
 
     // The copy replays the spent refresh token: invalid_grant. It re-reads its
     // store, finds nothing newer, and the session is over (DESIGN.md §3).
-    bool threw = false;
-    try {
-        (void)copy.authorization_header();
-    } catch (const devflow::error& e) {
-        threw = true;
-        INFO("what(): " << e.what());
-        CHECK(e.code() == devflow::errc::reauth_required);
-    }
-    CHECK(threw);
+    const auto copy_error = error_from([&] { (void)copy.authorization_header(); });
+    REQUIRE(copy_error.has_value());
+    INFO("what(): " << copy_error->what());
+    CHECK(copy_error->code() == devflow::errc::reauth_required);
     CHECK_FALSE(copy.stored_tokens().has_value());  // the dead record is gone
     CHECK(copy_out->prompt_count() == 0);           // raise: no device flow
     CHECK(nobody->visits() == 0);
@@ -231,14 +226,9 @@ TEMPLATE_TEST_CASE("A stale copy of the store replays a refresh token and a non-
     const auto current = original.stored_tokens();
     REQUIRE(current.has_value());
     sleep_until_stale_after(rotated_by);
-    threw = false;
-    try {
-        (void)original.authorization_header();
-    } catch (const devflow::error& e) {
-        threw = true;
-        CHECK(e.code() == devflow::errc::reauth_required);
-    }
-    CHECK(threw);
+    const auto original_error = error_from([&] { (void)original.authorization_header(); });
+    REQUIRE(original_error.has_value());
+    CHECK(original_error->code() == devflow::errc::reauth_required);
     CHECK_FALSE(original.stored_tokens().has_value());
 
     const auto stats = server.stats();

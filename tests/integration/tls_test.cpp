@@ -53,17 +53,12 @@ TEMPLATE_TEST_CASE("A provider whose certificate the transport does not trust is
              user_browser{user});
     auto out = capture_output(flow);
 
-    bool threw = false;
-    try {
-        flow.login();
-    } catch (const devflow::error& e) {
-        threw = true;
-        const std::string what = lower(e.what());
-        INFO("what(): " << e.what());
-        CHECK(e.code() == devflow::errc::transport_failed);
-        CHECK((what.find("tls") != std::string::npos || what.find("certificate") != std::string::npos));
-    }
-    CHECK(threw);
+    const auto e = error_from([&] { flow.login(); });
+    REQUIRE(e.has_value());
+    const std::string what = lower(e->what());
+    INFO("what(): " << e->what());
+    CHECK(e->code() == devflow::errc::transport_failed);
+    CHECK((what.find("tls") != std::string::npos || what.find("certificate") != std::string::npos));
     const auto sent = flow.http().journal().of(exchange_kind::device_authorization);
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].transport == devflow::transport_error::tls);

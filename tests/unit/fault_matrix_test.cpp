@@ -364,7 +364,7 @@ const std::vector<fault_row>& fault_table() {
         t.push_back({"authorization_pending with 428 and text/html keeps polling", P,
                      "428 text/html `{\"error\":\"authorization_pending\"}`",
                      replace(428, R"({"error":"authorization_pending"})", "text/html"),
-                     tokens_at({5.25, 10.5})});
+                     tokens_at({5.25, 10.5}, "polled again then succeeded")});
         t.push_back({"A non-JSON token answer labelled JSON is malformed", P,
                      "200 `application/json` with `access_token=CANARY...`",
                      replace(200, "access_token=CANARY-form&token_type=Bearer"), fails(M, {5.25})});
@@ -434,15 +434,15 @@ const std::vector<fault_row>& fault_table() {
         t.push_back({"slow_down with a fractional interval in its body is rounded up", P,
                      "400 `{\"error\":\"slow_down\",\"interval\":12.5}`",
                      replace(400, R"({"error":"slow_down","interval":12.5})"),
-                     tokens_at({5.25, 21.5})});
+                     tokens_at({5.25, 21.5}, "slowed down then succeeded")});
         t.push_back({"slow_down with a negative interval in its body adds 5 s", P,
                      "400 `{\"error\":\"slow_down\",\"interval\":-30}`",
                      replace(400, R"({"error":"slow_down","interval":-30})"),
-                     tokens_at({5.25, 17.75})});
+                     tokens_at({5.25, 17.75}, "slowed down then succeeded")});
         t.push_back({"slow_down with a string interval in its body is honoured", P,
                      "400 `{\"error\":\"slow_down\",\"interval\":\"20\"}`",
                      replace(400, R"({"error":"slow_down","interval":"20"})"),
-                     tokens_at({5.25, 30.25})});
+                     tokens_at({5.25, 30.25}, "slowed down then succeeded")});
 
         // ---- refresh (RFC 6749 §6), a record exists
         t.push_back({"A 500 during a proactive refresh serves the still-valid token", R,

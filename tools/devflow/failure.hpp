@@ -166,8 +166,7 @@ inline failure describe(const devflow::error& e, const failure_context& ctx = {}
                    "login` to sign in again";
             break;
         case errc::insecure_endpoint:
-            text = what + "; use an https issuer (http is allowed only for 127.0.0.1, ::1 and "
-                          "localhost)";
+            text = what + "; use the server's https address";
             break;
         case errc::issuer_mismatch:
             text = what + "; pass --issuer exactly as the server names itself";

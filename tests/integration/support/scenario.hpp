@@ -5,6 +5,7 @@
 // replayed refresh token, a poll after expiry).
 #pragma once
 
+#include "canary.hpp"  // echo_captured: DEVFLOW_TEST_VERBOSE=1 prints what was captured
 #include "provider.hpp"
 #include "simulated_user.hpp"
 
@@ -239,14 +240,30 @@ template <class Flow>
 std::shared_ptr<flow_output> capture_output(Flow& flow) {
     auto out = std::make_shared<flow_output>();
     flow.on_prompt([out](const devflow::prompt_info& p) {
+        echo_captured("prompt", p.text);
         std::lock_guard lock(out->mutex);
         out->prompts.push_back(p);
     });
     flow.on_log([out](devflow::log_level, std::string_view message) {
+        echo_captured("log", message);
         std::lock_guard lock(out->mutex);
         out->logs.emplace_back(message);
     });
     return out;
+}
+
+/// Runs `fn`; the devflow::error it threw (its message echoed under
+/// DEVFLOW_TEST_VERBOSE=1), or std::nullopt when it returned.
+template <class F>
+std::optional<devflow::error> error_from(F&& fn) {
+    try {
+        std::forward<F>(fn)();
+    } catch (const devflow::error& e) {
+        echo_captured("error", e.what());
+        echo_captured("error_description", e.error_description());
+        return e;
+    }
+    return std::nullopt;
 }
 
 /// True when `text` contains none of the non-empty `secrets`.

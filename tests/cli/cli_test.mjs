@@ -1,0 +1,555 @@
+#!/usr/bin/env node
+// End-to-end tests of the `devflow` binary against the real local OpenID
+// provider (tests/integration/server/server.mjs) and its simulated user
+// (approve.mjs). Each case starts its own provider on 127.0.0.1, runs the
+// real binary with no terminal (plain lines), and checks exit codes, the one
+// line each failure prints, and that no output ever holds a secret.
+//
+//   node cli_test.mjs --devflow build/tools/devflow --case denied
+//   node cli_test.mjs --list
+//
+// Registered with CTest by tests/cli/CMakeLists.txt (label `cli`). Output on
+// failure is redacted: every token seen in the cache or from `devflow token`
+// is replaced by <redacted> before anything is printed.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const serverDir = join(here, '..', 'integration', 'server');
+const serverScript = join(serverDir, 'server.mjs');
+const approveScript = join(serverDir, 'approve.mjs');
+const PUBLIC = 'devflow-public';
+const CONFIDENTIAL = 'devflow-confidential';
+const CONFIDENTIAL_SECRET = 'devflow-cli-test-secret-9f3a';
+
+// ---------------------------------------------------------------- harness
+
+class Failure extends Error {}
+
+const secrets = new Set();
+function remember(value) {
+  if (typeof value === 'string' && value.length >= 8) secrets.add(value);
+}
+function redact(text) {
+  let out = String(text);
+  for (const s of secrets) out = out.split(s).join('<redacted>');
+  return out;
+}
+function check(condition, message, ...outputs) {
+  if (condition) return;
+  const details = outputs.map((o) => redact(typeof o === 'string' ? o : JSON.stringify(o))).join('\n---\n');
+  throw new Failure(`${message}${details ? `\n${details}` : ''}`);
+}
+function checkEqual(actual, expected, message, ...outputs) {
+  check(actual === expected, `${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(redact(actual))}`, ...outputs);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--devflow') o.devflow = argv[++i];
+    else if (argv[i] === '--case') o.case = argv[++i];
+    else if (argv[i] === '--list') o.list = true;
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------- processes
+
+/// Starts the provider with `env` settings; resolves with its ready record.
+async function startServer(dir, env = {}) {
+  const child = spawn(process.execPath, [serverScript], {
+    env: { PATH: process.env.PATH, DEVFLOW_INTERVAL: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  const info = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Failure(`server not ready in 20 s:\n${err}`)), 20000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        try { resolve(JSON.parse(out.slice(0, nl))); } catch (e) { reject(e); }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Failure(`server exited (${code}) before it was ready:\n${err}${existsSync(join(serverDir, 'node_modules')) ? '' : '\n(node_modules missing: run scripts/setup.sh)'}`));
+    });
+  });
+  return {
+    info,
+    async stats() { return (await fetch(info.stats_endpoint)).json(); },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([done, sleep(3000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/// The environment the binary runs in: a private home, nothing inherited
+/// that could change its behaviour (no DEVFLOW_*, no DISPLAY, no BROWSER).
+function toolEnv(dir, extra = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: join(dir, 'home'),
+    XDG_STATE_HOME: join(dir, 'state'),
+    LANG: 'C.UTF-8',
+    ...extra,
+  };
+}
+
+/// Starts `devflow args...`; `result()` resolves with {code, signal, stdout, stderr}.
+function start(ctx, args, { env = {}, timeoutMs = 30000 } = {}) {
+  const child = spawn(ctx.devflow, args, { env: toolEnv(ctx.dir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', code: null, signal: null };
+  child.stdout.on('data', (d) => { r.stdout += d; });
+  child.stderr.on('data', (d) => { r.stderr += d; });
+  const finished = new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      r.code = code;
+      r.signal = signal;
+      resolve(r);
+    });
+  });
+  ctx.outputs.push(r);
+  ctx.children.push(child);
+  return {
+    child,
+    output: r,
+    result: () => finished,
+    /// Resolves with the prompt's fields once the plain lines are out.
+    async prompt(timeout = 15000) {
+      const deadline = Date.now() + timeout;
+      for (;;) {
+        const m = /devflow: to sign in, open (\S+) and enter the code (\S+)\n/.exec(r.stderr);
+        const c = /devflow: or open (\S+) \(the code is filled in\)\n/.exec(r.stderr);
+        if (m && c) return { uri: m[1], userCode: m[2], complete: c[1] };
+        check(r.code === null, `devflow exited (${r.code}) before prompting`, r.stderr);
+        check(Date.now() < deadline, 'no prompt within the time limit', r.stderr);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+async function run(ctx, args, options) {
+  return start(ctx, args, options).result();
+}
+
+/// The simulated user at the browser (approve.mjs), approving or denying.
+async function approve(uri, { deny = false } = {}) {
+  const args = [approveScript, '--uri', uri];
+  if (deny) args.push('--deny');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const code = await new Promise((r) => child.once('close', r));
+  check(code === 0, `approve.mjs failed (${code})`, out);
+  return out;
+}
+
+/// Reads every token in the token records under `dir` (test code may).
+function harvestSecrets(dir) {
+  const found = [];
+  const walk = (d) => {
+    if (!existsSync(d)) return;
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && st.size < 1 << 20) {
+        try {
+          const j = JSON.parse(readFileSync(p, 'utf8'));
+          for (const k of ['access_token', 'refresh_token', 'id_token']) {
+            if (typeof j[k] === 'string') { remember(j[k]); found.push(j[k]); }
+          }
+        } catch { /* not a record */ }
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/// The last line of `text`.
+function lastLine(text) {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  return lines.length ? lines[lines.length - 1] : '';
+}
+
+/// The one-line failure: stderr's last line, and the only error line.
+function checkFailure(r, code, line) {
+  check(r.code === code, `exit code ${r.code}, expected ${code}`, r.stderr, r.stdout);
+  const got = lastLine(r.stderr);
+  if (line instanceof RegExp) check(line.test(got), `unexpected failure line: ${JSON.stringify(got)}`, r.stderr);
+  else checkEqual(got, line, 'failure line', r.stderr);
+  check(!/terminate called|what\(\)|Aborted|Segmentation|std::/.test(r.stderr), 'a crash trace in stderr', r.stderr);
+  check(!r.stderr.includes('\x1b'), 'escape sequences without a terminal', r.stderr);
+}
+
+async function userinfo(info, token) {
+  const res = await fetch(info.userinfo_endpoint, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: res.status === 200 ? await res.json() : null };
+}
+
+async function closedPort() {
+  const s = http.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/// A tiny HTTP server on 127.0.0.1 answering `handler(path)` -> {status, body}.
+async function fakeIssuer(handler) {
+  const s = http.createServer((req, res) => {
+    const { status, body } = handler(req.url, `http://127.0.0.1:${s.address().port}`);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  return { issuer: `http://127.0.0.1:${s.address().port}`, close: () => new Promise((r) => s.close(r)) };
+}
+
+/// Login with the simulated user approving (or denying) in the background.
+async function loginApproved(ctx, args, { deny = false, env = {} } = {}) {
+  const login = start(ctx, ['login', '--no-browser', ...args], { env });
+  const p = await login.prompt();
+  await approve(p.complete, { deny });
+  return { ...(await login.result()), prompt: p };
+}
+
+// ---------------------------------------------------------------- cases
+
+const cases = {};
+
+cases.happy_path = {
+  title: 'login token status and logout work end to end with plain lines and no flags after login',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const lines = login.stderr.split('\n');
+    checkEqual(lines[0], `devflow: to sign in, open ${info.verification_uri} and enter the code ${login.prompt.userCode}`, 'first line');
+    check(/^[A-Z]{4}-[A-Z]{4}$/.test(login.prompt.userCode), 'a user code', login.stderr);
+    check(login.stderr.includes('devflow: you are signing in at 127.0.0.1; approve only if you started this sign-in yourself'), 'host and phishing notice', login.stderr);
+    check(login.stderr.includes('devflow: the code expires in 10 minutes; waiting for approval'), 'expiry', login.stderr);
+    check(new RegExp(`^devflow: signed in to ${info.issuer} as alice; the access token is valid for (59|60) minutes$`).test(lastLine(login.stderr)), 'closing line', login.stderr);
+    checkEqual(login.stdout, '', 'login stdout');
+    check(!login.stderr.includes('\x1b'), 'no escape sequences without a terminal', login.stderr);
+    check(existsSync(join(ctx.dir, 'state', 'devflow', 'cli-settings.json')), 'settings remembered beside the default cache');
+
+    // token: no flags at all, remembered settings; the provider accepts it.
+    const before = await server.stats();
+    const tok = await run(ctx, ['token']);
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    const token = tok.stdout.replace(/\n$/, '');
+    remember(token);
+    check(/^[A-Za-z0-9_-]{20,}$/.test(token) && tok.stdout.endsWith('\n') && !token.includes('\n'), 'one token line on stdout');
+    checkEqual(tok.stderr, '', 'token stderr');
+    const ui = await userinfo(info, token);
+    checkEqual(ui.status, 200, 'userinfo accepts the token');
+    checkEqual(ui.body.sub, 'alice', 'userinfo sub');
+    const after = await server.stats();
+    checkEqual(JSON.stringify(after.token_requests), JSON.stringify(before.token_requests), 'a cached token run sends no token request');
+    checkEqual(after.device_authorization_requests, before.device_authorization_requests, 'no device authorization');
+
+    // status: who, what, when; no token anywhere.
+    const st = await run(ctx, ['status']);
+    check(st.code === 0, `status exit ${st.code}`, st.stdout, st.stderr);
+    check(st.stdout.startsWith('Signed in.\n'), 'signed in', st.stdout);
+    check(st.stdout.includes(info.issuer) && st.stdout.includes(PUBLIC) && /user\s+alice/.test(st.stdout), 'issuer client and user', st.stdout);
+    check(/access token\s+\[redacted\], valid for (59 min|1 h) \(until /.test(st.stdout), 'access expiry', st.stdout);
+    for (const s of secrets) check(!st.stdout.includes(s) && !st.stderr.includes(s), 'status shows no token');
+    const sj = await run(ctx, ['status', '--json']);
+    const j = JSON.parse(sj.stdout);
+    check(j.signed_in === true && j.user.sub === 'alice' && j.access_token.valid === true, 'status --json', j);
+    for (const s of secrets) check(!sj.stdout.includes(s), 'status --json shows no token');
+
+    // login again: reuses the session, no prompt, no request to the device endpoint.
+    const again = await run(ctx, ['login']);
+    check(again.code === 0, `second login exit ${again.code}`, again.stderr);
+    check(lastLine(again.stderr).startsWith(`devflow: already signed in to ${info.issuer} as alice`), 'reuse', again.stderr);
+    check(!again.stderr.includes('enter the code'), 'no prompt on reuse', again.stderr);
+    checkEqual((await server.stats()).device_authorization_requests, before.device_authorization_requests, 'no new device authorization');
+
+    // logout: revoked at the provider, wiped here.
+    const out = await run(ctx, ['logout']);
+    check(out.code === 0, `logout exit ${out.code}`, out.stderr);
+    checkEqual(lastLine(out.stderr), 'devflow: signed out; the tokens were revoked at the server and wiped here', 'logout line', out.stderr);
+    check((await server.stats()).revocations >= 1, 'a revocation reached the provider');
+    checkEqual((await userinfo(info, token)).status, 401, 'the revoked token is refused');
+    checkEqual(harvestSecrets(ctx.dir).length, 0, 'no token left in the cache');
+
+    const gone = await run(ctx, ['token']);
+    checkFailure(gone, 7, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first`);
+    checkEqual(gone.stdout, '', 'no token after logout');
+    const st2 = await run(ctx, ['status']);
+    checkEqual(st2.code, 7, 'status exit when signed out');
+    check(st2.stdout.startsWith('Not signed in.'), 'status says so', st2.stdout);
+  },
+};
+
+cases.refresh = {
+  title: 'token refreshes an expiring access token without a prompt',
+  server: { DEVFLOW_ACCESS_TOKEN_TTL: '4' },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const cache = join(ctx.dir, 'tokens.json');
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--cache', cache]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    check((statSync(cache).mode & 0o777) === 0o600, 'the single-file cache is 0600');
+    const first = await run(ctx, ['token', '--cache', cache]);
+    const t1 = first.stdout.trim();
+    remember(t1);
+    await sleep(2500);  // past the refresh margin (half of the 4 s lifetime)
+    const second = await run(ctx, ['token', '--cache', cache]);
+    check(second.code === 0, `token exit ${second.code}`, second.stderr);
+    const t2 = second.stdout.trim();
+    remember(t2);
+    harvestSecrets(ctx.dir);
+    check(t1 !== t2, 'a new access token after the refresh');
+    checkEqual((await server.stats()).refresh_requests, 1, 'exactly one refresh');
+    checkEqual((await userinfo(info, t2)).status, 200, 'the refreshed token is accepted');
+    checkEqual((await server.stats()).device_authorization_requests, 1, 'no second sign-in');
+  },
+};
+
+cases.json = {
+  title: 'json output gives the prompt and the result as lines of JSON',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const login = start(ctx, ['login', '--no-browser', '--json', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    const deadline = Date.now() + 15000;
+    while (!login.output.stdout.includes('\n') && Date.now() < deadline) await sleep(50);
+    const event = JSON.parse(login.output.stdout.split('\n')[0]);
+    check(event.event === 'prompt' && /^[A-Z]{4}-[A-Z]{4}$/.test(event.user_code) && event.host === '127.0.0.1', 'prompt event', event);
+    await approve(event.verification_uri_complete);
+    const r = await login.result();
+    harvestSecrets(ctx.dir);
+    check(r.code === 0, `login exit ${r.code}`, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    checkEqual(lines.length, 2, 'two JSON lines');
+    check(lines[1].event === 'signed_in' && lines[1].signed_in === true && lines[1].user.sub === 'alice', 'result event', lines[1]);
+    for (const s of secrets) check(!r.stdout.includes(s) && !r.stderr.includes(s), 'no token in login output');
+    const tok = await run(ctx, ['token', '--json']);
+    const tj = JSON.parse(tok.stdout);
+    remember(tj.access_token);
+    check(tj.token_type === 'Bearer' && typeof tj.expires_at === 'number', 'token --json', tj);
+    checkEqual((await userinfo(info, tj.access_token)).status, 200, 'the token works');
+    const out = await run(ctx, ['logout', '--json']);
+    const oj = JSON.parse(out.stdout);
+    check(oj.signed_out && oj.revoked && oj.was_signed_in, 'logout --json', oj);
+    const gone = await run(ctx, ['token', '--json']);
+    checkEqual(gone.code, 7, 'exit code');
+    const ej = JSON.parse(gone.stdout);
+    check(ej.error === 'not_signed_in' && ej.exit_code === 7, 'error --json', ej);
+  },
+};
+
+cases.confidential = {
+  title: 'a confidential client signs in with its secret from the environment and never prints it',
+  server: { DEVFLOW_CONFIDENTIAL_SECRET: CONFIDENTIAL_SECRET },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    remember(CONFIDENTIAL_SECRET);
+    const env = { MY_CLIENT_SECRET: CONFIDENTIAL_SECRET };
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', CONFIDENTIAL, '--client-secret-env', 'MY_CLIENT_SECRET', '--scope', 'openid profile'], { env });
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const tok = await run(ctx, ['token'], { env });
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    const st = await run(ctx, ['status'], { env });
+    check(/scopes\s+openid profile/.test(st.stdout), 'granted scopes', st.stdout);
+    const settings = readFileSync(join(ctx.dir, 'state', 'devflow', 'cli-settings.json'), 'utf8');
+    check(settings.includes('MY_CLIENT_SECRET') && !settings.includes(CONFIDENTIAL_SECRET), 'only the variable name is remembered');
+    checkEqual((await server.stats()).client_auth.client_secret_post, 0, 'the secret never goes in a body');
+    const missing = await run(ctx, ['token']);
+    checkFailure(missing, 2, 'devflow: the environment variable MY_CLIENT_SECRET (--client-secret-env) is not set; see `devflow --help`');
+  },
+};
+
+cases.denied = {
+  title: 'a denied sign-in exits 3 with one line',
+  async run(ctx) {
+    const { info } = await ctx.server();
+    const r = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC], { deny: true });
+    checkFailure(r, 3, 'devflow: the sign-in was denied in the browser; run `devflow login` to try again');
+    checkEqual(r.stdout, '', 'stdout');
+    // The remembered settings make the suggested command work as written.
+    const retry = start(ctx, ['login', '--no-browser']);
+    await retry.prompt();
+    retry.child.kill('SIGINT');
+    checkFailure(await retry.result(), 130, 'devflow: cancelled');
+  },
+};
+
+cases.expired = {
+  title: 'a code that expires unapproved exits 4 with one line',
+  server: { DEVFLOW_DEVICE_CODE_TTL: '2' },
+  async run(ctx) {
+    const { info } = await ctx.server();
+    const r = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    checkFailure(r, 4, 'devflow: the code expired before the sign-in was approved; run `devflow login` to get a new code');
+    check(r.stderr.includes('devflow: the code expires in 2 seconds'), 'the expiry was announced', r.stderr);
+  },
+};
+
+cases.cancelled = {
+  title: 'Ctrl-C while waiting exits 130 with one line',
+  async run(ctx) {
+    const { info } = await ctx.server();
+    const login = start(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    await login.prompt();
+    const sent = Date.now();
+    login.child.kill('SIGINT');
+    const r = await login.result();
+    checkFailure(r, 130, 'devflow: cancelled');
+    check(Date.now() - sent < 3000, 'cancelled promptly');
+  },
+};
+
+cases.network = {
+  title: 'an unreachable issuer exits 5 with one line',
+  async run(ctx) {
+    const port = await closedPort();
+    const r = await run(ctx, ['login', '--no-browser', '--issuer', `http://127.0.0.1:${port}`, '--client-id', PUBLIC]);
+    checkFailure(r, 5, new RegExp(`^devflow: cannot reach the server \\(cannot fetch http://127\\.0\\.0\\.1:${port}/\\.well-known/openid-configuration: .*\\); check the issuer URL \\(--issuer\\) and your network$`));
+  },
+};
+
+cases.issuer_mismatch = {
+  title: 'an issuer that differs from the server own exits 2 with one line',
+  async run(ctx) {
+    const { info } = await ctx.server();
+    const r = await run(ctx, ['login', '--no-browser', '--issuer', `${info.issuer}/`, '--client-id', PUBLIC]);
+    checkFailure(r, 2, `devflow: the metadata at ${info.issuer}/.well-known/openid-configuration names the issuer "${info.issuer}", not "${info.issuer}/" (they must be identical, RFC 8414 §3.3); pass --issuer exactly as the server names itself`);
+  },
+};
+
+cases.missing_config = {
+  title: 'missing issuer or client or session each exit with their own line',
+  async run(ctx) {
+    checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
+    checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
+    checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout); see `devflow --help`');
+    checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
+    checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
+      'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
+    const none = await run(ctx, []);
+    checkEqual(none.code, 2, 'no command');
+    const help = await run(ctx, ['--help']);
+    check(help.code === 0 && help.stdout.startsWith('devflow - ') && help.stdout.includes('Exit codes:'), 'help', help.stdout);
+    const version = await run(ctx, ['--version']);
+    check(version.code === 0 && /^devflow \d+\.\d+\.\d+ /.test(version.stdout), 'version', version.stdout);
+  },
+};
+
+cases.no_device_flow = {
+  title: 'a server without the device flow exits 2 with one line',
+  async run(ctx) {
+    const fake = await fakeIssuer((path, issuer) => (path === '/.well-known/openid-configuration'
+      ? { status: 200, body: JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, authorization_endpoint: `${issuer}/auth` }) }
+      : { status: 404, body: '{}' }));
+    try {
+      const r = await run(ctx, ['login', '--no-browser', '--issuer', fake.issuer, '--client-id', PUBLIC]);
+      checkFailure(r, 2, `devflow: the server at ${fake.issuer} does not offer the device flow: its metadata has no device_authorization_endpoint (RFC 8628 §4); enable the OAuth 2.0 Device Authorization Grant at the server`);
+    } finally {
+      await fake.close();
+    }
+    const empty = await fakeIssuer(() => ({ status: 404, body: '{}' }));
+    try {
+      const r = await run(ctx, ['login', '--no-browser', '--issuer', `${empty.issuer}/tenant`, '--client-id', PUBLIC]);
+      checkFailure(r, 2, `devflow: no metadata found for the issuer ${empty.issuer}/tenant (${empty.issuer}/tenant/.well-known/openid-configuration answered HTTP 404, ${empty.issuer}/.well-known/oauth-authorization-server/tenant answered HTTP 404); is the issuer URL right?`);
+    } finally {
+      await empty.close();
+    }
+  },
+};
+
+cases.invalid_client = {
+  title: 'an unknown client exits 2 with one line',
+  async run(ctx) {
+    const { info } = await ctx.server();
+    const r = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', 'nobody']);
+    checkFailure(r, 2, 'devflow: the server does not accept client "nobody" (invalid_client); check --client-id, and --client-secret-env for a confidential client');
+  },
+};
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.list) {
+    for (const [id, c] of Object.entries(cases)) process.stdout.write(`${id}\t${c.title}\n`);
+    return 0;
+  }
+  const c = cases[args.case];
+  if (!c || !args.devflow) {
+    process.stderr.write(`usage: cli_test.mjs --devflow PATH --case NAME (cases: ${Object.keys(cases).join(', ')})\n`);
+    return 2;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'devflow-cli-test-'));
+  const servers = [];
+  const ctx = {
+    dir,
+    devflow: args.devflow,
+    outputs: [],
+    children: [],
+    async server() {
+      const s = await startServer(dir, c.server ?? {});
+      servers.push(s);
+      return s;
+    },
+  };
+  const started = Date.now();
+  let status = 0;
+  try {
+    await c.run(ctx);
+    harvestSecrets(dir);
+    // No output of any run may hold a secret, except the token `devflow token` printed on purpose.
+    for (const r of ctx.outputs) {
+      for (const s of secrets) {
+        check(!r.stderr.includes(s), 'a secret in stderr');
+        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`);
+        check(printedOnPurpose || !r.stdout.includes(s), 'a secret in stdout');
+      }
+    }
+    process.stdout.write(`ok: ${c.title} (${Date.now() - started} ms)\n`);
+  } catch (e) {
+    status = 1;
+    process.stdout.write(`FAILED: ${c.title}\n${redact(e instanceof Failure ? e.message : e.stack)}\n`);
+  } finally {
+    for (const child of ctx.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const s of servers) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return status;
+}
+
+process.exitCode = await main();
