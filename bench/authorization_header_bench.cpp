@@ -10,7 +10,12 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
+#include <vector>
+
+#include <time.h>
 
 namespace {
 
@@ -53,7 +58,8 @@ flows make_flows(std::size_t length) {
                                          devflow::nlohmann_json{}, store, devflow::system_clock{},
                                          devflow::testing::recording_browser{});
     devflow_bench::silence(*f.real);
-    if (f.real->authorization_header() != f.header) throw std::runtime_error("set-up: headers differ");
+    if (f.real->authorization_header() != f.header)
+        throw std::runtime_error("set-up: headers differ");
     if (http.requests().size() != 2) throw std::runtime_error("set-up: unexpected requests");
     return f;
 }
@@ -97,6 +103,23 @@ void part_system_clock_now(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(clock.now());
 }
 
+// What a coarse wall clock would cost instead (resolution: one tick, ~4 ms).
+void part_coarse_clock(benchmark::State& state) {
+    for (auto _ : state) {
+        timespec ts{};
+        ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+        benchmark::DoNotOptimize(ts);
+    }
+}
+
+void part_mutex(benchmark::State& state) {
+    static std::mutex mutex;
+    for (auto _ : state) {
+        std::lock_guard lock(mutex);
+        benchmark::DoNotOptimize(&lock);
+    }
+}
+
 void part_shared_lock(benchmark::State& state) {
     static std::shared_mutex mutex;
     for (auto _ : state) {
@@ -119,28 +142,36 @@ void part_concatenate(benchmark::State& state) {
 // only ever add time, so the minimum is the least noisy estimate.
 double least(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 
+// Real time, per-thread count, and the least of the repetitions.
+benchmark::internal::Benchmark* common(benchmark::internal::Benchmark* b, int threads) {
+    return b->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
+}
+
 void register_all() {
-    for (const std::size_t length : {short_token, jwt_token}) all_flows().emplace(length, make_flows(length));
+    for (const std::size_t length : {short_token, jwt_token})
+        all_flows().emplace(length, make_flows(length));
     for (const int threads : {1, 2}) {
         for (const std::size_t length : {short_token, jwt_token}) {
             const auto len = static_cast<std::int64_t>(length);
-            benchmark::RegisterBenchmark("floor: copy the header string", floor_copy)
-                ->Arg(len)->ArgName("token_bytes")->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
-            benchmark::RegisterBenchmark("authorization_header: system_clock", system_clock_header)
-                ->Arg(len)->ArgName("token_bytes")->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
-            benchmark::RegisterBenchmark("authorization_header: fake_clock", fake_clock_header)
-                ->Arg(len)->ArgName("token_bytes")->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
+            const auto add = [&](const char* name, void (*fn)(benchmark::State&)) {
+                common(benchmark::RegisterBenchmark(name, fn), threads)
+                    ->Arg(len)
+                    ->ArgName("token_bytes");
+            };
+            add("floor: copy the header string", floor_copy);
+            add("authorization_header: system_clock", system_clock_header);
+            add("authorization_header: fake_clock", fake_clock_header);
+            add("part: \"Bearer \" + token", part_concatenate);
         }
-        for (const std::size_t length : {short_token, jwt_token})
-            benchmark::RegisterBenchmark("part: \"Bearer \" + token", part_concatenate)
-                ->Arg(static_cast<std::int64_t>(length))->ArgName("token_bytes")->Threads(threads)
-                ->UseRealTime()->ComputeStatistics("min", least);
-        benchmark::RegisterBenchmark("part: fake_clock::now", part_fake_clock_now)
-            ->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
-        benchmark::RegisterBenchmark("part: system_clock::now", part_system_clock_now)
-            ->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
-        benchmark::RegisterBenchmark("part: shared_mutex shared lock+unlock", part_shared_lock)
-            ->Threads(threads)->UseRealTime()->ComputeStatistics("min", least);
+        common(benchmark::RegisterBenchmark("part: fake_clock::now", part_fake_clock_now), threads);
+        common(benchmark::RegisterBenchmark("part: system_clock::now", part_system_clock_now),
+               threads);
+        common(benchmark::RegisterBenchmark("part: CLOCK_REALTIME_COARSE", part_coarse_clock),
+               threads);
+        common(benchmark::RegisterBenchmark("part: shared_mutex shared lock+unlock",
+                                            part_shared_lock),
+               threads);
+        common(benchmark::RegisterBenchmark("part: mutex lock+unlock", part_mutex), threads);
     }
 }
 

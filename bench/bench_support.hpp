@@ -50,7 +50,8 @@ inline void script_server(devflow::testing::fake_http& http, std::size_t length,
                             R"("interval":1})");
     });
     auto counter = std::make_shared<int>(0);
-    http.handle(token_endpoint, [length, lifetime, counter](const devflow::testing::recorded_request&) {
+    http.handle(token_endpoint, [length, lifetime,
+                                 counter](const devflow::testing::recorded_request&) {
         // Each answer has a distinct token (the first characters carry a counter).
         std::string token = std::to_string(++*counter) + "." + token_of_length(length);
         token.resize(length);

@@ -4,7 +4,7 @@
 # (server.mjs + approve.mjs), stops the provider, then times `devflow token`
 # with hyperfine, next to the floor of starting a process at all.
 #
-#   bench/cli_token.sh PATH/TO/devflow [RUNS]
+#   bench/cli_token.sh PATH/TO/devflow [RUNS] [PATH/TO/devflow_bench_curl_floor]
 #
 # hyperfine comes from Debian (installed here when missing and we are root);
 # without it a shell loop measures the mean instead.
@@ -12,6 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${1:?usage: bench/cli_token.sh PATH/TO/devflow [RUNS]}"
 runs="${2:-300}"
+curl_floor="${3:-}"
 [[ -x "$cli" ]] || { echo "cli_token: $cli is not an executable" >&2; exit 2; }
 server_dir="$here/tests/integration/server"
 
@@ -61,16 +62,31 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
     { echo "cli_token: devflow token failed with the provider stopped" >&2; cat "$work/token.err" >&2; exit 1; }
 echo "cli_token: warm cache ok (token of $(tr -d '\n' <"$work/token.out" | wc -c) bytes; provider stopped)"
 
-# 3. Time it, next to the floor: /bin/true, and the same binary doing no work.
+# 3. Time it, next to its floors: the same binary doing no work, a program
+#    that only loads libcurl, and /bin/true.
+names=('devflow token (warm cache)' 'devflow --version (same binary, no work)')
+cmds=("$cli token --cache $cache" "$cli --version")
+if [[ -n "$curl_floor" && -x "$curl_floor" ]]; then
+    names+=('a program that only loads libcurl'); cmds+=("$curl_floor")
+fi
+names+=('/bin/true (process floor)'); cmds+=(/bin/true)
 if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$work/cli.md" \
-        -n 'devflow token (warm cache)' "$cli token --cache $cache" \
-        -n 'devflow --version (same binary, no work)' "$cli --version" \
-        -n '/bin/true (process floor)' "/bin/true" >"$work/hyperfine.log" 2>&1 ||
-        { cat "$work/hyperfine.log" >&2; exit 1; }
-    cat "$work/cli.md"
+    args=()
+    for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+    hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/cli.json" "${args[@]}" \
+        >"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
+    # Wall time moves with the machine's load; user + system CPU time less so.
+    node -e '
+        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
+        const ms = (s) => (s * 1000).toFixed(1);
+        console.log(`${r[0].times.length} runs each (hyperfine -N, 20 warm-up runs)\n`);
+        console.log("| command | wall mean ± sd ms | wall median ms | wall min ms | user ms | system ms |");
+        console.log("|---------|-------------------|----------------|-------------|---------|-----------|");
+        for (const x of r)
+            console.log(`| ${x.command} | ${ms(x.mean)} ± ${ms(x.stddev)} | ${ms(x.median)} | ${ms(x.min)} | ${ms(x.user)} | ${ms(x.system)} |`);
+    ' "$work/cli.json"
 else
-    for cmd in "$cli token --cache $cache" "$cli --version" "/bin/true"; do
+    for cmd in "${cmds[@]}"; do
         start=$(date +%s%N)
         for _ in $(seq "$runs"); do $cmd >/dev/null; done
         end=$(date +%s%N)

@@ -26,7 +26,9 @@ namespace {
 class scaled_clock {
 public:
     explicit scaled_clock(double scale = 1.0) : scale_(scale) {}
-    [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept { return clock_.now(); }
+    [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
+        return clock_.now();
+    }
     [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const noexcept {
         return clock_.steady_now();
     }
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
                  scaled_clock{scale}, devflow::no_browser{});
         flow.on_prompt([](const devflow::prompt_info& p) {
             std::cout << R"({"event":"prompt","t_ms":)" << epoch_ms()
-                      << R"(,"verification_uri_complete":)" << json_string(p.verification_uri_complete)
+                      << R"(,"verification_uri_complete":)"
+                      << json_string(p.verification_uri_complete)
                       << R"(,"user_code":)" << json_string(p.user_code) << "}" << std::endl;
         });
         flow.on_log([](devflow::log_level level, std::string_view line) {

@@ -26,8 +26,9 @@ void repeat(long n, F f) {
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::fputs("usage: devflow_bench_hot_path_loop floor|fake_clock|system_clock TOKEN_BYTES N\n",
-                   stderr);
+        std::fputs(
+            "usage: devflow_bench_hot_path_loop floor|fake_clock|system_clock TOKEN_BYTES N\n",
+            stderr);
         return 2;
     }
     const std::string what = argv[1];

@@ -54,7 +54,8 @@ void refresh_storm(benchmark::State& state) {
         devflow_bench::silence(flow);
         const std::string before = flow.authorization_header();
         clock.advance(250s);
-        http.latency_us->store(std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
+        http.latency_us->store(
+            std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
 
         std::vector<steady::time_point> done(threads);
         std::vector<std::string> headers(threads);

@@ -42,7 +42,7 @@ section() { printf '\n## %s\n\n' "$1"; }
     if wanted cli; then
         section "devflow token, warm cache, no network"
         if [[ -x "$build/tools/devflow" ]]; then
-            "$here/bench/cli_token.sh" "$build/tools/devflow"
+            "$here/bench/cli_token.sh" "$build/tools/devflow" 300 "$build/bench/devflow_bench_curl_floor"
         else
             echo "skipped: the devflow CLI is not built ($build/tools/devflow)"
         fi
@@ -54,7 +54,7 @@ section() { printf '\n## %s\n\n' "$1"; }
     if wanted peer; then
         section "side by side with openid-client"
         "$here/bench/peer.sh" --rounds 5 --scenarios normal,fast-keycloak,fast-rfc \
-            --timeout-s 60 --json "$out/peer.json" 2>"$out/peer.log"
+            --timeout-s 40 --json "$out/peer.json" 2>"$out/peer.log"
     fi
 } | tee "$out/summary.md"
 echo "bench: results in $out" >&2

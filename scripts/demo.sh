@@ -37,7 +37,8 @@ build="$here/build/demo"
 say "building the devflow tool into build/demo (Release; the first build takes a few minutes)"
 log="$(mktemp)"
 if ! { cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-           -DDEVFLOW_BUILD_TESTS=OFF -DDEVFLOW_BUILD_EXAMPLES=OFF -DDEVFLOW_INSTALL=OFF &&
+           -DDEVFLOW_BUILD_TESTS=OFF -DDEVFLOW_BUILD_EXAMPLES=OFF \
+           -DDEVFLOW_BUILD_BENCHMARKS=OFF -DDEVFLOW_INSTALL=OFF &&
        cmake --build "$build" --target devflow_cli; } >"$log" 2>&1; then
     cat "$log" >&2
     rm -f "$log"
@@ -88,17 +89,17 @@ if ((manual)); then
     say "now it is your turn: open the link devflow prints in a browser on this machine"
     echo "      (from another machine: ssh -L ${issuer##*:}:127.0.0.1:${issuer##*:} this-host, then open it there),"
     echo "      log in with any name and any password, and approve. Ctrl-C stops the demo."
-    show "devflow login --issuer $issuer --client-id $client"
-    devflow login --issuer "$issuer" --client-id "$client" ||
+    show "devflow login --issuer $issuer --client-id $client --scope \"openid profile email\""
+    devflow login --issuer "$issuer" --client-id "$client" --scope "openid profile email" ||
         die "devflow login failed (exit $?)"
 else
     say "signing in; once the code is shown, a simulated user (tests/integration/server/approve.mjs)"
     echo "      waits 3 seconds, then opens the provider's real pages, logs in as alice and approves."
     echo "      (Run scripts/demo.sh --manual to do that yourself in a browser.)"
-    show "devflow login --issuer $issuer --client-id $client --no-browser"
+    show "devflow login --issuer $issuer --client-id $client --scope \"openid profile email\" --no-browser"
     # --json puts the prompt on stdout as data for the simulated user; the
     # person watching sees the usual prompt on stderr.
-    devflow login --issuer "$issuer" --client-id "$client" --no-browser --json >"$work/login.jsonl" &
+    devflow login --issuer "$issuer" --client-id "$client" --scope "openid profile email" --no-browser --json >"$work/login.jsonl" &
     login_pid=$!
     for _ in $(seq 300); do
         [[ -s "$work/login.jsonl" ]] && break

@@ -3401,13 +3401,15 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     std::vector<detail::form_field> poll_fields{{"grant_type", detail::device_code_grant},
                                                 {"device_code", da.device_code.reveal()}};
     std::string last_trouble;
+    auto give_up_expired = [&last_trouble] {
+        detail::throw_error(errc::expired_token,
+                            "the device code expired before the sign-in was approved" +
+                                (last_trouble.empty() ? std::string{}
+                                                      : " (last problem: " + last_trouble + ")"));
+    };
     for (;;) {
-        if (schedule.expired())
-            // RFC 8628 §3.5: never poll past expires_in; give up locally.
-            detail::throw_error(errc::expired_token,
-                                "the device code expired before the sign-in was approved" +
-                                    (last_trouble.empty() ? std::string{}
-                                                          : " (last problem: " + last_trouble + ")"));
+        // RFC 8628 §3.5: never poll past expires_in; give up locally.
+        if (schedule.expired()) give_up_expired();
         const auto now = clock_.steady_now();
         if (schedule.next_poll() > now) {
             if (!clock_.sleep_for(schedule.next_poll() - now, stop))
@@ -3415,6 +3417,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         }
         if (stop.stop_requested())
             detail::throw_error(errc::cancelled, "sign-in cancelled while waiting for approval");
+        // RFC 8628 §3.5: a wait that overran the deadline (a stopped or
+        // starved process) sends no poll with the dead code either.
+        if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
 
         const http_response answer = http_.send(token_request(poll_fields));
         const auto answered_at = clock_.steady_now();

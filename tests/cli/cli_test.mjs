@@ -305,13 +305,13 @@ cases.happy_path = {
     checkEqual(gone.stdout, '', 'no token after logout');
     const st2 = await run(ctx, ['status']);
     checkEqual(st2.code, 7, 'status exit when signed out');
-    check(st2.stdout.startsWith('Not signed in.'), 'status says so', st2.stdout);
+    check(st2.stdout.startsWith('Not signed in; run `devflow login` to sign in.\n'), 'status says so', st2.stdout);
   },
 };
 
 cases.refresh = {
   title: 'token refreshes an expiring access token without a prompt',
-  server: { DEVFLOW_ACCESS_TOKEN_TTL: '4' },
+  server: { DEVFLOW_ACCESS_TOKEN_TTL: '10' },
   async run(ctx) {
     const server = await ctx.server();
     const { info } = server;
@@ -323,7 +323,7 @@ cases.refresh = {
     const first = await run(ctx, ['token', '--cache', cache]);
     const t1 = first.stdout.trim();
     remember(t1);
-    await sleep(2500);  // past the refresh margin (half of the 4 s lifetime)
+    await sleep(5500);  // past the refresh margin (half of the 10 s lifetime)
     const second = await run(ctx, ['token', '--cache', cache]);
     check(second.code === 0, `token exit ${second.code}`, second.stderr);
     const t2 = second.stdout.trim();

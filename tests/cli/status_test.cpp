@@ -100,7 +100,7 @@ TEST_CASE("no record reads not signed in", "[cli][status]") {
     auto s = signed_in_input();
     s.tokens.reset();
     CHECK_FALSE(devflow::cli::signed_in(s));
-    CHECK(devflow::cli::format_status_text(s).rfind("Not signed in.\n", 0) == 0);
+    CHECK(devflow::cli::format_status_text(s).rfind("Not signed in; run `devflow login` to sign in.\n", 0) == 0);
     const auto j = devflow::cli::status_json(s);
     CHECK(j["signed_in"] == false);
     CHECK_FALSE(j.contains("access_token"));

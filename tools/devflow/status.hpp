@@ -134,10 +134,10 @@ inline std::string format_status_text(const status_input& s) {
     };
     const std::string scopes = s.requested_scopes.empty() ? "(none)" : join(s.requested_scopes);
     if (!s.tokens) {
-        out += "Not signed in.\n";
-        row("issuer", one_line(s.issuer));
-        row("client", one_line(s.client_id));
-        row("scopes", one_line(scopes));
+        out += "Not signed in; run `devflow login` to sign in.\n";
+        if (!s.issuer.empty()) row("issuer", one_line(s.issuer));
+        if (!s.client_id.empty()) row("client", one_line(s.client_id));
+        if (!s.issuer.empty()) row("scopes", one_line(scopes));
         row("cache", one_line(s.cache));
         return out;
     }
