@@ -51,11 +51,17 @@ export PATH="$build/tools:$PATH"
 # ---------------------------------------------------------------- 3. provider
 work="$(mktemp -d "${TMPDIR:-/tmp}/devflow-demo.XXXXXX")"
 server_pid=""
+login_pid=""
+approve_pid=""
 cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    # Background jobs ignore Ctrl-C in a script: stop them (SIGTERM) ourselves.
+    local pid
+    for pid in "$login_pid" "$approve_pid" "$server_pid"; do
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -110,14 +116,17 @@ else
     if [[ -z "$uri" ]]; then
         rc=0
         wait "$login_pid" || rc=$?
+        login_pid=""
         die "devflow login ended before showing a code (exit $rc)"
     fi
     node "$server_dir/approve.mjs" --uri "$uri" --delay-ms 3000 >"$work/approve.log" 2>&1 &
     approve_pid=$!
     rc=0
     wait "$login_pid" || rc=$?
+    login_pid=""
     approve_rc=0
     wait "$approve_pid" || approve_rc=$?
+    approve_pid=""
     ((approve_rc == 0)) || { cat "$work/approve.log" >&2; die "the simulated user could not approve"; }
     echo "demo: the simulated user reports: $(head -n 1 "$work/approve.log")"
     ((rc == 0)) || die "devflow login failed (exit $rc)"

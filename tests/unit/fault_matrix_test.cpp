@@ -13,6 +13,7 @@
 #define DEVFLOW_FAULT_MATRIX_DISCOVERY 1
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -930,6 +931,15 @@ TEST_CASE("The fault matrix has at least 40 distinct rows and every phase", "[fa
     }
     std::sort(names.begin(), names.end());
     CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+    std::vector<phase> phases{phase::device, phase::poll, phase::refresh, phase::refresh_expired,
+                              phase::config};
+#if defined(DEVFLOW_FAULT_MATRIX_DISCOVERY)
+    phases.push_back(phase::discovery);
+#endif
+    for (phase p : phases) {
+        INFO("phase " << phase_name(p));
+        CHECK(std::count_if(t.begin(), t.end(), [p](const fault_row& r) { return r.where == p; }) > 0);
+    }
 }
 
 TEST_CASE("docs/fault-matrix.md shows the fake-server table exactly as the test runs it",
