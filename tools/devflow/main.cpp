@@ -34,7 +34,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <stop_token>
 #include <string>
