@@ -27,6 +27,9 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -51,6 +54,10 @@ struct httplib_http_options {
     std::chrono::milliseconds read_timeout{std::chrono::seconds{30}};
     /// Longest wait for the socket to accept more of the request.
     std::chrono::milliseconds write_timeout{std::chrono::seconds{30}};
+    /// Longest time for the whole exchange: a server trickling bytes slower
+    /// than the idle limits is cut off here (cpp-httplib itself has no total
+    /// timeout; a watchdog thread stops the client).
+    std::chrono::milliseconds total_timeout{std::chrono::seconds{30}};
     /// Largest response body accepted; a longer one is transport_error::too_large.
     std::size_t max_body_bytes = std::size_t{1} << 20;
     /// A PEM file of CA certificates to trust instead of the system's.
@@ -268,7 +275,7 @@ inline std::pair<time_t, time_t> sec_usec(std::chrono::milliseconds d) noexcept 
 
 inline httplib_http::httplib_http(options settings) : settings_(std::move(settings)) {
     if (settings_.connect_timeout.count() <= 0 || settings_.read_timeout.count() <= 0 ||
-        settings_.write_timeout.count() <= 0)
+        settings_.write_timeout.count() <= 0 || settings_.total_timeout.count() <= 0)
         detail::throw_error(errc::invalid_config, "httplib_http: timeouts must be positive");
     if (settings_.max_body_bytes == 0)
         detail::throw_error(errc::invalid_config, "httplib_http: max_body_bytes must be positive");
@@ -367,8 +374,34 @@ inline http_response httplib_http::send(const http_request& request) {
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;
     const auto started = std::chrono::steady_clock::now();
+    // The total timeout: a watchdog stops the client (thread-safe in
+    // cpp-httplib) if the exchange is not over in time.
+    bool finished = false;
+    bool timed_out = false;
+    std::mutex watch_mutex;
+    std::condition_variable watch_cv;
+    std::thread watchdog([&] {
+        std::unique_lock lock(watch_mutex);
+        if (!watch_cv.wait_for(lock, settings_.total_timeout, [&] { return finished; })) {
+            timed_out = true;
+            client->stop();
+        }
+    });
     const bool ok = client->send(req, res, err);
+    {
+        std::lock_guard lock(watch_mutex);
+        finished = true;
+    }
+    watch_cv.notify_one();
+    watchdog.join();
     const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (timed_out && (!ok || err != httplib::Error::Success)) {
+        detail::wipe(body);
+        detail::wipe(res.body);
+        return impl::failure(transport_error::timeout,
+                             "httplib_http: no complete answer within the total timeout (" +
+                                 url.host + ":" + std::to_string(url.port) + ")");
+    }
     if (!ok || err != httplib::Error::Success) {
         detail::wipe(body);
         detail::wipe(res.body);
