@@ -3077,7 +3077,8 @@ std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_head
         // Hot path: a shared lock, one clock reading, one comparison and a
         // string copy (the header is built when the cache is set).
         std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_) return cached_header_.reveal();
+        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+            return cached_header_.reveal();
     }
     const token_set t =
         ensure_tokens(stop, config_.session_end == on_session_end::interactive);
@@ -3088,7 +3089,8 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_) return cache_->access_token;
+        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+            return cache_->access_token;
     }
     token_set t = ensure_tokens(stop, config_.session_end == on_session_end::interactive);
     return std::move(t.access_token);
