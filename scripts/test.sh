@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every devflow test, with g++ and with clang.
-#   scripts/test.sh            everything
-#   scripts/test.sh -L unit    only tests labelled unit (any ctest arguments)
+# Sets up, builds and runs every devflow test (docs/testing.md, docs/hardening.md):
+#
+#   1. g++ (Debug, warnings are errors): every target; the compile, packaging,
+#      crash, example, bench-smoke and fuzz-replay tests; then the unit,
+#      integration, fault and CLI suites under the leak-canary check, which
+#      fails if a secret appears in any output or file outside the token store.
+#   2. clang++ (warnings are errors) with AddressSanitizer + UndefinedBehavior-
+#      Sanitizer: every target, and every suite but packaging.
+#   3. clang++ with ThreadSanitizer: the concurrency, keep-alive and store tests.
+#   4. libFuzzer smoke: every fuzz target for about a minute in all.
+#
+#   scripts/test.sh               everything (CI runs this)
+#   scripts/test.sh CTEST-ARGS    only the g++ build, then `ctest CTEST-ARGS`
+#                                 (e.g. scripts/test.sh -L unit)
 # Idempotent: installs only what is missing, reuses build/ between runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,19 +22,41 @@ cd "$here"
 
 jobs="$(nproc)"
 status=0
-for compiler in g++ clang++; do
-    name="${compiler%++}"; name="${name/g/gcc}"
-    build="$here/build/$name"
-    echo "== $compiler: configure"
-    cmake -S "$here" -B "$build" -G Ninja \
-        -DCMAKE_BUILD_TYPE=Debug \
-        -DCMAKE_CXX_COMPILER="$compiler" \
-        -DDEVFLOW_REQUIRE_ADAPTERS=ON >/dev/null
-    echo "== $compiler: build"
-    cmake --build "$build" -j "$jobs"
-    echo "== $compiler: test"
-    if ! ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@"; then
-        status=1
-    fi
-done
+started=$SECONDS
+step() { echo; echo "== [$((SECONDS - started)) s] $*"; }
+fail() { echo "== FAILED: $*"; status=1; }
+
+step "g++: configure and build"
+cmake --preset gcc >/dev/null
+cmake --build --preset gcc -j "$jobs"
+
+if (($#)); then
+    step "g++: ctest $*"
+    ctest --test-dir build/gcc --output-on-failure -j "$jobs" "$@" || status=1
+    exit $status
+fi
+
+step "g++: compile, packaging, crash, example, bench and fuzz-replay tests"
+ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE 'unit|integration|faults|cli' ||
+    fail "g++ tests"
+
+step "g++: unit, integration, fault and CLI suites under the leak-canary check"
+"$here/scripts/canary_check.sh" build/gcc || fail "canary check (or the suites it runs)"
+
+step "clang++ with ASan+UBSan: configure and build"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+step "clang++ with ASan+UBSan: every suite but packaging"
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE 'packaging|bench' ||
+    fail "clang ASan+UBSan tests"
+
+step "clang++ with TSan: concurrency, keep-alive and store tests"
+"$here/scripts/sanitize.sh" tsan || fail "TSan tests"
+
+step "libFuzzer smoke"
+"$here/scripts/fuzz.sh" --smoke || fail "fuzz smoke"
+
+step "done: $([[ $status -eq 0 ]] && echo 'all green' || echo 'FAILURES above')"
 exit $status
