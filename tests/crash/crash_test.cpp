@@ -187,9 +187,15 @@ mode_result run_mode(const char* label, const devflow::file_store& store,
             if (!loaded || !bytes || loaded->reveal() != *bytes)
                 fail(std::string(label) + ": file_store::load does not give the record back");
         }
+        // The directory is made with the first save; a kill before it leaves
+        // none, which is fine. Once it exists it is 0700.
         struct ::stat dst {};
-        if (::stat(directory.c_str(), &dst) != 0 || (dst.st_mode & 07777) != 0700)
+        if (::stat(directory.c_str(), &dst) != 0) {
+            if (errno != ENOENT || ever_present)
+                fail(std::string(label) + ": the record's directory is missing");
+        } else if ((dst.st_mode & 07777) != 0700) {
             fail(std::string(label) + ": the record's directory is not mode 0700");
+        }
         if (!warnings.empty()) {
             fail(std::string(label) + ": the store warned: " + warnings.front());
             warnings.clear();
