@@ -18,7 +18,8 @@ trap 'rm -rf "$work"' EXIT
 
 includes=(-I"$here/include")
 for d in "$here"/adapters/*/include; do includes+=(-I"$d"); done
-units=(standard_library nlohmann_alone fake_policies curl_nlohmann)
+# DEVFLOW_COMPILE_UNITS="a b" times only those units.
+read -r -a units <<<"${DEVFLOW_COMPILE_UNITS:-standard_library nlohmann_alone fake_policies curl_nlohmann}"
 modes=("-fsyntax-only" "-c -O0 -g" "-c -O2")
 
 # Prints "CPU_SECONDS PEAK_MIB" for the least CPU time of $repeats runs.

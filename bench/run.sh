@@ -53,8 +53,16 @@ section() { printf '\n## %s\n\n' "$1"; }
     fi
     if wanted peer; then
         section "side by side with openid-client"
+        echo "### the user approves 3 s after the code is shown"
+        echo
         "$here/bench/peer.sh" --rounds 5 --scenarios normal,fast-keycloak,fast-rfc \
             --timeout-s 40 --json "$out/peer.json" 2>"$out/peer.log"
+        echo
+        echo "### the moment of approval swept over one polling period"
+        echo
+        "$here/bench/peer.sh" --rounds 8 --scenarios normal \
+            --delay-ms 3000,3250,3500,3750,4000,4250,4500,4750 \
+            --json "$out/peer-sweep.json" 2>"$out/peer-sweep.log"
     fi
 } | tee "$out/summary.md"
 echo "bench: results in $out" >&2

@@ -7,8 +7,9 @@
 #                                      JOBS (default: nproc) targets at a time
 #   scripts/fuzz.sh --smoke            what scripts/test.sh runs: --parallel 60 --jobs 2
 #                                      (12 s per target, about 1 minute plus the build)
-#   options: --jobs N  --target NAME (repeatable)  --merge (minimise what was found
-#            into tests/fuzz/corpus/<target>)  --no-build
+#   options: --jobs N  --target NAME (repeatable)  --no-build
+#            --merge (afterwards, minimise build/fuzz/corpus/<target> to the
+#            inputs that add coverage)
 #
 # Inputs that found new coverage accumulate in build/fuzz/corpus/<target>; the
 # seeds in tests/fuzz/corpus/<target> are only read. A crash, leak, timeout or
@@ -33,7 +34,7 @@ while (($#)); do
         --target) targets+=("${2:?--target needs a name}"); shift ;;
         --merge) merge=1 ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         [0-9]*) seconds="$1" ;;
         *) echo "fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -124,12 +125,19 @@ echo "== fuzz: ${elapsed} s of fuzzing"
 
 if ((merge)); then
     for name in "${targets[@]}"; do
-        # -merge=1 keeps only inputs that add coverage over the committed seeds.
-        "$bin_dir/devflow_fuzz_$name" -merge=1 "$here/tests/fuzz/corpus/$name" \
-            "$build_dir/corpus/$name" >"$log_dir/$name.merge.log" 2>&1 ||
-            { echo "fuzz.sh: merge failed for $name (log $log_dir/$name.merge.log)" >&2; status=1; }
+        # -merge=1 keeps only the inputs that add coverage: the working corpus
+        # shrinks to a minimal set (the committed seeds are left alone).
+        lean="$build_dir/corpus/$name.lean"
+        rm -rf "$lean" && mkdir -p "$lean"
+        if "$bin_dir/devflow_fuzz_$name" -merge=1 "$lean" "$build_dir/corpus/$name" \
+                >"$log_dir/$name.merge.log" 2>&1; then
+            rm -rf "$build_dir/corpus/$name" && mv "$lean" "$build_dir/corpus/$name"
+            echo "== fuzz: $name corpus minimised to $(find "$build_dir/corpus/$name" -type f | wc -l) inputs"
+        else
+            echo "fuzz.sh: merge failed for $name (log $log_dir/$name.merge.log)" >&2
+            status=1
+        fi
     done
-    echo "== fuzz: merged new inputs into tests/fuzz/corpus/"
 fi
 if ((status)); then
     echo "fuzz.sh: a target failed; its input is now a regression test (ctest -L fuzz)" >&2

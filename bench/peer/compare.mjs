@@ -3,13 +3,16 @@
 // is shown, and prints one table (bench/peer.sh runs this; docs/performance.md).
 //
 //   node compare.mjs --devflow PATH/devflow_bench_device_flow_peer
-//                    [--rounds 3] [--interval 2] [--delay-ms 3000]
+//                    [--rounds 3] [--interval 2] [--delay-ms 3000[,3500,...]]
 //                    [--scenarios normal,fast-keycloak,fast-rfc] [--timeout-s 60]
 //                    [--json FILE]
 //
 // Per round and client: reset the server's counters, start the client, approve
 // (approve.mjs) DELAY ms after it shows the code, wait for its tokens, read the
-// counters. Clients alternate which goes first. Everything is on 127.0.0.1.
+// counters. Clients alternate which goes first. With a list of delays, round
+// r uses delay r (cycling), the same for both clients: when the approval
+// falls within the polling period decides how long the next poll is, so a
+// sweep over one period averages that out. Everything is on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +40,8 @@ if (!opt.devflow || !existsSync(opt.devflow)) {
   process.exit(2);
 }
 const rounds = Number(opt.rounds);
-const delayMs = Number(opt['delay-ms']);
+const delays = opt['delay-ms'].split(',').map(Number);
+if (delays.some((d) => !(d >= 0))) { console.error('compare: bad --delay-ms'); process.exit(2); }
 const clientId = 'devflow-public';
 const scope = 'openid';
 
@@ -87,7 +91,7 @@ async function stats(info, reset) {
 }
 
 // Runs one client to completion; resolves with its figures.
-function runClient(name, argv, info) {
+function runClient(name, argv, info, delayMs) {
   return new Promise((resolve, reject) => {
     const dir = mkdtempSync(join(tmpdir(), 'devflow-peer-'));
     const rssFile = join(dir, 'rss');
@@ -168,7 +172,8 @@ for (const key of opt.scenarios.split(',')) {
       const order = r % 2 === 0 ? ['devflow', 'openid-client'] : ['openid-client', 'devflow'];
       for (const name of order) {
         await stats(info, true);
-        const row = await runClient(name, clients[name], info);
+        const row = await runClient(name, clients[name], info, delays[r % delays.length]);
+        row.delay_ms = delays[r % delays.length];
         row.scenario = key;
         row.round = r + 1;
         results.push(row);
@@ -185,13 +190,13 @@ for (const key of opt.scenarios.split(',')) {
 // The table: medians over the rounds (min..max for the time after approval).
 const pad = (s, n) => String(s).padEnd(n);
 const lines = [];
-lines.push(`interval ${opt.interval} s, user approves ${delayMs} ms after the code is shown, ` +
-  `${rounds} rounds per client, medians (min..max)`);
+lines.push(`interval ${opt.interval} s, user approves ${delays.join(', ')} ms after the code is shown, ` +
+  `${rounds} rounds per client; medians, and for the time to the token also mean (min..max)`);
 for (const key of opt.scenarios.split(',')) {
   lines.push('');
   lines.push(`${key}: ${scenarios[key].title}`);
-  lines.push(`| client        | requests | polls | slow_down | start -> code ms | approval -> token ms   | peak RSS MiB |`);
-  lines.push(`|---------------|----------|-------|-----------|------------------|------------------------|--------------|`);
+  lines.push(`| client        | requests | polls | slow_down | start -> code ms | approval -> token ms: median, mean (min..max) | peak RSS MiB |`);
+  lines.push(`|---------------|----------|-------|-----------|------------------|----------------------------------------------|--------------|`);
   for (const name of ['devflow', 'openid-client']) {
     const rows = results.filter((x) => x.scenario === key && x.client === name);
     const failed = rows.filter((x) => x.error);
@@ -199,12 +204,13 @@ for (const key of opt.scenarios.split(',')) {
     const after = ok.map((x) => x.token_ms - x.approved_ms);
     const rss = rows.map((x) => (x.max_rss_kib || x.vm_hwm_kib) / 1024);
     const afterText = ok.length
-      ? `${Math.round(median(after))} (${Math.min(...after)}..${Math.max(...after)})`
+      ? `${Math.round(median(after))}, ${Math.round(after.reduce((a, b) => a + b, 0) / after.length)} ` +
+        `(${Math.min(...after)}..${Math.max(...after)})`
       : 'no token';
     lines.push(`| ${pad(name, 13)} | ${pad(median(rows.map((x) => x.requests)), 8)} | ` +
       `${pad(median(rows.map((x) => x.polls)), 5)} | ${pad(median(rows.map((x) => x.slow_down)), 9)} | ` +
       `${pad(Math.round(median(rows.map((x) => x.prompt_ms - x.started_ms))), 16)} | ` +
-      `${pad(afterText, 22)} | ${pad(Number.isFinite(median(rss)) ? median(rss).toFixed(1) : '-', 12)} |` +
+      `${pad(afterText, 44)} | ${pad(Number.isFinite(median(rss)) ? median(rss).toFixed(1) : '-', 12)} |` +
       (failed.length ? ` ${failed.length} of ${rows.length} failed: ${failed[0].error}` : ''));
   }
 }
