@@ -38,9 +38,9 @@ run_asan() {
     local start=$SECONDS
     echo "== asan: configure and build (preset asan: clang, ASan+UBSan, -O1)"
     cmake --preset asan >/dev/null
-    # Only what the suites run: the tests and the command-line tool they drive.
+    # Only what the suites run.
     # shellcheck disable=SC2046
-    cmake --build --preset asan -j "$jobs" --target $(dir_targets tests/unit tests/integration tests/fuzz tests/crash tools)
+    cmake --build --preset asan -j "$jobs" --target $(dir_targets tests/unit tests/integration tests/fuzz tests/crash)
     echo "== asan: ctest -L 'unit|integration|fuzz|crash'"
     if ! ctest --test-dir "$here/build/asan" --output-on-failure -j "$jobs" \
             -L 'unit|integration|fuzz|crash'; then

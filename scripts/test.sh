@@ -6,7 +6,8 @@
 #      integration, fault and CLI suites under the leak-canary check, which
 #      fails if a secret appears in any output or file outside the token store.
 #   2. clang++ (warnings are errors) with AddressSanitizer + UndefinedBehavior-
-#      Sanitizer: every target, and every suite but packaging.
+#      Sanitizer: the tests and the CLI, running the unit, integration,
+#      fuzz-replay and crash suites.
 #   3. clang++ with ThreadSanitizer: the concurrency, keep-alive and store tests.
 #   4. libFuzzer smoke: every fuzz target for about a minute in all.
 #
@@ -43,17 +44,8 @@ ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE 'unit|integration|
 step "g++: unit, integration, fault and CLI suites under the leak-canary check"
 "$here/scripts/canary_check.sh" build/gcc || fail "canary check (or the suites it runs)"
 
-step "clang++ with ASan+UBSan: configure and build"
-cmake --preset asan >/dev/null
-cmake --build --preset asan -j "$jobs"
-step "clang++ with ASan+UBSan: every suite but packaging"
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1" \
-UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-    ctest --test-dir build/asan --output-on-failure -j "$jobs" -LE 'packaging|bench' ||
-    fail "clang ASan+UBSan tests"
-
-step "clang++ with TSan: concurrency, keep-alive and store tests"
-"$here/scripts/sanitize.sh" tsan || fail "TSan tests"
+step "clang++ with ASan+UBSan, then with TSan (scripts/sanitize.sh)"
+"$here/scripts/sanitize.sh" asan tsan || fail "sanitizer suites"
 
 step "libFuzzer smoke"
 "$here/scripts/fuzz.sh" --smoke || fail "fuzz smoke"
