@@ -53,8 +53,8 @@ server_metadata fetch_server_metadata(Http& http, Json& json, std::string_view i
         const http_response response = http.send(request);
         if (!response)
             detail::throw_error(errc::transport_failed,
-                                "cannot fetch " + detail::printable(location.url) + ": " +
-                                    detail::printable(response.transport_message));
+                                "cannot fetch " + detail::display_text(location.url, 200) + ": " +
+                                    detail::display_text(response.transport_message, 200));
         // RFC 8414 §3.2: a document comes with 200 OK; anything else means "not here".
         if (response.status != 200) {
             misses.push_back({location.url, response.status});
@@ -64,7 +64,7 @@ server_metadata fetch_server_metadata(Http& http, Json& json, std::string_view i
         if (!response.body.empty()) document = json.parse(response.body.reveal());
         if (!document)
             detail::throw_error(errc::malformed_response,
-                                "the metadata at " + detail::printable(location.url) +
+                                "the metadata at " + detail::display_text(location.url, 200) +
                                     " is not a JSON object",
                                 server_error_info{{}, {}, {}, response.status});
         return detail::parse_server_metadata(*document, issuer, location, any_http);

@@ -1,6 +1,8 @@
 // devflow — the one exception type and its error codes (docs/errors.md).
 #pragma once
 
+#include <devflow/detail/display_text.hpp>
+
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -49,11 +51,16 @@ struct server_error_info {
 };
 
 /// The one exception devflow throws. Compare code() with a devflow::errc.
-/// what() never contains a token, device code or client secret.
+/// what() never contains a token, device code or client secret, nor a raw
+/// control or bidirectional formatting character; the server's own fields
+/// are kept verbatim in server_info() for programs that want them.
 class error : public std::system_error {
 public:
+    /// `message` is made safe to show (detail::display_text): a server's words
+    /// inside it cannot reach a terminal as control or bidi characters.
     error(errc code, const std::string& message, server_error_info server = {})
-        : std::system_error(make_error_code(code), message), server_(std::move(server)) {}
+        : std::system_error(make_error_code(code), detail::display_text(message)),
+          server_(std::move(server)) {}
 
     /// The devflow::errc this error carries.
     [[nodiscard]] errc value() const noexcept { return static_cast<errc>(code().value()); }

@@ -92,7 +92,28 @@ TEST_CASE("is_loopback_host accepts localhost 127.0.0.0/8 and ::1", "[url]") {
     CHECK(is_loopback_host("127.255.255.254"));
     CHECK(is_loopback_host("127.1.2.3"));
     CHECK(is_loopback_host("::1"));
-    CHECK(is_loopback_host("0:0:0:0:0:0:0:1"));
+}
+
+TEST_CASE("loopback is only localhost, canonical 127.0.0.0/8 dotted quads and [::1] "
+          "(docs/security.md: loopback is too loose)",
+          "[url][security]") {
+    // Each of these passed as loopback once, then went to DNS: plain http to anywhere.
+    for (const char* host : {"evil.localhost", "a.b.localhost", "127.08.0.1", "127.0.0.01",
+                             "127.000.0.1", "0127.0.0.1", "0:0:0:0:0:0:0:1", "localhost.",
+                             "0x7f.0.0.1", "2130706433"}) {
+        INFO(host);
+        CHECK_FALSE(is_loopback_host(host));
+    }
+    using devflow_test::expect_error;
+    for (const char* url : {"http://evil.localhost/token", "http://127.08.0.1/token",
+                            "http://127.0.0.01:8080/token", "http://[0:0:0:0:0:0:0:1]/token"}) {
+        INFO(url);
+        expect_error([&] { require_secure_endpoint("token endpoint", url, false); },
+                     errc::insecure_endpoint);
+    }
+    CHECK(is_loopback_host("127.0.0.1"));
+    CHECK(is_loopback_host("127.10.0.100"));
+    CHECK_NOTHROW(require_secure_endpoint("token endpoint", "http://[::1]:8080/token", false));
 }
 
 TEST_CASE("is_loopback_host refuses names that only start or end like a loopback host",
@@ -180,4 +201,73 @@ TEST_CASE("host_of gives the lower-cased host or an empty string", "[url]") {
     CHECK(host_of("https://Login.Example.com:443/device?user_code=ABCD") == "login.example.com");
     CHECK(host_of("https://[::1]/") == "::1");
     CHECK(host_of("not a url") == "");
+}
+
+namespace {
+
+/// One verification URI, and whether devflow may show it and open it.
+struct tricky_uri {
+    const char* uri;
+    bool accepted;
+    const char* shown_host;  ///< the host shown in the phishing notice, when accepted
+};
+
+}  // namespace
+
+TEST_CASE("a verification URI is refused unless the host shown is the host a browser opens "
+          "(RFC 8628 §5.4; docs/security.md: URL confusion)",
+          "[url][security]") {
+    using devflow::detail::verification_uri_problem;
+    const tricky_uri table[] = {
+        {"https://login.example.com/device", true, "login.example.com"},
+        {"HTTPS://Login.Example.COM:8443/device?user_code=AB-CD", true, "login.example.com"},
+        {"https://login.example.com", true, "login.example.com"},
+        {"http://127.0.0.1:8080/device", true, "127.0.0.1"},
+        {"https://[::1]:8443/device", true, "::1"},
+        {"https://xn--80ak6aa92e.com/device", true, "xn--80ak6aa92e.com"},  // punycode, shown as such
+        {"https://sso_internal.example/device", true, "sso_internal.example"},
+        // What follows the authority never changes the host: '#' and '?' end it.
+        {"https://evil.example#@good.example/", true, "evil.example"},
+        {"https://evil.example?@good.example/", true, "evil.example"},
+        {"https://evil.example/@good.example", true, "evil.example"},
+        // Browsers read '\' as '/': the notice would name good.example, the browser opens evil.
+        {"https://good.example\\@evil.example/", false, ""},
+        {"https://evil.example\\.good.example/", false, ""},
+        {"https:\\\\evil.example/", false, ""},
+        {"https://good.example/\\evil", false, ""},
+        // Userinfo: the notice would say good.example, the browser goes to evil.example.
+        {"https://good.example@evil.example/", false, ""},
+        {"https://good.example:443@evil.example/", false, ""},
+        {"https://user:pass@good.example/", false, ""},
+        // Browsers decode percent escapes in the host.
+        {"https://%65vil.example/", false, ""},
+        {"https://good.example%2F@evil.example/", false, ""},
+        // White space, controls and raw non-ASCII (look-alike letters, RTL tricks).
+        {"https://good.example /device", false, ""},
+        {"https://good.example\t.evil/", false, ""},
+        {"https://good.example\n/", false, ""},
+        {"https://\xef\xbd\x87ood.example/", false, ""},       // fullwidth g
+        {"https://good.example/\xe2\x80\xae/", false, ""},    // U+202E in the path
+        // Numbers a browser reads as IPv4 addresses, shown otherwise.
+        {"https://2130706433/", false, ""},
+        {"https://0x7f.0.0.1/", false, ""},
+        {"https://127.1/", false, ""},
+        {"https://login.example.123/", false, ""},
+        // Not absolute http(s) URLs, or malformed authorities.
+        {"javascript:alert(1)", false, ""},
+        {"file:///etc/passwd", false, ""},
+        {"https:/evil.example/", false, ""},
+        {"https:///evil.example/", false, ""},
+        {"https://good..example/", false, ""},
+        {"https://good.example:99999/", false, ""},
+        {"https://good.example:8a/", false, ""},
+        {"https://[::1/", false, ""},
+        {"https://[evil.example]/", false, ""},
+    };
+    for (const auto& row : table) {
+        INFO(row.uri);
+        const char* problem = verification_uri_problem(row.uri);
+        CHECK((problem == nullptr) == row.accepted);
+        if (row.accepted) CHECK(host_of(row.uri) == row.shown_host);
+    }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <devflow/config.hpp>
+#include <devflow/detail/display_text.hpp>
 #include <devflow/detail/form.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/detail/url.hpp>
@@ -74,13 +75,13 @@ inline device_authorization parse_device_authorization(const json_object& o,
     // RFC 8628 §3.2: device_code, user_code, verification_uri, expires_in are REQUIRED.
     da.device_code = secret{require_string("device_code")};
     da.user_code = require_string("user_code");
+    // The user code is shown on a terminal: a control or bidirectional
+    // formatting character could rewrite what the user sees.
+    if (has_unsafe_text(da.user_code))
+        throw_error(errc::malformed_response,
+                    "device authorization answer has a user_code with control, bidirectional "
+                    "formatting or non-UTF-8 characters");
     // Google sends verification_url(_complete); accept the alias.
-    // The user code is printed on a terminal: no control characters (escape
-    // sequences could rewrite what the user sees).
-    for (unsigned char c : da.user_code)
-        if (c < 0x20 || c == 0x7F)
-            throw_error(errc::malformed_response,
-                        "device authorization answer has a user_code with control characters");
     if (string_field(o, "verification_uri"))
         da.verification_uri = require_string("verification_uri");
     else if (string_field(o, "verification_url"))
@@ -93,12 +94,13 @@ inline device_authorization parse_device_authorization(const json_object& o,
     else if (auto g = string_field(o, "verification_url_complete"))
         da.verification_uri_complete = std::string(*g);
 
+    // RFC 8628 §5.4: the host shown to the user must be the host a browser opens.
     for (const std::string* uri : {&da.verification_uri, &da.verification_uri_complete}) {
         if (uri->empty()) continue;
-        const auto parts = parse_url(*uri);
-        if (!parts || (parts->scheme != "https" && parts->scheme != "http"))
+        if (const char* problem = verification_uri_problem(*uri))
             throw_error(errc::malformed_response,
-                        "device authorization answer has a verification URI that is not http(s)");
+                        std::string("device authorization answer has a verification URI that ") +
+                            problem);
     }
 
     const auto expires = seconds_field(o, "expires_in", max_expires_in);

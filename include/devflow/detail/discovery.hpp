@@ -44,28 +44,6 @@ namespace detail {
 /// RFC 8628 §3.4: the device_code grant type, as servers list it.
 inline constexpr std::string_view device_grant_type = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// Server text made safe for a one-line message: control characters become
-/// `\xNN` and anything past `max` bytes becomes "...".
-inline std::string printable(std::string_view text, std::size_t max = 200) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (out.size() >= max) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0x0F]);
-        } else {
-            out.push_back(static_cast<char>(c));
-        }
-    }
-    return out;
-}
-
 /// One URL to try for the metadata of an issuer.
 struct metadata_location {
     std::string url;
@@ -80,7 +58,7 @@ inline void validate_issuer(std::string_view issuer, bool allow_http_anywhere) {
     // RFC 8414 §2: the issuer has no query or fragment component.
     if (issuer.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config, "the issuer URL may not have a query or fragment (RFC "
-                                          "8414 §2): " + printable(issuer));
+                                          "8414 §2): " + display_text(issuer, 200));
     // DESIGN.md §4 and RFC 8414 §2: the issuer uses https (loopback excepted).
     require_secure_endpoint("the issuer", issuer, allow_http_anywhere);
 }
@@ -116,7 +94,7 @@ inline std::vector<std::string> string_array_field(const json_object& o, std::st
     const auto it = o.find(name);
     if (it == o.end() || it->second.type == json_value::kind::null) return {};
     if (it->second.type != json_value::kind::array)
-        throw_error(errc::malformed_response, "the metadata at " + printable(url) + " has a " +
+        throw_error(errc::malformed_response, "the metadata at " + display_text(url, 200) + " has a " +
                                                   std::string(name) + " that is not an array");
     return it->second.strings;
 }
@@ -128,7 +106,7 @@ inline std::string endpoint_field(const json_object& o, std::string_view name,
     const auto it = o.find(name);
     if (it == o.end() || it->second.type == json_value::kind::null) return {};
     if (it->second.type != json_value::kind::string)
-        throw_error(errc::malformed_response, "the metadata at " + printable(url) + " has a " +
+        throw_error(errc::malformed_response, "the metadata at " + display_text(url, 200) + " has a " +
                                                   std::string(name) + " that is not a string");
     return it->second.string;
 }
@@ -148,13 +126,13 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     const auto issuer = string_field(o, "issuer");
     if (!issuer)
         throw_error(errc::malformed_response,
-                    "the metadata at " + printable(location.url) + " has no issuer");
+                    "the metadata at " + display_text(location.url, 200) + " has no issuer");
     // RFC 8414 §3.3, OIDC Discovery §4.3: the issuer must be identical to the
     // one the document was looked up for, byte for byte (no normalising).
     if (*issuer != expected_issuer)
         throw_error(errc::issuer_mismatch,
-                    "the metadata at " + printable(location.url) + " names the issuer \"" +
-                        printable(*issuer) + "\", not \"" + printable(expected_issuer) +
+                    "the metadata at " + display_text(location.url, 200) + " names the issuer \"" +
+                        display_text(*issuer, 200) + "\", not \"" + display_text(expected_issuer, 200) +
                         "\" (they must be identical, RFC 8414 §3.3)");
     m.issuer = std::string(*issuer);
     m.grant_types_supported = string_array_field(o, "grant_types_supported", location.url);
@@ -171,7 +149,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
                                       device_grant_type) != m.grant_types_supported.end();
         // RFC 8628 §4: a server offering the device grant publishes this endpoint.
         throw_error(errc::invalid_config,
-                    "the server at " + printable(expected_issuer) +
+                    "the server at " + display_text(expected_issuer, 200) +
                         " does not offer the device flow: its metadata has no "
                         "device_authorization_endpoint (RFC 8628 §4)" +
                         (listed ? std::string(" although it lists the device_code grant")
@@ -179,7 +157,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
                         "; enable the OAuth 2.0 Device Authorization Grant at the server");
     }
     if (m.token_endpoint.empty())
-        throw_error(errc::invalid_config, "the metadata at " + printable(location.url) +
+        throw_error(errc::invalid_config, "the metadata at " + display_text(location.url, 200) +
                                               " has no token_endpoint (RFC 8414 §2)");
     // DESIGN.md §4: https only (loopback excepted) for every endpoint used.
     require_secure_endpoint("the issuer's device_authorization_endpoint",
@@ -224,12 +202,12 @@ struct metadata_miss {
     for (const auto& m : misses) {
         if (m.status >= 500) server_trouble = true;
         if (!tried.empty()) tried += ", ";
-        tried += printable(m.url) + " answered HTTP " + std::to_string(m.status);
+        tried += display_text(m.url, 200) + " answered HTTP " + std::to_string(m.status);
     }
     server_error_info info;
     if (!misses.empty()) info.http_status = misses.back().status;
     throw_error(server_trouble ? errc::server_error : errc::invalid_config,
-                "no metadata found for the issuer " + printable(issuer) + " (" + tried +
+                "no metadata found for the issuer " + display_text(issuer, 200) + " (" + tried +
                     "); is the issuer URL right?",
                 info);
 }
@@ -264,14 +242,14 @@ inline std::string keycloak_issuer(std::string_view base_url, std::string_view r
     if (base_url.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config,
                     "the Keycloak base URL may not have a query or fragment: " +
-                        printable(base_url));
+                        display_text(base_url, 200));
     if (realm.empty()) throw_error(errc::invalid_config, "the Keycloak realm name is empty");
     if (realm.find('/') != std::string_view::npos)
         throw_error(errc::invalid_config,
-                    "the Keycloak realm name may not contain '/': " + printable(realm));
+                    "the Keycloak realm name may not contain '/': " + display_text(realm, 200));
     if (base_url.find("/realms/") != std::string_view::npos)
         throw_error(errc::invalid_config,
-                    "give the Keycloak base URL without /realms/...: " + printable(base_url));
+                    "give the Keycloak base URL without /realms/...: " + display_text(base_url, 200));
     std::string issuer = std::string(base_url) + "/realms/" + encode_path_segment(realm);
     validate_issuer(issuer, allow_http_anywhere);
     return issuer;

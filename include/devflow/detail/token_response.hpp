@@ -3,6 +3,7 @@
 // 400, 401 or 428. Pure; tested in tests/unit/token_response_test.cpp.
 #pragma once
 
+#include <devflow/detail/display_text.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/detail/retry_after.hpp>
 #include <devflow/detail/url.hpp>
@@ -27,6 +28,14 @@ inline errc errc_from_server_error(std::string_view e) noexcept {
     if (e == "unauthorized_client") return errc::unauthorized_client;
     if (e == "unsupported_grant_type") return errc::unsupported_grant_type;
     return errc::server_error;
+}
+
+/// "error: description" from a server's error answer, made safe to show and
+/// cut to a sensible length (a hostile server controls both).
+inline std::string server_words(const server_error_info& info) {
+    std::string out = display_text(info.error, 80);
+    if (!info.error_description.empty()) out += ": " + display_text(info.error_description, 300);
+    return out;
 }
 
 /// What the flow should do with one token endpoint answer.
@@ -66,7 +75,7 @@ inline std::optional<token_set> parse_token_set(const json_object& o,
     // (RFC 6750). A missing type is taken as Bearer, as most clients do.
     const auto type = string_field(o, "token_type");
     if (type && ascii_lower(*type) != "bearer") {
-        why = "token answer has token_type \"" + std::string(*type) +
+        why = "token answer has token_type \"" + display_text(*type, 40) +
               "\"; only Bearer tokens are supported";
         return std::nullopt;
     }
@@ -130,14 +139,12 @@ inline token_outcome classify_token_response(const http_response& resp,
                 // temporarily_unavailable, server_error, ... with 5xx/429: transient.
                 out.kind = token_outcome_kind::retry;
                 out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) +
-                              ", " + info->error + ")";
+                              ", " + display_text(info->error, 80) + ")";
                 return out;
             }
             out.kind = token_outcome_kind::fail;
             out.code = code;
-            out.message = "token endpoint answered " + info->error +
-                          (info->error_description.empty() ? std::string{}
-                                                           : ": " + info->error_description);
+            out.message = "token endpoint answered " + server_words(*info);
             return out;
         }
         if (status >= 200 && status <= 299) {

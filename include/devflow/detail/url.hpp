@@ -2,6 +2,7 @@
 // the https-only rule. Pure functions; tested in tests/unit/url_test.cpp.
 #pragma once
 
+#include <devflow/detail/display_text.hpp>
 #include <devflow/error.hpp>
 
 #include <optional>
@@ -67,47 +68,111 @@ inline std::optional<url_parts> parse_url(std::string_view url) {
     return parts;
 }
 
-/// True for localhost, 127.0.0.0/8 and ::1 (DESIGN.md §4).
-inline bool is_loopback_host(std::string_view host) noexcept {
-    if (host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1") return true;
-    if (host.size() > 10 && host.substr(host.size() - 10) == ".localhost") return true;
-    // 127.a.b.c in dotted decimal.
-    if (host.substr(0, 4) != "127.") return false;
-    int dots = 0;
-    int digits = 0;
-    int octet = 0;
-    for (char c : host.substr(4)) {
-        if (c == '.') {
-            if (digits == 0) return false;
-            ++dots;
-            digits = 0;
-            octet = 0;
-        } else if (c >= '0' && c <= '9') {
-            octet = octet * 10 + (c - '0');
-            // Not a dotted quad (a resolver might send it to DNS): not loopback.
-            if (++digits > 3 || octet > 255) return false;
-        } else {
+/// True for a canonical dotted-quad IPv4 address: four decimal octets of
+/// 0–255 without leading zeros ("127.0.0.1", never "127.08.0.1" or "127.1",
+/// which resolvers read in other ways or send to DNS).
+inline bool is_canonical_ipv4(std::string_view host) noexcept {
+    int octets = 0;
+    while (true) {
+        const auto dot = host.find('.');
+        const std::string_view octet = host.substr(0, dot);
+        if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet.front() == '0'))
             return false;
+        int value = 0;
+        for (char c : octet) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + (c - '0');
         }
+        if (value > 255) return false;
+        ++octets;
+        if (dot == std::string_view::npos) break;
+        host.remove_prefix(dot + 1);
     }
-    return dots == 2 && digits > 0;
+    return octets == 4;
 }
 
-/// `url` for an error message: control characters (which a hostile server
-/// could use to rewrite a terminal) written as \xNN.
-inline std::string quoted_url(std::string_view url) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : url) {
-        if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0x0F]);
-        } else {
-            out.push_back(static_cast<char>(c));
-        }
+/// True only for the hosts that name this machine without asking anyone:
+/// `localhost`, a canonical dotted quad in 127.0.0.0/8 and `::1` (written
+/// `[::1]` in a URL; parse_url drops the brackets). Anything else —
+/// `evil.localhost`, `127.08.0.1`, `127.1`, `0x7f.0.0.1` — may go to DNS or be
+/// read differently by a resolver, so it is not loopback (docs/design.md).
+inline bool is_loopback_host(std::string_view host) noexcept {
+    if (host == "localhost" || host == "::1") return true;
+    return host.substr(0, 4) == "127." && is_canonical_ipv4(host);
+}
+
+/// Why a verification URI is refused, or nullptr when it is fine.
+/// RFC 8628 §5.4 (remote phishing): the host devflow shows the user must be
+/// the host a browser opens. So the URI must be plain printable ASCII with
+/// no backslash (browsers read it as '/'), no white space, no userinfo
+/// ("good.example@evil.example"), a host made only of letters, digits, '-',
+/// '_' and dots (no percent escapes, which browsers decode in hosts), or a
+/// canonical IPv4 address, or a bracketed IPv6 literal; a host whose last
+/// label is a number must be a dotted quad (browsers read "2130706433" and
+/// "0x7f.1" as IPv4 addresses).
+inline const char* verification_uri_problem(std::string_view uri) noexcept {
+    for (unsigned char c : uri) {
+        if (c <= 0x20 || c >= 0x7F) return "holds white space, a control character or non-ASCII bytes";
+        if (c == '\\') return "holds a backslash";
     }
-    return out;
+    const auto sep = uri.find("://");
+    if (sep == std::string_view::npos) return "is not an absolute http(s) URL";
+    const std::string_view scheme = uri.substr(0, sep);
+    if (ascii_lower(scheme) != "https" && ascii_lower(scheme) != "http") return "is not http(s)";
+    std::string_view authority = uri.substr(sep + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (authority.find('@') != std::string_view::npos) return "holds user information";
+    std::string_view host = authority;
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return "has a malformed IPv6 host";
+        host = authority.substr(1, close - 1);
+        if (host.empty()) return "has no host";
+        for (char c : host)
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return "has a malformed IPv6 host";
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return "has a malformed host";
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.find(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+        if (host.empty()) return "has no host";
+        std::string_view last_label;
+        std::string_view rest = host;
+        while (true) {
+            const auto dot = rest.find('.');
+            const std::string_view label = rest.substr(0, dot);
+            if (label.empty()) return "has an empty host label";
+            for (char c : label)
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_'))
+                    return "has a host with characters other than letters, digits, '-' and '_'";
+            last_label = label;
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
+        }
+        bool numeric = last_label.size() > 1 && last_label[0] == '0' &&
+                       (last_label[1] == 'x' || last_label[1] == 'X');
+        if (!numeric) {
+            numeric = true;
+            for (char c : last_label) numeric = numeric && c >= '0' && c <= '9';
+        }
+        if (numeric && !is_canonical_ipv4(host)) return "has a numeric host that is not a dotted quad";
+    }
+    if (port.size() > 5) return "has an invalid port";
+    long value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') return "has an invalid port";
+        value = value * 10 + (c - '0');
+    }
+    if (!port.empty() && (value == 0 || value > 65535)) return "has an invalid port";
+    return nullptr;
 }
 
 /// Throws insecure_endpoint unless `url` is https, or http on a loopback host,
@@ -117,12 +182,12 @@ inline void require_secure_endpoint(std::string_view what, std::string_view url,
     const auto parts = parse_url(url);
     if (!parts)
         throw_error(errc::invalid_config, std::string(what) + " is not an absolute URL: " +
-                                              quoted_url(url));
+                                              display_text(url, 300));
     if (parts->scheme == "https") return;
     if (parts->scheme == "http" && (is_loopback_host(parts->host) || allow_http_anywhere)) return;
     throw_error(errc::insecure_endpoint,
                 std::string(what) + " must use https (http is allowed only for loopback hosts): " +
-                    quoted_url(url));
+                    display_text(url, 300));
 }
 
 /// The host of a URL for display, or an empty string.

@@ -390,10 +390,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     if (body) {
         if (auto info = detail::error_fields(*body, resp.status))
             detail::throw_error(detail::errc_from_server_error(info->error),
-                                "device authorization endpoint answered " + info->error +
-                                    (info->error_description.empty()
-                                         ? std::string{}
-                                         : ": " + info->error_description),
+                                "device authorization endpoint answered " +
+                                    detail::server_words(*info),
                                 *info);
     }
     if (resp.status < 200 || resp.status > 299)
@@ -575,7 +573,8 @@ void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::log(log_level level,
                                                           std::string_view message) const {
-    if (log_) log_(level, message);
+    // Messages may quote a server; they reach the log made safe to show.
+    if (log_) log_(level, detail::display_text(message));
 }
 
 }  // namespace devflow
