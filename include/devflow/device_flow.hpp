@@ -21,6 +21,7 @@
 #include <devflow/types.hpp>
 #include <devflow/version.hpp>
 #include <devflow/detail/record.hpp>
+#include <devflow/detail/stoppable_mutex.hpp>
 
 #include <functional>
 #include <mutex>
@@ -101,7 +102,9 @@ public:
     secret access_token(std::stop_token stop = {});
 
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
-    /// is known, then erases the stored record and the in-memory copy.
+    /// is known, then erases the stored record and the in-memory copy. Other
+    /// flows and processes sharing the store see the session as ended and
+    /// never refresh it back.
     /// Returns true when every revocation the server was asked for succeeded.
     /// @throws devflow::error storage_failed when the record cannot be erased.
     bool logout();
@@ -112,8 +115,10 @@ public:
     /// requested or the session ends; waits through the Clock policy.
     void keep_alive(std::stop_token stop);
 
-    /// Runs keep_alive() on a new thread; destroying the jthread stops it.
-    std::jthread start_keep_alive();
+    /// Runs keep_alive() on a new thread; destroying the jthread stops it
+    /// (so the result must be kept: a discarded jthread would stop and join
+    /// at once, and keep_alive blocks until the session ends).
+    [[nodiscard]] std::jthread start_keep_alive();
 
     /// The tokens in the store for this client, without any network request
     /// (for status displays). std::nullopt when there are none.
@@ -137,22 +142,31 @@ public:
     Browser& browser() noexcept { return browser_; }
 
 private:
-    enum class refresh_result { refreshed, session_over };
+    /// What the store holds under this flow's key.
+    struct stored_record {
+        detail::record_status state = detail::record_status::absent;
+        std::optional<token_set> tokens;  ///< when state is ok
+    };
 
     std::optional<token_set> fresh_from_cache();
     token_set ensure_tokens(std::stop_token stop, bool interactive);
-    std::optional<token_set> refresh_locked(
-        const std::function<bool(const token_set&)>& still_needed, std::stop_token stop);
+    std::optional<token_set> current_tokens(bool& ended_elsewhere);
+    std::optional<token_set> refresh_under_lock(
+        token_set current, const std::function<bool(const token_set&)>& still_needed,
+        std::stop_token stop);
     std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
+    std::chrono::steady_clock::duration refresh_pace_wait() const;
     token_set run_device_flow(std::stop_token stop);
-    std::optional<token_set> read_store();
-    void write_store(const token_set& tokens);
+    stored_record read_store();
+    bool write_store(const token_set& tokens);
     void set_cache(const token_set& tokens);
+    void drop_cache();
     void log(log_level level, std::string_view message) const;
     http_request token_request(std::vector<detail::form_field> fields) const;
     std::optional<json_object> parse_body(const http_response& response);
     bool revoke(const secret& token, std::string_view hint);
-    auto lock_store();
+    auto lock_store(std::stop_token stop);
+    static void throw_if_stopped(const std::stop_token& stop, const char* what);
 
     client_config config_;
     detail::record_identity identity_;
@@ -165,7 +179,7 @@ private:
     prompt_handler prompt_;
     log_handler log_;
 
-    std::mutex flow_mutex_;               // one network operation at a time
+    detail::stoppable_mutex flow_mutex_;  // one network operation at a time
     mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
     std::optional<token_set> cache_;
     // The hot path's view of cache_, set with it under cache_mutex_: the
@@ -177,6 +191,13 @@ private:
     // (while the access token is still valid). Guarded by flow_mutex_.
     std::chrono::steady_clock::time_point refresh_backoff_until_{};
     static constexpr std::chrono::seconds refresh_retry_delay{10};
+    // When this flow last sent a refresh request (the one-a-second pace).
+    // Guarded by flow_mutex_.
+    std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
+    // True while the store holds a record this flow has read or written: its
+    // disappearance then means the session was ended elsewhere (a logout in
+    // another process). Guarded by flow_mutex_.
+    bool store_had_record_ = false;
 };
 
 }  // namespace devflow

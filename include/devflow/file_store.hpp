@@ -12,14 +12,44 @@
 #include <devflow/error.hpp>
 #include <devflow/secret.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
 namespace devflow {
+
+/// What read_private_file() found at a path.
+struct private_file {
+    /// How the read went.
+    enum class outcome {
+        absent,   ///< nothing there
+        ok,       ///< read; `bytes` holds the contents
+        refused,  ///< something is there but it is not trusted; `reason` says why
+    };
+    outcome result = outcome::absent;
+    secret bytes;        ///< the contents, when ok
+    std::string reason;  ///< e.g. "is a symbolic link", "is accessible to other users (mode 0644)"
+};
+
+/// Reads a file the way file_store reads a record (docs/storage.md): never
+/// through a symbolic link, never blocking on a FIFO, and only when it is a
+/// regular file owned by this user with no group or other permission bits and
+/// at most `max_size` bytes. Anything else is `refused` with a reason that
+/// names no contents. Used for every file devflow trusts: records, the CLI's
+/// remembered settings and profiles.
+/// @throws devflow::error errc::storage_failed on an I/O failure
+[[nodiscard]] inline private_file read_private_file(const std::filesystem::path& file,
+                                                    std::size_t max_size);
+
+/// Replaces `target` with `bytes` atomically, as file_store saves a record:
+/// a new 0600 file written, synced and renamed over the old one.
+/// @throws devflow::error errc::storage_failed (message: path and system error only)
+inline void write_private_file(const std::filesystem::path& target, std::string_view bytes);
 
 namespace detail {
 
@@ -47,6 +77,11 @@ public:
 
     /// Records larger than this are not trusted.
     static constexpr std::size_t max_record_size = std::size_t{1} << 20;
+
+    /// How long lock() waits for another holder by default: long enough to
+    /// wait out another process's sign-in (device codes live 10 to 15 minutes
+    /// at common servers), after which a stuck holder is reported.
+    static constexpr std::chrono::milliseconds default_lock_timeout{std::chrono::minutes{15}};
 
     /// Holds an exclusive flock(2) on a key's lock file until destroyed (or
     /// unlock()); movable, not copyable. Excludes other processes and other
@@ -77,13 +112,16 @@ public:
     /// @throws devflow::error errc::storage_failed when no home directory is known
     file_store();
 
-    /// Directory mode in `directory` (created 0700 on first write; tightened to
-    /// 0700 if other users can access it). An empty `warn` means stderr.
+    /// Directory mode in `directory`. A directory devflow creates gets mode
+    /// 0700; an existing one is checked, never changed: it must belong to this
+    /// user (or root) and must not be writable by other users unless it has
+    /// the sticky bit. An empty `warn` means stderr.
     explicit file_store(std::filesystem::path directory, warning_sink warn = {});
 
     /// Single-file mode: every key maps to `file` (e.g. a `.tokens.json` beside
     /// a script); the caller checks which key a record belongs to. The file's
-    /// directory is created if missing but its mode is never changed.
+    /// directory is created (0700) if missing; an existing one is checked as
+    /// in directory mode and never changed.
     /// @throws devflow::error errc::invalid_config when `file` names no file
     [[nodiscard]] static file_store single_file(std::filesystem::path file,
                                                 warning_sink warn = {});
@@ -102,10 +140,14 @@ public:
     [[nodiscard]] std::optional<secret> load(std::string_view key) const;
 
     /// Atomically replaces the record under `key` with `record` (mode 0600).
+    /// Temporary files of this record left by a writer that has died (a kill
+    /// in the middle of a save) are removed first.
     /// @throws devflow::error errc::storage_failed on an I/O failure
     void save(std::string_view key, const secret& record) const;
 
-    /// Removes the record under `key`; a missing record is fine.
+    /// Removes the record under `key` and every file that belongs to it: its
+    /// lock file, records set aside as corrupt or untrusted, and temporary
+    /// files of writers that are gone. A missing record is fine.
     /// @throws devflow::error errc::storage_failed on an I/O failure
     void erase(std::string_view key) const;
 
@@ -115,9 +157,14 @@ public:
     /// @throws devflow::error errc::storage_failed when it cannot be moved
     std::optional<std::filesystem::path> set_aside(std::string_view key) const;
 
-    /// Blocks until this object holds an exclusive lock on `key` ("<file>.lock").
-    /// @throws devflow::error errc::storage_failed on an I/O failure
-    [[nodiscard]] key_lock lock(std::string_view key) const;
+    /// Waits until this object holds an exclusive lock on `key` ("<file>.lock").
+    /// The lock file is checked like a record (a regular file of this user,
+    /// mode 0600, never a symbolic link). The wait ends when `stop` is
+    /// requested (errc::cancelled) or after lock_timeout() (errc::storage_failed
+    /// naming the lock file); after two seconds of waiting one warning says who
+    /// is being waited for.
+    /// @throws devflow::error errc::storage_failed or errc::cancelled
+    [[nodiscard]] key_lock lock(std::string_view key, std::stop_token stop = {}) const;
 
     /// Takes the lock on `key` if it is free; std::nullopt when another holder has it.
     /// @throws devflow::error errc::storage_failed on an I/O failure
@@ -130,18 +177,25 @@ public:
     /// True in single-file mode.
     [[nodiscard]] bool is_single_file() const noexcept { return single_file_; }
 
+    /// How long lock() waits for another holder (default_lock_timeout unless set).
+    [[nodiscard]] std::chrono::milliseconds lock_timeout() const noexcept { return lock_timeout_; }
+    /// Sets how long lock() waits for another holder before it fails.
+    /// @throws devflow::error errc::invalid_config when `timeout` is negative
+    void set_lock_timeout(std::chrono::milliseconds timeout);
+
 private:
     file_store(std::filesystem::path location, bool single, warning_sink warn);
 
     void warn(const std::string& message) const;
     void prepare_directory() const;
     std::filesystem::path record_directory() const;
-    std::optional<key_lock> acquire(std::string_view key, bool wait) const;
+    std::optional<key_lock> acquire(std::string_view key, bool wait, std::stop_token stop) const;
     void set_aside_untrusted(const std::filesystem::path& file, const std::string& why) const;
 
     std::filesystem::path location_;  // the directory, or the file in single-file mode
     bool single_file_ = false;
     warning_sink warn_;
+    std::chrono::milliseconds lock_timeout_ = default_lock_timeout;
 };
 
 }  // namespace devflow

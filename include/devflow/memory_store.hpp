@@ -5,14 +5,17 @@
 // cross-process lock with a per-key mutex.
 #pragma once
 
+#include <devflow/error.hpp>
 #include <devflow/secret.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,7 +28,7 @@ class memory_store {
     struct shared_state {
         std::mutex mutex;
         std::map<std::string, secret, std::less<>> records;
-        std::map<std::string, std::shared_ptr<std::mutex>, std::less<>> locks;
+        std::map<std::string, std::shared_ptr<std::timed_mutex>, std::less<>> locks;
         std::size_t saves = 0;
     };
 
@@ -60,11 +63,11 @@ public:
 
     private:
         friend class memory_store;
-        key_lock(std::shared_ptr<std::mutex> mutex, std::unique_lock<std::mutex> lock) noexcept
+        key_lock(std::shared_ptr<std::timed_mutex> mutex, std::unique_lock<std::timed_mutex> lock) noexcept
             : mutex_(std::move(mutex)), lock_(std::move(lock)) {}
 
-        std::shared_ptr<std::mutex> mutex_;  // declared first: outlives lock_
-        std::unique_lock<std::mutex> lock_;
+        std::shared_ptr<std::timed_mutex> mutex_;  // declared first: outlives lock_
+        std::unique_lock<std::timed_mutex> lock_;
     };
 
     /// An empty store with its own records.
@@ -96,18 +99,23 @@ public:
         if (it != state_->records.end()) state_->records.erase(it);
     }
 
-    /// Blocks until this thread holds the lock on `key` (shared by all copies;
+    /// Waits until this thread holds the lock on `key` (shared by all copies;
     /// not recursive: locking a key twice from one thread deadlocks).
-    [[nodiscard]] key_lock lock(std::string_view key) {
-        std::shared_ptr<std::mutex> m = mutex_for(key);
-        std::unique_lock<std::mutex> lock(*m);
+    /// @throws devflow::error errc::cancelled when `stop` is requested first
+    [[nodiscard]] key_lock lock(std::string_view key, std::stop_token stop = {}) {
+        std::shared_ptr<std::timed_mutex> m = mutex_for(key);
+        std::unique_lock<std::timed_mutex> lock(*m, std::defer_lock);
+        while (!lock.try_lock_for(std::chrono::milliseconds{5})) {
+            if (stop.stop_requested())
+                detail::throw_error(errc::cancelled, "devflow memory_store: the wait for a lock was cancelled");
+        }
         return key_lock(std::move(m), std::move(lock));
     }
 
     /// Takes the lock on `key` if it is free; std::nullopt when another holder has it.
     [[nodiscard]] std::optional<key_lock> try_lock(std::string_view key) {
-        std::shared_ptr<std::mutex> m = mutex_for(key);
-        std::unique_lock<std::mutex> lock(*m, std::try_to_lock);
+        std::shared_ptr<std::timed_mutex> m = mutex_for(key);
+        std::unique_lock<std::timed_mutex> lock(*m, std::try_to_lock);
         if (!lock.owns_lock()) return std::nullopt;
         return key_lock(std::move(m), std::move(lock));
     }
@@ -119,11 +127,11 @@ public:
     }
 
 private:
-    std::shared_ptr<std::mutex> mutex_for(std::string_view key) {
+    std::shared_ptr<std::timed_mutex> mutex_for(std::string_view key) {
         std::lock_guard<std::mutex> guard(state_->mutex);
         auto it = state_->locks.find(key);
         if (it == state_->locks.end())
-            it = state_->locks.emplace(std::string(key), std::make_shared<std::mutex>()).first;
+            it = state_->locks.emplace(std::string(key), std::make_shared<std::timed_mutex>()).first;
         return it->second;
     }
 

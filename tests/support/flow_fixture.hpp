@@ -18,10 +18,14 @@ namespace devflow_test {
 
 using namespace std::chrono_literals;
 
-/// The flow type every engine test uses.
-using test_flow = devflow::device_flow<devflow::testing::fake_http, devflow::nlohmann_json,
-                                       devflow::memory_store, devflow::testing::fake_clock,
+/// A flow on the test doubles with the store `Store`.
+template <class Store>
+using flow_with = devflow::device_flow<devflow::testing::fake_http, devflow::nlohmann_json, Store,
+                                       devflow::testing::fake_clock,
                                        devflow::testing::recording_browser>;
+
+/// The flow type every engine test uses.
+using test_flow = flow_with<devflow::memory_store>;
 
 /// A fake authorization server, a shared store, and flows built against them.
 struct fixture {
@@ -36,8 +40,16 @@ struct fixture {
 
     /// A flow for `config` (default: the server's), capturing output.
     std::unique_ptr<test_flow> make_flow(devflow::client_config config) {
-        auto flow = std::make_unique<test_flow>(std::move(config), http, devflow::nlohmann_json{},
-                                                store, clock, browser);
+        return make_flow_with(store, std::move(config));
+    }
+    std::unique_ptr<test_flow> make_flow() { return make_flow(server.config()); }
+
+    /// A flow on another store (a file_store, a wrapper), capturing output.
+    template <class Store>
+    std::unique_ptr<flow_with<Store>> make_flow_with(Store other, devflow::client_config config) {
+        auto flow = std::make_unique<flow_with<Store>>(std::move(config), http,
+                                                       devflow::nlohmann_json{}, std::move(other),
+                                                       clock, browser);
         flow->on_prompt([this](const devflow::prompt_info& p) {
             std::lock_guard lock(mutex);
             echo_captured("prompt", p.text);
@@ -51,7 +63,6 @@ struct fixture {
         });
         return flow;
     }
-    std::unique_ptr<test_flow> make_flow() { return make_flow(server.config()); }
 
     /// Token-endpoint requests that polled with a device code.
     std::vector<devflow::testing::recorded_request> polls() const {

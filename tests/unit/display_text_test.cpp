@@ -63,8 +63,8 @@ TEST_CASE("display_text is idempotent: safe text stays as it is", "[display_text
     CHECK(terminal_safe(once));
 }
 
-TEST_CASE("server text reaches what() and the log neutralised, and verbatim in server_info() "
-          "(docs/security.md: server text reaches terminals raw)",
+TEST_CASE("server text reaches what() and the log neutralised and stays verbatim in server_info() "
+          "(docs/security.md S8)",
           "[display_text][security]") {
     fixture f;
     // A hostile token endpoint: an OSC 8 hyperlink, a screen clear, a C1 CSI
@@ -89,7 +89,7 @@ TEST_CASE("server text reaches what() and the log neutralised, and verbatim in s
 }
 
 TEST_CASE("a user_code with a control or bidirectional character is a malformed answer "
-          "(RFC 8628 §3.2; docs/security.md: server text reaches terminals raw)",
+          "(RFC 8628 §3.2; docs/security.md S8)",
           "[display_text][security]") {
     for (const char* user_code : {"ABCD\\u202eEFGH", "AB\\u001b[2JCD", "AB\\u009bCD",
                                   "WDJB\\u2066MJHT", "AB\\u200fCD"}) {
@@ -109,7 +109,7 @@ TEST_CASE("a user_code with a control or bidirectional character is a malformed 
 }
 
 TEST_CASE("a verification URI with a control or bidirectional character is a malformed answer "
-          "(RFC 8628 §5.4; docs/security.md: URL confusion)",
+          "(RFC 8628 §5.4; docs/security.md S9)",
           "[display_text][security]") {
     for (const char* uri : {"https://auth.example.com/\\u202edevice",
                             "https://auth.example.com/\\u0085", "https://good.example\\\\@evil.example/"}) {

@@ -15,7 +15,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <stop_token>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -207,21 +209,51 @@ TEST_CASE("file_store writes records with mode 0600 in a 0700 directory", "[file
     CHECK(log.lines.empty());
 }
 
-TEST_CASE("file_store tightens its own directory to 0700 with a warning when others can enter it", "[file_store]") {
+TEST_CASE("an existing directory is checked and never chmod-ed and only a directory devflow "
+          "creates gets 0700 (docs/security.md S1)",
+          "[file_store][security]") {
     temp_dir tmp;
-    const fs::path dir = tmp.path() / "devflow";
-    REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
-    REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+    // `--cache .` in a project folder: the user's directory keeps its mode.
+    const fs::path project = tmp.path() / "project";
+    REQUIRE(::mkdir(project.c_str(), 0700) == 0);
+    REQUIRE(::chmod(project.c_str(), 0755) == 0);
     warning_log log;
-    const devflow::file_store store(dir, log.sink());
-
+    const devflow::file_store store(project, log.sink());
     store.save("k", devflow::secret(canary));
+    CHECK(mode_of(project) == 0755);
+    CHECK(mode_of(store.path_for("k")) == 0600);
+    REQUIRE(store.load("k"));
 
-    CHECK(mode_of(dir) == 0700);
-    REQUIRE(log.lines.size() == 1);
-    CHECK(contains(log.lines[0], dir.string()));
-    CHECK(contains(log.lines[0], "0755"));
-    CHECK_FALSE(log.mentions(canary));
+    // A directory every user may write to (no sticky bit) is refused: others
+    // could replace the files in it.
+    const fs::path open_dir = tmp.path() / "open";
+    REQUIRE(::mkdir(open_dir.c_str(), 0700) == 0);
+    REQUIRE(::chmod(open_dir.c_str(), 0777) == 0);
+    try {
+        devflow::file_store(open_dir, log.sink()).save("k", devflow::secret(canary));
+        FAIL("a world-writable directory was used");
+    } catch (const devflow::error& e) {
+        CHECK(e.code() == devflow::errc::storage_failed);
+        CHECK(contains(e.what(), open_dir.string()));
+        CHECK(contains(e.what(), "writable by every user"));
+        CHECK_FALSE(contains(e.what(), canary));
+    }
+    CHECK(mode_of(open_dir) == 0777);
+    CHECK(entries(open_dir).empty());
+
+    // With the sticky bit (as /tmp has) nobody can replace another's files.
+    const fs::path sticky = tmp.path() / "sticky";
+    REQUIRE(::mkdir(sticky.c_str(), 0700) == 0);
+    REQUIRE(::chmod(sticky.c_str(), 01777) == 0);
+    devflow::file_store(sticky, log.sink()).save("k", devflow::secret(canary));
+    CHECK(mode_of(sticky) == 01777);
+
+    // A directory devflow creates is private.
+    const fs::path created = tmp.path() / "a" / "b";
+    devflow::file_store(created, log.sink()).save("k", devflow::secret(canary));
+    CHECK(mode_of(created) == 0700);
+    CHECK(mode_of(tmp.path() / "a") == 0700);
+    CHECK(log.lines.empty());
 }
 
 TEST_CASE("file_store replaces a record by renaming a new file over it so readers never see half", "[file_store]") {
@@ -492,6 +524,164 @@ TEST_CASE("file_store lock excludes another process", "[file_store]") {
         CHECK_FALSE(child_can_lock());
     }
     CHECK(child_can_lock());
+}
+
+TEST_CASE("a planted lock file is checked like a record and refused "
+          "(docs/security.md S12)",
+          "[file_store][security]") {
+    temp_dir tmp;
+    const devflow::file_store store(tmp.path());
+    store.save("k", devflow::secret(canary));
+    fs::path lock_file = store.path_for("k");
+    lock_file += ".lock";
+
+    // Readable or writable by others: anyone could hold it and block us.
+    write_file(lock_file, "", 0644);
+    for (auto take : {std::function<void()>([&] { (void)store.lock("k"); }),
+                      std::function<void()>([&] { (void)store.try_lock("k"); })}) {
+        try {
+            take();
+            FAIL("a lock file of mode 0644 was used");
+        } catch (const devflow::error& e) {
+            CHECK(e.code() == devflow::errc::storage_failed);
+            CHECK(contains(e.what(), lock_file.string()));
+            CHECK(contains(e.what(), "0644"));
+        }
+    }
+    // A symbolic link in its place.
+    fs::remove(lock_file);
+    fs::create_symlink(tmp.path() / "elsewhere", lock_file);
+    try {
+        (void)store.lock("k");
+        FAIL("a symbolic link was used as the lock file");
+    } catch (const devflow::error& e) {
+        CHECK(e.code() == devflow::errc::storage_failed);
+        CHECK(contains(e.what(), "symbolic link"));
+    }
+    CHECK_FALSE(fs::exists(tmp.path() / "elsewhere"));
+    if (::geteuid() == 0) {
+        // Another user's lock file: they could hold it forever.
+        fs::remove(lock_file);
+        write_file(lock_file, "", 0600);
+        REQUIRE(::chown(lock_file.c_str(), 65534, 65534) == 0);
+        try {
+            (void)store.lock("k");
+            FAIL("another user's lock file was used");
+        } catch (const devflow::error& e) {
+            CHECK(e.code() == devflow::errc::storage_failed);
+            CHECK(contains(e.what(), "another user"));
+        }
+    }
+}
+
+TEST_CASE("a lock wait ends after its bound with storage_failed naming the lock file and a stop "
+          "cancels it (docs/security.md S12)",
+          "[file_store][security]") {
+    temp_dir tmp;
+    warning_log log;
+    devflow::file_store waiting(tmp.path(), log.sink());
+    const devflow::file_store holder(tmp.path());
+    const auto held = holder.lock("k");
+    fs::path lock_file = holder.path_for("k");
+    lock_file += ".lock";
+
+    waiting.set_lock_timeout(std::chrono::milliseconds{150});
+    CHECK(waiting.lock_timeout() == std::chrono::milliseconds{150});
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        (void)waiting.lock("k");
+        FAIL("the lock was taken while held");
+    } catch (const devflow::error& e) {
+        CHECK(e.code() == devflow::errc::storage_failed);
+        CHECK(contains(e.what(), lock_file.string()));
+        CHECK(contains(e.what(), "held by another process"));
+    }
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds{150});
+
+    // A stop ends the wait at once, long before the bound.
+    waiting.set_lock_timeout(std::chrono::minutes{10});
+    std::stop_source stop;
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+        stop.request_stop();
+    });
+    const auto before_stop = std::chrono::steady_clock::now();
+    try {
+        (void)waiting.lock("k", stop.get_token());
+        FAIL("the lock was taken while held");
+    } catch (const devflow::error& e) {
+        CHECK(e.code() == devflow::errc::cancelled);
+    }
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - before_stop < std::chrono::seconds{5});
+    CHECK_THROWS_AS(waiting.set_lock_timeout(std::chrono::milliseconds{-1}), devflow::error);
+}
+
+TEST_CASE("a lock taken after its file was erased is a lock on the file now at the path",
+          "[file_store]") {
+    temp_dir tmp;
+    const devflow::file_store a(tmp.path());
+    const devflow::file_store b(tmp.path());
+    const devflow::file_store c(tmp.path());
+    a.save("k", devflow::secret(canary));
+    auto held = a.lock("k");
+    std::promise<void> b_has_it;
+    std::promise<void> b_may_release;
+    std::thread waiter([&] {
+        auto mine = b.lock("k");  // waits on the old lock file
+        b_has_it.set_value();
+        b_may_release.get_future().wait();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    a.erase("k");  // logout: the lock file goes with the record
+    held.unlock();
+    b_has_it.get_future().wait();
+    // b holds the lock on the file that is at the path now, so c cannot take it.
+    CHECK_FALSE(c.try_lock("k").has_value());
+    b_may_release.set_value();
+    waiter.join();
+    CHECK(c.try_lock("k").has_value());
+}
+
+TEST_CASE("save removes temporary files of writers that are gone; erase removes every file of "
+          "the record (docs/security.md S13)",
+          "[file_store][security]") {
+    temp_dir tmp;
+    const devflow::file_store store(tmp.path());
+    store.save("k", devflow::secret(canary));
+    store.save("other", devflow::secret(canary_two));
+    const fs::path record = store.path_for("k");
+    const std::string name = record.filename().string();
+
+    // A process that died in the middle of a save, and one that is alive.
+    const ::pid_t dead = ::fork();
+    REQUIRE(dead >= 0);
+    if (dead == 0) ::_exit(0);
+    int status = 0;
+    REQUIRE(::waitpid(dead, &status, 0) == dead);
+    const fs::path dead_temp = tmp.path() / ("." + name + ".tmp-" + std::to_string(dead) + "-0-1");
+    const fs::path live_temp =
+        tmp.path() / ("." + name + ".tmp-" + std::to_string(::getppid()) + "-0-2");
+    write_file(dead_temp, canary, 0600);
+    write_file(live_temp, canary, 0600);
+
+    store.save("k", devflow::secret(canary_two));
+    CHECK_FALSE(fs::exists(dead_temp));
+    CHECK(fs::exists(live_temp));  // its writer may still rename it
+
+    // Everything that belongs to the record goes with a logout.
+    write_file(tmp.path() / (name + ".corrupt-1700000000"), canary, 0600);
+    write_file(tmp.path() / (name + ".untrusted-1700000000-1"), canary, 0600);
+    write_file(dead_temp, canary, 0600);
+    { (void)store.lock("k"); }
+    store.erase("k");
+    for (const auto& entry : entries(tmp.path())) {
+        INFO(entry);
+        CHECK((entry.find(name) == std::string::npos || entry == live_temp.filename().string()));
+    }
+    // Another record and its lock are not touched.
+    REQUIRE(store.load("other"));
+    CHECK(store.load("other")->reveal() == canary_two);
 }
 
 // ---------------------------------------------------------------- single-file mode

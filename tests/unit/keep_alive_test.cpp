@@ -87,3 +87,39 @@ TEST_CASE("keep-alive retries a transient failure and keeps the session", "[keep
     CHECK(f.server.successful_refreshes() >= 4);
     CHECK(f.server.device_authorizations() == 1);
 }
+
+TEST_CASE("keep-alive never refreshes more than once a second and warns once and always moves "
+          "time on when the server leaves it no room (docs/security.md S3)",
+          "[keep_alive][security]") {
+    devflow::testing::server_options o;
+    o.access_token_lifetime = 0s;       // expires_in: 0
+    o.send_refresh_expires_in = false;  // and no idle limit to plan by
+    fixture f(o);
+    auto cfg = f.server.config();
+    cfg.session_end = devflow::on_session_end::raise;
+    auto flow = f.make_flow(cfg);
+    flow->login();
+    const auto signed_in = f.clock.elapsed();
+
+    std::stop_source stop;
+    int refreshed = 0;
+    flow->on_log([&](devflow::log_level level, std::string_view line) {
+        if (level == devflow::log_level::warning) f.warnings.emplace_back(line);
+        // A safety net for a flow without a pace: it would never move time on.
+        if (line.find("refreshed") != std::string_view::npos && ++refreshed >= 500) stop.request_stop();
+    });
+    f.clock.on_advance([&](auto elapsed) {
+        if (elapsed - signed_in >= 60s) stop.request_stop();
+    });
+    flow->keep_alive(stop.get_token());
+
+    const auto refreshes = f.refreshes();
+    CHECK(f.clock.elapsed() - signed_in >= 60s);  // time moved on
+    CHECK(refreshes.size() <= 61);
+    REQUIRE(refreshes.size() >= 2);
+    for (std::size_t i = 1; i < refreshes.size(); ++i)
+        CHECK(refreshes[i].since_start - refreshes[i - 1].since_start >= 1s);
+    int no_room = 0;
+    for (const auto& w : f.warnings) no_room += w.find("no room") != std::string::npos ? 1 : 0;
+    CHECK(no_room == 1);
+}

@@ -144,9 +144,25 @@ TEST_CASE("a good record of another issuer client or scope set is foreign", "[re
     }
 }
 
-TEST_CASE("a record of another version or without a version is corrupt", "[record]") {
+TEST_CASE("a record of a newer format version is recognised as newer and not as corrupt "
+          "(docs/security.md S13)",
+          "[record][security]") {
     json_object o = record_to_json(me, full_tokens(), endpoints);
-    for (const json_value& bad : {json_value::make_number(2), json_value::make_number(0),
+    for (double v : {2.0, 3.0, 17.0}) {
+        o["devflow_record"] = json_value::make_number(v);
+        CHECK(record_from_json(o, me).status == record_status::newer);
+    }
+    // A newer record need not look like ours at all.
+    json_object alien;
+    alien["devflow_record"] = json_value::make_number(2);
+    alien["sealed"] = json_value::make_string("...");
+    CHECK(record_from_json(alien, me).status == record_status::newer);
+}
+
+TEST_CASE("a record of an older or unknown version or without a version is corrupt", "[record]") {
+    json_object o = record_to_json(me, full_tokens(), endpoints);
+    for (const json_value& bad : {json_value::make_number(1.5), json_value::make_number(0),
+                                  json_value::make_number(-1),
                                   json_value::make_string("1"), json_value::make_null()}) {
         o["devflow_record"] = bad;
         CHECK(record_from_json(o, me).status == record_status::corrupt);

@@ -337,3 +337,39 @@ TEST_CASE("without a refresh token the access token is served until it expires t
     CHECK(flow->authorization_header().rfind("Bearer CANARY-access-", 0) == 0);
     CHECK(f.server.device_authorizations() == 1);
 }
+
+TEST_CASE("no flow sends more than one refresh request a second whatever expires_in says "
+          "(docs/security.md S3)",
+          "[refresh][security]") {
+    devflow::testing::server_options o;
+    o.access_token_lifetime = 0s;  // every token is born expired
+    fixture f(o);
+    auto flow = f.make_flow();
+    flow->login();
+    for (int i = 0; i < 10; ++i) {
+        const auto header = flow->authorization_header();
+        CHECK(header.rfind("Bearer CANARY-access-", 0) == 0);
+    }
+    const auto refreshes = f.refreshes();
+    REQUIRE(refreshes.size() >= 9);
+    CHECK(refreshes.size() <= 10);
+    for (std::size_t i = 1; i < refreshes.size(); ++i)
+        CHECK(refreshes[i].since_start - refreshes[i - 1].since_start >= 1s);
+}
+
+TEST_CASE("a record written by a newer devflow is reported and left untouched and never set aside "
+          "or re-prompted (docs/security.md S13)",
+          "[refresh][security]") {
+    fixture f;
+    auto flow = f.make_flow();
+    const std::string newer =
+        R"({"devflow_record":2,"sealed":"AES-GCM...","issuer":"https://auth.example.com/realms/test"})";
+    f.store.save(flow->store_key(), devflow::secret{newer});
+    const auto e = expect_error([&] { flow->authorization_header(); }, errc::storage_failed);
+    CHECK(std::string(e.what()).find("newer version of devflow") != std::string::npos);
+    expect_error([&] { flow->login(); }, errc::storage_failed);
+    REQUIRE(f.store.load(flow->store_key()));
+    CHECK(f.store.load(flow->store_key())->reveal() == newer);
+    CHECK(f.http.requests().empty());
+    CHECK(f.prompts.empty());
+}

@@ -94,8 +94,8 @@ TEST_CASE("is_loopback_host accepts localhost 127.0.0.0/8 and ::1", "[url]") {
     CHECK(is_loopback_host("::1"));
 }
 
-TEST_CASE("loopback is only localhost, canonical 127.0.0.0/8 dotted quads and [::1] "
-          "(docs/security.md: loopback is too loose)",
+TEST_CASE("loopback is only localhost and canonical 127.0.0.0/8 dotted quads and ::1 "
+          "(docs/security.md S5)",
           "[url][security]") {
     // Each of these passed as loopback once, then went to DNS: plain http to anywhere.
     for (const char* host : {"evil.localhost", "a.b.localhost", "127.08.0.1", "127.0.0.01",
@@ -215,7 +215,7 @@ struct tricky_uri {
 }  // namespace
 
 TEST_CASE("a verification URI is refused unless the host shown is the host a browser opens "
-          "(RFC 8628 §5.4; docs/security.md: URL confusion)",
+          "(RFC 8628 §5.4; docs/security.md S9)",
           "[url][security]") {
     using devflow::detail::verification_uri_problem;
     const tricky_uri table[] = {

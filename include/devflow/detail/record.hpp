@@ -95,9 +95,11 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
 
 /// How reading a record went.
 enum class record_status {
+    absent,   ///< the store holds no record (never returned by record_from_json)
     ok,       ///< usable, and it belongs to the expected identity
     corrupt,  ///< not a devflow record of a known version, or a field is bad
     foreign,  ///< a good record for another issuer, client or scope set
+    newer,    ///< written by a newer devflow (a higher format version): leave it alone
 };
 
 /// A record read back.
@@ -111,9 +113,14 @@ struct parsed_record {
 inline parsed_record record_from_json(const json_object& o, const record_identity& expected) {
     parsed_record out;
     const auto version = o.find("devflow_record");
-    if (version == o.end() || version->second.type != json_value::kind::number ||
-        version->second.number != record_version)
+    if (version == o.end() || version->second.type != json_value::kind::number) return out;
+    if (version->second.number > record_version && std::isfinite(version->second.number) &&
+        std::trunc(version->second.number) == version->second.number) {
+        // A newer devflow wrote it: not corrupt, just not ours to read or replace.
+        out.status = record_status::newer;
         return out;
+    }
+    if (version->second.number != record_version) return out;
     const auto issuer = string_field(o, "issuer");
     const auto client = string_field(o, "client_id");
     const auto scopes = string_field(o, "requested_scope");

@@ -11,6 +11,11 @@ namespace devflow::detail {
 
 using wall_time = std::chrono::system_clock::time_point;
 
+/// The shortest time between two refresh requests of one flow, whatever
+/// lifetimes the server gives (a server answering `expires_in: 0` would
+/// otherwise be asked thousands of times a second).
+inline constexpr std::chrono::seconds min_refresh_spacing{1};
+
 /// The refresh margin actually used: the configured one, capped at half the
 /// token's lifetime so short-lived tokens are not refreshed on every call.
 inline std::chrono::seconds effective_margin(const token_set& t, std::chrono::seconds margin) {

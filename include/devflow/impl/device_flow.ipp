@@ -9,6 +9,7 @@
 #include <devflow/detail/prompt.hpp>
 #include <devflow/detail/record.hpp>
 #include <devflow/detail/refresh_policy.hpp>
+#include <devflow/detail/stoppable_mutex.hpp>
 #include <devflow/detail/token_response.hpp>
 #include <devflow/detail/url.hpp>
 
@@ -117,9 +118,11 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
-    std::lock_guard flow_lock(flow_mutex_);
-    auto store_lock = lock_store();
-    std::optional<token_set> tokens = read_store();
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    auto store_lock = lock_store({});
+    (void)store_lock;
+    const stored_record found = read_store();
+    std::optional<token_set> tokens = found.tokens;
     if (!tokens) {
         std::shared_lock lock(cache_mutex_);
         tokens = cache_;
@@ -135,13 +138,9 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     } else {
         revoked = false;
     }
-    {
-        std::unique_lock lock(cache_mutex_);
-        cache_.reset();
-        cached_header_.clear();
-    }
+    drop_cache();
+    store_had_record_ = false;
     store_.erase(key_);
-    (void)store_lock;
     return revoked;
 }
 
@@ -149,6 +148,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
     using namespace std::chrono_literals;
     std::chrono::seconds retry_wait = 30s;
+    bool warned_no_room = false;
     while (!stop.stop_requested()) {
         std::optional<token_set> current;
         {
@@ -156,9 +156,13 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
             current = cache_;
         }
         if (!current) {
-            std::lock_guard flow_lock(flow_mutex_);
-            current = read_store();
-            if (current) set_cache(*current);
+            detail::stoppable_lock flow_lock(flow_mutex_, stop);
+            const stored_record found = read_store();
+            if (found.tokens) {
+                store_had_record_ = true;
+                set_cache(*found.tokens);
+            }
+            current = found.tokens;
         }
         const auto now = clock_.now();
         if (!current) {
@@ -174,29 +178,59 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
                                           "server; sign in again to continue");
             return;
         }
+        // docs/design.md (keep-alive pace): never two refreshes within a
+        // second, whatever lifetimes the server gives; every wait moves time on.
         const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
                                                  config_.refresh_margin);
-        if (due > now) {
-            if (!clock_.sleep_for(std::chrono::ceil<std::chrono::steady_clock::duration>(due - now),
-                                  stop))
-                return;
+        const auto pace = refresh_pace_wait();
+        if (due > now || pace > std::chrono::steady_clock::duration::zero()) {
+            const auto until_due =
+                std::chrono::ceil<std::chrono::steady_clock::duration>(due - now);
+            if (!clock_.sleep_for(std::max(until_due, pace), stop)) return;
             continue;  // look at the record again: another thread may have refreshed
         }
         try {
-            std::lock_guard flow_lock(flow_mutex_);
+            detail::stoppable_lock flow_lock(flow_mutex_, stop);
+            auto store_lock = lock_store(stop);
+            (void)store_lock;
             const auto km = config_.keep_alive_margin;
             const auto rm = config_.refresh_margin;
             auto still_needed = [this, km, rm](const token_set& t) {
                 const auto at = clock_.now();
                 return detail::next_keep_alive(t, at, km, rm) <= at;
             };
-            if (!refresh_locked(still_needed, stop)) {
+            bool ended_elsewhere = false;
+            std::optional<token_set> latest = current_tokens(ended_elsewhere);
+            if (ended_elsewhere) {
+                log(log_level::warning,
+                    "keep-alive: the session was ended elsewhere (signed out); stopping");
+                return;
+            }
+            if (latest && detail::refresh_token_usable(*latest, clock_.now()) &&
+                !still_needed(*latest)) {
+                set_cache(*latest);  // a sibling refreshed while we waited for the lock
+                continue;
+            }
+            if (!latest || !refresh_under_lock(*latest, still_needed, stop)) {
                 log(log_level::warning,
                     "keep-alive: the session has ended at the server; sign in again to continue");
                 return;
             }
             log(log_level::debug, "keep-alive: session refreshed");
             retry_wait = 30s;
+            std::optional<token_set> after;
+            {
+                std::shared_lock lock(cache_mutex_);
+                after = cache_;
+            }
+            const auto at = clock_.now();
+            if (!warned_no_room && after && detail::refresh_token_usable(*after, at) &&
+                detail::next_keep_alive(*after, at, km, rm) <= at) {
+                warned_no_room = true;
+                log(log_level::warning,
+                    "keep-alive: the server's token lifetimes leave no room for the keep-alive "
+                    "margin; refreshing at most once a second");
+            }
         } catch (const error& e) {
             if (e.code() == errc::cancelled) return;
             log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
@@ -213,8 +247,8 @@ std::jthread device_flow<Http, Json, Storage, Clock, Browser>::start_keep_alive(
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
-    std::lock_guard flow_lock(flow_mutex_);
-    return read_store();
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    return read_store().tokens;
 }
 
 // ------------------------------------------------------------ private
@@ -231,90 +265,147 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
                                                                          bool interactive) {
     // One at a time in this process: threads that queue here find the result
-    // of the one before them in the cache (single flight).
-    std::lock_guard flow_lock(flow_mutex_);
+    // of the one before them in the cache (single flight). The wait can be
+    // cancelled.
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
     if (auto cached = fresh_from_cache()) return std::move(*cached);
 
     const auto margin = config_.refresh_margin;
     auto needs_refresh = [this, margin](const token_set& t) {
         return !detail::access_token_fresh(t, clock_.now(), margin);
     };
-    // Another process may have refreshed (or logged in) meanwhile: read first.
-    std::optional<token_set> stored = read_store();
-    if (stored && !needs_refresh(*stored)) {
-        set_cache(*stored);
-        return std::move(*stored);
+    // Another process may have refreshed or signed in: a fresh record is
+    // served at once, without the store lock.
+    if (stored_record found = read_store(); found.tokens && !needs_refresh(*found.tokens)) {
+        store_had_record_ = true;
+        set_cache(*found.tokens);
+        return std::move(*found.tokens);
     }
-    if (stored && detail::refresh_token_usable(*stored, clock_.now())) {
+
+    // Lock, re-read, decide: whatever another process did while we waited for
+    // the lock (refreshed, signed in, signed out) is seen before we act.
+    throw_if_stopped(stop, "cancelled");
+    auto store_lock = lock_store(stop);
+    (void)store_lock;
+    bool ended_elsewhere = false;
+    std::optional<token_set> current = current_tokens(ended_elsewhere);
+    if (current && !needs_refresh(*current)) {
+        set_cache(*current);
+        return std::move(*current);
+    }
+    if (current && detail::refresh_token_usable(*current, clock_.now())) {
         // After a transient refresh failure, serve the still-valid token for a
         // while instead of sending every caller's request to a failing server.
         if (clock_.steady_now() < refresh_backoff_until_ &&
-            detail::access_token_usable(*stored, clock_.now())) {
-            set_cache(*stored);
-            return std::move(*stored);
+            detail::access_token_usable(*current, clock_.now())) {
+            set_cache(*current);
+            return std::move(*current);
         }
-        if (auto refreshed = refresh_locked(needs_refresh, stop)) return std::move(*refreshed);
-    } else if (stored && detail::access_token_usable(*stored, clock_.now())) {
+        if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
+            return std::move(*refreshed);
+    } else if (current && detail::access_token_usable(*current, clock_.now())) {
         // No way to refresh: serve the token until it really expires.
-        set_cache(*stored);
-        return std::move(*stored);
-    } else if (stored) {
+        set_cache(*current);
+        return std::move(*current);
+    } else if (current) {
         log(log_level::info, "the stored session has no usable refresh token");
     }
     if (!interactive)
         detail::throw_error(errc::reauth_required,
-                            "no valid session is left and interactive sign-in is disabled "
-                            "(client_config.session_end = raise); run login() to sign in");
+                            ended_elsewhere
+                                ? "the session was ended elsewhere (signed out) and interactive "
+                                  "sign-in is disabled (client_config.session_end = raise); run "
+                                  "login() to sign in"
+                                : "no valid session is left and interactive sign-in is disabled "
+                                  "(client_config.session_end = raise); run login() to sign in");
+    // Still under the store lock: another process that needs tokens waits for
+    // this sign-in and then uses its result instead of prompting again.
     return run_device_flow(stop);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store() {
-    // DESIGN.md §3: with a lockable store, one refresh at a time across processes.
-    if constexpr (lockable_store<Storage>)
-        return store_.lock(key_);
-    else
+auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store(std::stop_token stop) {
+    // docs/design.md: with a lockable store, one refresh or sign-in at a time
+    // across processes; the wait is cancellable when the store allows it.
+    if constexpr (lockable_store<Storage>) {
+        if constexpr (requires { store_.lock(key_, stop); }) {
+            return store_.lock(key_, stop);
+        } else {
+            throw_if_stopped(stop, "cancelled");
+            return store_.lock(key_);
+        }
+    } else {
         return 0;
+    }
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_locked(
-    const std::function<bool(const token_set&)>& still_needed, std::stop_token stop) {
-    // Lock, re-read, refresh only if still needed, write, unlock.
-    auto store_lock = lock_store();
-    (void)store_lock;
-    std::optional<token_set> current = read_store();
-    if (!current) {
-        std::shared_lock lock(cache_mutex_);
-        current = cache_;
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::current_tokens(
+    bool& ended_elsewhere) {
+    stored_record found = read_store();
+    if (found.tokens) {
+        store_had_record_ = true;
+        return std::move(found.tokens);
     }
-    if (!current || !detail::refresh_token_usable(*current, clock_.now())) return std::nullopt;
-    if (!still_needed(*current)) {
-        set_cache(*current);  // a sibling process refreshed while we waited for the lock
-        return current;
+    if (found.state != detail::record_status::corrupt && store_had_record_) {
+        // docs/design.md (logout elsewhere): the record this flow saw is gone
+        // (or replaced by another client's), so the session was ended
+        // elsewhere: never refresh it back to life from memory.
+        ended_elsewhere = true;
+        store_had_record_ = false;
+        drop_cache();
+        log(log_level::warning, "the session was ended elsewhere: the stored tokens are gone");
+        return std::nullopt;
     }
+    if (found.state == detail::record_status::corrupt) store_had_record_ = false;
+    // The store never held this flow's record (saving failed): memory is all there is.
+    std::shared_lock lock(cache_mutex_);
+    return cache_;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::chrono::steady_clock::duration
+device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() const {
+    if (!last_refresh_sent_) return std::chrono::steady_clock::duration::zero();
+    const auto allowed = *last_refresh_sent_ + detail::min_refresh_spacing;
+    const auto now = clock_.steady_now();
+    return allowed > now ? allowed - now : std::chrono::steady_clock::duration::zero();
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_under_lock(
+    token_set current, const std::function<bool(const token_set&)>& still_needed,
+    std::stop_token stop) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (stop.stop_requested()) detail::throw_error(errc::cancelled, "refresh cancelled");
+        throw_if_stopped(stop, "refresh cancelled");
+        // docs/design.md (refresh pace): at most one refresh request a second
+        // per flow, whatever lifetimes the server gives.
+        if (const auto wait = refresh_pace_wait(); wait > std::chrono::steady_clock::duration::zero()) {
+            if (detail::access_token_usable(current, clock_.now())) {
+                set_cache(current);
+                return current;
+            }
+            if (!clock_.sleep_for(wait, stop)) detail::throw_error(errc::cancelled, "refresh cancelled");
+        }
         bool session_over = false;
-        if (auto refreshed = refresh_once(*current, session_over)) return refreshed;
+        if (auto refreshed = refresh_once(current, session_over)) return refreshed;
         if (!session_over) break;
         // RFC 6749 §5.2 invalid_grant: before declaring the session over, read
         // the store again: another process may have rotated the refresh token.
-        std::optional<token_set> latest = read_store();
-        if (latest && !(latest->refresh_token == current->refresh_token) &&
-            detail::refresh_token_usable(*latest, clock_.now())) {
-            if (!still_needed(*latest)) {
-                set_cache(*latest);
-                return latest;
+        stored_record latest = read_store();
+        if (latest.tokens && !(latest.tokens->refresh_token == current.refresh_token) &&
+            detail::refresh_token_usable(*latest.tokens, clock_.now())) {
+            if (!still_needed(*latest.tokens)) {
+                set_cache(*latest.tokens);
+                return std::move(latest.tokens);
             }
-            current = std::move(latest);
+            current = std::move(*latest.tokens);
             continue;  // one more try with the sibling's newer refresh token
         }
         log(log_level::warning, "the refresh token was rejected (invalid_grant): the session is over");
-        if (latest && latest->refresh_token == current->refresh_token) store_.erase(key_);
-        std::unique_lock lock(cache_mutex_);
-        cache_.reset();
-        cached_header_.clear();
+        if (latest.tokens && latest.tokens->refresh_token == current.refresh_token) store_.erase(key_);
+        store_had_record_ = false;
+        drop_cache();
         return std::nullopt;
     }
     return std::nullopt;
@@ -326,6 +417,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
     const http_request req = token_request({{"grant_type", "refresh_token"},
                                             {"refresh_token", current.refresh_token.reveal()}});
+    last_refresh_sent_ = clock_.steady_now();
     const http_response resp = http_.send(req);
     const auto outcome =
         detail::classify_token_response(resp, parse_body(resp), clock_.now());
@@ -378,6 +470,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     if (config_.device_authorization_endpoint.empty())
         detail::throw_error(errc::invalid_config,
                             "client_config.device_authorization_endpoint is empty");
+    // No request, browser or prompt once a stop has been asked for.
+    throw_if_stopped(stop, "sign-in cancelled");
 
     // RFC 8628 §3.1: the device authorization request.
     const http_response resp = http_.send(detail::device_authorization_request(config_));
@@ -413,7 +507,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
     const std::string& open_url =
         da.verification_uri_complete.empty() ? da.verification_uri : da.verification_uri_complete;
+    throw_if_stopped(stop, "sign-in cancelled");
     const bool opened = browser_.open(open_url);
+    throw_if_stopped(stop, "sign-in cancelled");
     prompt_(detail::make_prompt(da, opened, schedule.deadline()));
 
     // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
@@ -446,7 +542,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         switch (outcome.kind) {
             case detail::token_outcome_kind::success:
                 // RFC 8628 §3.5: stop polling once tokens arrive.
-                write_store(outcome.tokens);
+                store_had_record_ = write_store(outcome.tokens);
                 set_cache(outcome.tokens);
                 log(log_level::info, "signed in");
                 return std::move(outcome.tokens);
@@ -509,26 +605,42 @@ std::optional<json_object> device_flow<Http, Json, Storage, Clock, Browser>::par
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+typename device_flow<Http, Json, Storage, Clock, Browser>::stored_record
+device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+    stored_record out;
     std::optional<secret> bytes;
     try {
         bytes = store_.load(key_);
     } catch (const error& e) {
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        return std::nullopt;
+        out.state = detail::record_status::corrupt;  // unreadable: neither ours nor gone
+        return out;
     }
-    if (!bytes) return std::nullopt;
+    if (!bytes) {
+        out.state = detail::record_status::absent;
+        return out;
+    }
     std::optional<json_object> object = json_.parse(bytes->reveal());
     detail::parsed_record record;
     if (object) record = detail::record_from_json(*object, identity_);
-    if (record.status == detail::record_status::ok) return std::move(record.tokens);
+    out.state = record.status;
+    if (record.status == detail::record_status::ok) {
+        out.tokens = std::move(record.tokens);
+        return out;
+    }
     if (record.status == detail::record_status::foreign) {
-        // DESIGN.md §4: a token is never sent to a server other than its issuer.
+        // docs/design.md: a token is never sent to a server other than its issuer.
         log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
                              "ignoring it");
-        return std::nullopt;
+        return out;
     }
-    // DESIGN.md §4: a corrupt record is set aside with a warning and treated as absent.
+    if (record.status == detail::record_status::newer)
+        // docs/storage.md: a record of a newer format is neither read nor replaced.
+        detail::throw_error(errc::storage_failed,
+                            "the stored token record was written by a newer version of devflow; "
+                            "upgrade devflow or use another token store (the record is left as "
+                            "it is)");
+    // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
     log(log_level::warning, "the stored token record is corrupt; setting it aside");
     if constexpr (quarantining_store<Storage>) {
         try {
@@ -537,21 +649,37 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::read_
             log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
         }
     }
-    return std::nullopt;
+    return out;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-void device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
+bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
     const detail::cached_endpoints endpoints{config_.token_endpoint,
                                              config_.device_authorization_endpoint,
                                              config_.revocation_endpoint};
     try {
         store_.save(key_, secret{json_.write(detail::record_to_json(identity_, tokens, endpoints))});
+        return true;
     } catch (const error& e) {
         // The tokens stay usable from memory; the user learns why they will
         // not survive a restart.
         log(log_level::warning, std::string("cannot save tokens: ") + e.what());
+        return false;
     }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::drop_cache() {
+    std::unique_lock lock(cache_mutex_);
+    cache_.reset();
+    cached_header_.clear();
+    fresh_until_ = {};
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::throw_if_stopped(const std::stop_token& stop,
+                                                                       const char* what) {
+    if (stop.stop_requested()) detail::throw_error(errc::cancelled, what);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

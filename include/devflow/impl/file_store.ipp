@@ -9,15 +9,19 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -179,7 +183,138 @@ inline std::string mode_text(::mode_t mode) {
     return buf;
 }
 
+/// Why a file with status `st` may not be trusted to hold a secret, or ""
+/// when it may: a regular file of this user with no group or other bits, at
+/// most `max_size` bytes (0: any size).
+inline std::string untrusted_file_reason(const struct ::stat& st, std::size_t max_size) {
+    if (!S_ISREG(st.st_mode)) return "is not a regular file";
+    if (st.st_uid != ::geteuid())
+        return "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    if ((st.st_mode & 077) != 0)
+        return "is accessible to other users (mode " + mode_text(st.st_mode) + ")";
+    if (max_size != 0 && static_cast<unsigned long long>(st.st_size) > max_size)
+        return "is larger than " + std::to_string(max_size) + " bytes";
+    return {};
+}
+
+/// Why devflow may not keep files in the existing directory `dir`, or "" when
+/// it may: it must belong to this user (or root, as a home's parent does) and
+/// other users may not replace files in it (no write bit for group-less
+/// others unless the sticky bit protects each file, as in /tmp).
+inline std::string unusable_directory_reason(const struct ::stat& st) {
+    if (!S_ISDIR(st.st_mode)) return "is not a directory";
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return "is writable by every user (mode " + mode_text(st.st_mode) +
+               ") and has no sticky bit, so others could replace files in it";
+    return {};
+}
+
+/// True when the process `pid` is known to be gone (kill(2) says ESRCH).
+inline bool process_gone(long pid) noexcept {
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) return false;
+    return ::kill(static_cast<::pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+/// The pid in a temporary file name ".<record>.tmp-<pid>-<n>-<stamp>" that
+/// follows `prefix`, or -1.
+inline long temp_writer_pid(std::string_view name, std::string_view prefix) noexcept {
+    if (name.substr(0, prefix.size()) != prefix) return -1;
+    name.remove_prefix(prefix.size());
+    long pid = 0;
+    std::size_t digits = 0;
+    for (; digits < name.size() && name[digits] >= '0' && name[digits] <= '9' && digits < 10; ++digits)
+        pid = pid * 10 + (name[digits] - '0');
+    if (digits == 0 || digits >= name.size() || name[digits] != '-') return -1;
+    return pid;
+}
+
+/// Removes the files beside `record` that belong to it: temporary files of
+/// writers that are gone (and, when `all` is set, of this process too), and
+/// with `all` also the records set aside and the lock file. Returns true when
+/// anything was removed. Never throws: what cannot be removed stays.
+inline bool remove_record_leftovers(const std::filesystem::path& record, bool all) noexcept {
+    const std::filesystem::path dir = directory_of(record);
+    const std::string name = record.filename().string();
+    const std::string temp_prefix = "." + name + ".tmp-";
+    const std::string corrupt_prefix = name + ".corrupt-";
+    const std::string untrusted_prefix = name + ".untrusted-";
+    bool removed = false;
+    ::DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return false;
+    while (const ::dirent* e = ::readdir(d)) {
+        const std::string_view entry = e->d_name;
+        bool remove = false;
+        if (const long pid = temp_writer_pid(entry, temp_prefix); pid > 0)
+            remove = process_gone(pid) || (all && pid == static_cast<long>(::getpid()));
+        else if (all)
+            remove = entry.substr(0, corrupt_prefix.size()) == corrupt_prefix ||
+                     entry.substr(0, untrusted_prefix.size()) == untrusted_prefix ||
+                     entry == name + ".lock";
+        if (remove && ::unlinkat(::dirfd(d), e->d_name, 0) == 0) removed = true;
+    }
+    ::closedir(d);
+    return removed;
+}
+
+/// Sleeps for `d`, or less when `stop` is requested.
+inline void sleep_unless_stopped(std::chrono::milliseconds d, const std::stop_token& stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop, d, [] { return false; });
+}
+
 }  // namespace detail
+
+inline private_file read_private_file(const std::filesystem::path& file, std::size_t max_size) {
+    private_file out;
+    // O_NONBLOCK: a FIFO planted at the path must not hang us.
+    detail::unique_fd fd(
+        ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (fd.get() < 0) {
+        const int e = errno;
+        if (e == ENOENT || e == ENOTDIR) return out;
+        if (e == ELOOP || e == EMLINK) {  // EMLINK: FreeBSD's O_NOFOLLOW answer
+            out.result = private_file::outcome::refused;
+            out.reason = "is a symbolic link";
+            return out;
+        }
+        detail::throw_storage("cannot open", file, e);
+    }
+    struct ::stat st {};
+    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect", file, errno);
+    // docs/design.md: a foreign or exposed file is never trusted silently.
+    if (std::string why = detail::untrusted_file_reason(st, max_size); !why.empty()) {
+        out.result = private_file::outcome::refused;
+        out.reason = std::move(why);
+        return out;
+    }
+    // Sized once, so no reallocation leaves a copy of the contents behind.
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ::ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int e = errno;
+            detail::wipe(bytes);
+            detail::throw_storage("cannot read", file, e);
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    out.bytes = secret(std::move(bytes));
+    detail::wipe(bytes);  // a moved-from short string may keep its bytes inline
+    out.result = private_file::outcome::ok;
+    return out;
+}
+
+inline void write_private_file(const std::filesystem::path& target, std::string_view bytes) {
+    detail::atomic_write_file(target, bytes);
+}
 
 // ---------------------------------------------------------------- key_lock
 
@@ -269,21 +404,20 @@ inline std::filesystem::path file_store::record_directory() const {
 
 inline void file_store::prepare_directory() const {
     const std::filesystem::path dir = record_directory();
-    if (detail::create_directories_0700(dir) || single_file_) return;
-    // DESIGN.md §4: our own directory is 0700. (A single file's directory is
-    // the user's, e.g. a script's folder: never touched.)
+    // Only a directory devflow creates gets mode 0700; an existing one (the
+    // user's own, e.g. `--cache .`) is checked and never changed.
+    if (detail::create_directories_0700(dir)) return;
     struct ::stat st {};
     if (::stat(dir.c_str(), &st) != 0) detail::throw_storage("cannot inspect directory", dir, errno);
-    if (st.st_uid != ::geteuid())
-        detail::throw_error(errc::storage_failed,
-                            "devflow file_store: directory " + dir.string() +
-                                " belongs to another user; not storing tokens there");
-    if ((st.st_mode & 077) != 0) {
-        if (::chmod(dir.c_str(), 0700) != 0)
-            detail::throw_storage("cannot set the mode of", dir, errno);
-        warn("directory " + dir.string() + " was accessible to other users (mode " +
-             detail::mode_text(st.st_mode) + "); its mode is now 0700");
-    }
+    if (std::string why = detail::unusable_directory_reason(st); !why.empty())
+        detail::throw_error(errc::storage_failed, "devflow file_store: directory " + dir.string() +
+                                                      " " + why + "; not storing tokens there");
+}
+
+inline void file_store::set_lock_timeout(std::chrono::milliseconds timeout) {
+    if (timeout.count() < 0)
+        detail::throw_error(errc::invalid_config, "devflow file_store: the lock timeout is negative");
+    lock_timeout_ = timeout;
 }
 
 inline void file_store::set_aside_untrusted(const std::filesystem::path& file,
@@ -307,71 +441,39 @@ inline void file_store::set_aside_untrusted(const std::filesystem::path& file,
 
 inline std::optional<secret> file_store::load(std::string_view key) const {
     const std::filesystem::path file = path_for(key);
-    // O_NONBLOCK: a FIFO planted at the path must not hang us.
-    detail::unique_fd fd(
-        ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (fd.get() < 0) {
-        const int e = errno;
-        if (e == ENOENT || e == ENOTDIR) return std::nullopt;
-        if (e == ELOOP || e == EMLINK) {  // EMLINK: FreeBSD's O_NOFOLLOW answer
-            set_aside_untrusted(file, "is a symbolic link");
-            return std::nullopt;
-        }
-        detail::throw_storage("cannot open token record", file, e);
-    }
-    struct ::stat st {};
-    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect token record", file, errno);
-
-    // DESIGN.md §4: a foreign or exposed record is set aside, never trusted silently.
-    std::string why;
-    if (!S_ISREG(st.st_mode))
-        why = "is not a regular file";
-    else if (st.st_uid != ::geteuid())
-        why = "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
-    else if ((st.st_mode & 077) != 0)
-        why = "is accessible to other users (mode " + detail::mode_text(st.st_mode) + ")";
-    else if (static_cast<unsigned long long>(st.st_size) > max_record_size)
-        why = "is larger than " + std::to_string(max_record_size) + " bytes";
-    if (!why.empty()) {
-        // An exposed record of ours is at least made private where it is kept.
-        if (S_ISREG(st.st_mode) && st.st_uid == ::geteuid()) ::fchmod(fd.get(), 0600);
-        fd.reset();
-        set_aside_untrusted(file, why);
+    private_file found = read_private_file(file, max_record_size);
+    if (found.result == private_file::outcome::absent) return std::nullopt;
+    if (found.result == private_file::outcome::refused) {
+        // docs/design.md: a foreign or exposed record is set aside, never trusted
+        // silently. An exposed record of ours is at least made private first.
+        struct ::stat st {};
+        if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid())
+            ::chmod(file.c_str(), 0600);
+        set_aside_untrusted(file, found.reason);
         return std::nullopt;
     }
-
-    // Sized once, so no reallocation leaves a copy of the record behind.
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const ::ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int e = errno;
-            detail::wipe(bytes);
-            detail::throw_storage("cannot read token record", file, e);
-        }
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    bytes.resize(got);
-    secret record(std::move(bytes));
-    detail::wipe(bytes);  // a moved-from short string may keep its bytes inline
-    return record;
+    return std::move(found.bytes);
 }
 
 inline void file_store::save(std::string_view key, const secret& record) const {
     prepare_directory();
-    detail::atomic_write_file(path_for(key), record.reveal());
+    const std::filesystem::path file = path_for(key);
+    // A writer killed in the middle of a save leaves a 0600 temporary file
+    // holding tokens; nobody else would ever remove it.
+    detail::remove_record_leftovers(file, /*all=*/false);
+    detail::atomic_write_file(file, record.reveal());
 }
 
 inline void file_store::erase(std::string_view key) const {
     const std::filesystem::path file = path_for(key);
-    if (::unlink(file.c_str()) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) return;
+    bool removed = ::unlink(file.c_str()) == 0;
+    if (!removed && errno != ENOENT && errno != ENOTDIR)
         detail::throw_storage("cannot remove token record", file, errno);
-    }
-    detail::fsync_directory(record_directory());
+    // Everything else that holds (or held) this record's tokens goes too. The
+    // lock file may go while it is held: lock() takes a lock only on the file
+    // that is at the path when it gets it.
+    removed = detail::remove_record_leftovers(file, /*all=*/true) || removed;
+    if (removed) detail::fsync_directory(record_directory());
 }
 
 inline std::optional<std::filesystem::path> file_store::set_aside(std::string_view key) const {
@@ -390,35 +492,74 @@ inline std::optional<std::filesystem::path> file_store::set_aside(std::string_vi
     return aside;
 }
 
-inline std::optional<file_store::key_lock> file_store::acquire(std::string_view key,
-                                                               bool wait) const {
+inline std::optional<file_store::key_lock> file_store::acquire(std::string_view key, bool wait,
+                                                               std::stop_token stop) const {
     prepare_directory();
     std::filesystem::path lock_file = path_for(key);
     lock_file += ".lock";
-    detail::unique_fd fd(
-        ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
-    if (fd.get() < 0) detail::throw_storage("cannot open lock file", lock_file, errno);
-    struct ::stat st {};
-    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect lock file", lock_file, errno);
-    if (!S_ISREG(st.st_mode))
-        detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
-                                                      lock_file.string() +
-                                                      " is not a regular file");
-    const int operation = wait ? LOCK_EX : (LOCK_EX | LOCK_NB);
-    while (::flock(fd.get(), operation) != 0) {
+    const auto started = std::chrono::steady_clock::now();
+    std::chrono::milliseconds pause{1};
+    bool told = false;
+    for (;;) {
+        detail::unique_fd fd(
+            ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+        if (fd.get() < 0) {
+            if (errno == ELOOP || errno == EMLINK)
+                detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
+                                                              lock_file.string() +
+                                                              " is a symbolic link; remove it");
+            detail::throw_storage("cannot open lock file", lock_file, errno);
+        }
+        struct ::stat st {};
+        if (::fstat(fd.get(), &st) != 0)
+            detail::throw_storage("cannot inspect lock file", lock_file, errno);
+        // Checked like a record: another user's lock file would let them block
+        // every command of ours for as long as they hold it.
+        if (std::string why = detail::untrusted_file_reason(st, 0); !why.empty())
+            detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
+                                                          lock_file.string() + " " + why +
+                                                          "; remove it");
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+            // The file may have been removed (erase) or replaced while we
+            // waited: the lock counts only on the file that is at the path.
+            struct ::stat now {};
+            if (::lstat(lock_file.c_str(), &now) == 0 && now.st_ino == st.st_ino &&
+                now.st_dev == st.st_dev)
+                return key_lock(fd.release());
+            continue;
+        }
         if (errno == EINTR) continue;
-        if (!wait && errno == EWOULDBLOCK) return std::nullopt;
-        detail::throw_storage("cannot lock", lock_file, errno);
+        if (errno != EWOULDBLOCK) detail::throw_storage("cannot lock", lock_file, errno);
+        if (!wait) return std::nullopt;
+        fd.reset();
+        const auto waited = std::chrono::steady_clock::now() - started;
+        if (stop.stop_requested())
+            detail::throw_error(errc::cancelled, "devflow file_store: the wait for lock file " +
+                                                     lock_file.string() + " was cancelled");
+        if (waited >= lock_timeout_)
+            detail::throw_error(
+                errc::storage_failed,
+                "devflow file_store: lock file " + lock_file.string() +
+                    " has been held by another process for more than " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(lock_timeout_).count()) +
+                    " s; if no devflow process is running, remove it");
+        if (!told && waited >= std::chrono::seconds{2}) {
+            told = true;
+            warn("waiting for another process that holds lock file " + lock_file.string() +
+                 " (a sign-in or refresh in progress?)");
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lock_timeout_ - waited);
+        detail::sleep_unless_stopped(std::min(pause, left + std::chrono::milliseconds{1}), stop);
+        pause = std::min(pause * 2, std::chrono::milliseconds{50});
     }
-    return key_lock(fd.release());
 }
 
-inline file_store::key_lock file_store::lock(std::string_view key) const {
-    return std::move(*acquire(key, true));
+inline file_store::key_lock file_store::lock(std::string_view key, std::stop_token stop) const {
+    return std::move(*acquire(key, true, std::move(stop)));
 }
 
 inline std::optional<file_store::key_lock> file_store::try_lock(std::string_view key) const {
-    return acquire(key, false);
+    return acquire(key, false, {});
 }
 
 }  // namespace devflow
