@@ -4,6 +4,7 @@
 // the store again before it decides to prompt.
 #include "flow_fixture.hpp"
 
+#include <functional>
 #include <future>
 #include <latch>
 #include <thread>
@@ -13,9 +14,35 @@ using devflow::errc;
 
 namespace {
 
-/// True when `done` became ready within `limit` of real time.
-bool ends_within(std::future<void>& done, std::chrono::milliseconds limit) {
-    return done.wait_for(limit) == std::future_status::ready;
+/// Calls flow->authorization_header(stop) on a thread that is blocked
+/// behind another operation, asks it to stop 20 ms later, and says whether
+/// the call ended within two seconds of real time and with which error.
+/// `release` lets the other operation finish (so the thread always ends).
+struct cancelled_wait {
+    bool ended_in_time = false;
+    std::optional<errc> error;
+};
+
+template <class Flow>
+cancelled_wait cancel_blocked_call(Flow& flow, const std::function<void()>& release) {
+    std::stop_source stop;
+    std::promise<void> call_done;
+    auto done = call_done.get_future();
+    cancelled_wait out;
+    std::jthread caller([&] {
+        try {
+            flow.authorization_header(stop.get_token());
+        } catch (const devflow::error& e) {
+            out.error = e.value();
+        }
+        call_done.set_value();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    stop.request_stop();
+    out.ended_in_time = done.wait_for(std::chrono::seconds{2}) == std::future_status::ready;
+    release();
+    caller.join();
+    return out;
 }
 
 }  // namespace
@@ -61,26 +88,10 @@ TEST_CASE("a wait for another thread's sign-in can be cancelled "
     std::jthread first([&] { flow->login(); });
     prompt_shown.wait();
 
-    std::stop_source stop;
-    std::promise<void> second_done;
-    auto done = second_done.get_future();
-    std::optional<errc> second_error;
-    std::jthread second([&] {
-        try {
-            flow->authorization_header(stop.get_token());
-        } catch (const devflow::error& e) {
-            second_error = e.value();
-        }
-        second_done.set_value();
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    stop.request_stop();
-    const bool cancelled_in_time = ends_within(done, std::chrono::milliseconds{2000});
-    may_approve.count_down();
+    const cancelled_wait second = cancel_blocked_call(*flow, [&] { may_approve.count_down(); });
     first.join();
-    second.join();
-    CHECK(cancelled_in_time);
-    CHECK(second_error == errc::cancelled);
+    CHECK(second.ended_in_time);
+    CHECK(second.error == errc::cancelled);
     CHECK(f.server.device_authorizations() == 1);
 }
 
@@ -93,25 +104,9 @@ TEST_CASE("a wait for another process's store lock can be cancelled "
     f.clock.advance(250s);  // inside the margin: the next call must refresh, under the lock
     auto held = f.store.lock(flow->store_key());  // another process is busy with the record
 
-    std::stop_source stop;
-    std::promise<void> call_done;
-    auto done = call_done.get_future();
-    std::optional<errc> got;
-    std::jthread caller([&] {
-        try {
-            flow->authorization_header(stop.get_token());
-        } catch (const devflow::error& e) {
-            got = e.value();
-        }
-        call_done.set_value();
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-    stop.request_stop();
-    const bool cancelled_in_time = ends_within(done, std::chrono::milliseconds{2000});
-    held.unlock();
-    caller.join();
-    CHECK(cancelled_in_time);
-    CHECK(got == errc::cancelled);
+    const cancelled_wait call = cancel_blocked_call(*flow, [&] { held.unlock(); });
+    CHECK(call.ended_in_time);
+    CHECK(call.error == errc::cancelled);
     CHECK(f.refreshes().empty());
 }
 

@@ -11,15 +11,26 @@
 
 namespace devflow::detail {
 
+/// True for the bytes a form body carries as they are (WHATWG urlencoded).
+inline bool form_unreserved(unsigned char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '*';
+}
+
+/// How many bytes form_escape(in) writes: a buffer reserved to exactly this
+/// never grows, so no reallocation leaves a copy of a secret behind.
+inline std::size_t form_escaped_size(std::string_view in) noexcept {
+    std::size_t n = 0;
+    for (unsigned char c : in) n += (form_unreserved(c) || c == ' ') ? 1 : 3;
+    return n;
+}
+
 /// Percent-encodes `in` for a form body: unreserved characters stay, space
 /// becomes '+', everything else %XX (WHATWG / RFC 6749 Appendix B).
 inline void form_escape(std::string_view in, std::string& out) {
     static constexpr char hex[] = "0123456789ABCDEF";
     for (unsigned char c : in) {
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                                c == '~' || c == '*';
-        if (unreserved) {
+        if (form_unreserved(c)) {
             out.push_back(static_cast<char>(c));
         } else if (c == ' ') {
             out.push_back('+');
@@ -34,7 +45,7 @@ inline void form_escape(std::string_view in, std::string& out) {
 /// Percent-encodes `in` for a form body and returns it.
 inline std::string form_escape(std::string_view in) {
     std::string out;
-    out.reserve(in.size());
+    out.reserve(form_escaped_size(in));
     form_escape(in, out);
     return out;
 }
@@ -45,9 +56,14 @@ struct form_field {
     std::string_view value;
 };
 
-/// Builds a form body from fields, in order. The result may hold secrets.
+/// Builds a form body from fields, in order. The result may hold secrets: it
+/// is written into a buffer of exactly its size, so it never reallocates.
 inline secret form_encode(const std::vector<form_field>& fields) {
+    std::size_t size = 0;
+    for (const auto& f : fields)
+        size += (size == 0 ? 0 : 1) + form_escaped_size(f.name) + 1 + form_escaped_size(f.value);
     std::string out;
+    out.reserve(size);
     for (const auto& f : fields) {
         if (!out.empty()) out.push_back('&');
         form_escape(f.name, out);
@@ -138,11 +154,19 @@ inline std::string base64_encode(std::string_view in) {
 /// The Authorization header value for client_secret_basic: each part is
 /// form-encoded before base64 (RFC 6749 §2.3.1).
 inline secret basic_authorization(std::string_view client_id, const secret& client_secret) {
-    std::string joined = form_escape(client_id);
+    // Every buffer is sized once (no reallocation leaves a copy behind) and
+    // held in a secret, so it is wiped when freed.
+    std::string joined;
+    joined.reserve(form_escaped_size(client_id) + 1 + form_escaped_size(client_secret.reveal()));
+    form_escape(client_id, joined);
     joined.push_back(':');
     form_escape(client_secret.reveal(), joined);
-    secret wiped_joined{std::move(joined)};
-    return secret{"Basic " + base64_encode(wiped_joined.reveal())};
+    const secret wiped_joined{std::move(joined)};
+    const secret encoded{base64_encode(wiped_joined.reveal())};
+    std::string header;
+    header.reserve(6 + encoded.size());
+    header.append("Basic ").append(encoded.reveal());
+    return secret{std::move(header)};
 }
 
 }  // namespace devflow::detail

@@ -4,6 +4,7 @@
 // docs/adapters/nlohmann_json.md says what it accepts and rejects, and why.
 #pragma once
 
+#include <devflow/detail/display_text.hpp>
 #include <devflow/secret.hpp>
 #include <devflow/types.hpp>
 
@@ -89,6 +90,140 @@ inline void wipe(wiping_string& s) noexcept {
     s.clear();
 }
 
+/// The string values of a JSON text, decoded by devflow, in document order.
+/// The vector's own storage is wiped when freed (short strings live inside it).
+using lifted_strings = std::vector<wiping_string, wiping_allocator<wiping_string>>;
+
+/// Decodes the JSON string literal that starts at text[at] (the opening
+/// quote) into `out` (RFC 8259 §7: escapes, surrogate pairs, well-formed
+/// UTF-8, no raw control characters) and returns the index after its closing
+/// quote, or 0 when the literal is invalid or unterminated. `out` is reserved
+/// once to the literal's length, so it never reallocates.
+inline std::size_t decode_string_literal(std::string_view text, std::size_t at, wiping_string& out) {
+    std::size_t end = at + 1;
+    while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+    if (end >= text.size()) return 0;
+    out.reserve(end - at);
+    auto hex4 = [&text](std::size_t i, char32_t& unit) {
+        if (i + 4 > text.size()) return false;
+        unit = 0;
+        for (std::size_t k = i; k < i + 4; ++k) {
+            const char c = text[k];
+            const int v = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+            if (v < 0) return false;
+            unit = unit * 16 + static_cast<char32_t>(v);
+        }
+        return true;
+    };
+    auto put = [&out](char32_t cp) {
+        if (cp < 0x80) {
+            out.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    };
+    std::size_t i = at + 1;
+    while (i < end) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20) return 0;  // RFC 8259 §7: control characters must be escaped
+        if (c == '\\') {
+            const char e = text[i + 1];
+            switch (e) {
+                case '"': out.push_back('"'); break;
+                case '\\': out.push_back('\\'); break;
+                case '/': out.push_back('/'); break;
+                case 'b': out.push_back('\b'); break;
+                case 'f': out.push_back('\f'); break;
+                case 'n': out.push_back('\n'); break;
+                case 'r': out.push_back('\r'); break;
+                case 't': out.push_back('\t'); break;
+                case 'u': {
+                    char32_t unit = 0;
+                    if (!hex4(i + 2, unit)) return 0;
+                    i += 6;
+                    if (unit >= 0xDC00 && unit <= 0xDFFF) return 0;  // a lone low surrogate
+                    if (unit >= 0xD800 && unit <= 0xDBFF) {
+                        char32_t low = 0;
+                        if (i + 1 >= end || text[i] != '\\' || text[i + 1] != 'u' || !hex4(i + 2, low) ||
+                            low < 0xDC00 || low > 0xDFFF)
+                            return 0;  // a high surrogate needs its low half
+                        i += 6;
+                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    }
+                    put(unit);
+                    continue;
+                }
+                default: return 0;
+            }
+            i += 2;
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t n = utf8_sequence(text.substr(i, end - i), cp);
+        if (n == 0) return 0;  // not well-formed UTF-8
+        out.append(text.data() + i, n);
+        i += n;
+    }
+    return end + 1;
+}
+
+/// Copies `text` into `skeleton` with every string value (not the member
+/// names) replaced by "" and decoded into `values`, in document order.
+///
+/// Why: nlohmann's lexer keeps the raw bytes of every token in an internal
+/// std::vector that grows by reallocation and is freed without being wiped,
+/// so parsing a token answer would leave copies of the tokens in freed heap.
+/// With the values lifted out, the lexer only ever sees names, numbers and
+/// structure; the SAX handler takes the values from `values` in order.
+/// Returns false when a string literal is invalid (nlohmann would refuse the
+/// text too); everything else is left for nlohmann to judge.
+inline bool lift_strings(std::string_view text, std::string& skeleton, lifted_strings& values) {
+    skeleton.reserve(text.size());
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '"') continue;
+        ++count;
+        ++i;
+        while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+    }
+    values.reserve(count);
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] != '"') {
+            skeleton.push_back(text[i++]);
+            continue;
+        }
+        wiping_string value;
+        const std::size_t next = decode_string_literal(text, i, value);
+        if (next == 0) return false;
+        std::size_t after = next;
+        while (after < text.size() &&
+               (text[after] == ' ' || text[after] == '\t' || text[after] == '\n' || text[after] == '\r'))
+            ++after;
+        if (after < text.size() && text[after] == ':') {
+            skeleton.append(text.data() + i, next - i);  // a member name: kept as written
+        } else {
+            skeleton.append("\"\"");
+            values.push_back(std::move(value));
+        }
+        i = next;
+    }
+    return true;
+}
+
 /// SAX handler that builds the flat json_object directly (no DOM) and rejects
 /// duplicate names at every depth and nesting deeper than max_depth.
 class flat_object_builder {
@@ -115,19 +250,22 @@ public:
         return scalar(json_value::make_number(n));
     }
 
-    bool string(string_t& s) {
+    /// The string values lift_strings() took out of the text, in order.
+    explicit flat_object_builder(const lifted_strings& values) : values_(values) {}
+
+    bool string(string_t& placeholder) {
+        // The lexer saw "" in place of each value; the value is the next lifted one.
+        if (!placeholder.empty() || next_value_ >= values_.size()) return false;
+        const wiping_string& s = values_[next_value_++];
         const std::size_t depth = frames_.size();
-        bool ok = true;
-        if (depth == 0) {
-            ok = false;  // a string at top level is not an object
-        } else if (depth == 1) {
+        if (depth == 0) return false;  // a string at top level is not an object
+        if (depth == 1) {
             member_->type = json_value::kind::string;
             member_->string.assign(s.data(), s.size());
         } else if (depth == 2 && member_->type == json_value::kind::array) {
             member_->strings.emplace_back(s.data(), s.size());  // a direct item of a member array
         }
-        wipe(s);  // the parser's own buffer holds the value too
-        return ok;
+        return true;
     }
 
     bool binary(binary_t&) { return false; }  // never produced by JSON text
@@ -191,6 +329,8 @@ private:
         return true;  // deeper scalars (and non-string array items) are dropped
     }
 
+    const lifted_strings& values_;
+    std::size_t next_value_ = 0;
     json_object result_;
     std::vector<frame> frames_;
     json_value* member_ = nullptr;  // the top-level member being filled
@@ -218,10 +358,19 @@ inline std::optional<json_object> nlohmann_json::parse(std::string_view text) co
     // would take it for the end of input and ignore whatever follows.
     if (text.find('\0') != std::string_view::npos) return std::nullopt;
     try {
-        impl::flat_object_builder builder;
+        // The values (which may be tokens) are decoded by devflow into wiped
+        // buffers; nlohmann reads the rest (see lift_strings).
+        std::string skeleton;
+        impl::lifted_strings values;
+        struct wipe_on_exit {
+            std::string& s;
+            ~wipe_on_exit() { detail::wipe(s); }
+        } const wipe_skeleton{skeleton};
+        if (!impl::lift_strings(text, skeleton, values)) return std::nullopt;
+        impl::flat_object_builder builder(values);
         // RFC 8259 §2: one value and nothing after it (strict); no comments.
-        const bool ok = impl::json::sax_parse(text.data(), text.data() + text.size(), &builder,
-                                              nlohmann::json::input_format_t::json,
+        const bool ok = impl::json::sax_parse(skeleton.data(), skeleton.data() + skeleton.size(),
+                                              &builder, nlohmann::json::input_format_t::json,
                                               /*strict=*/true, /*ignore_comments=*/false);
         if (!ok || !builder.complete()) return std::nullopt;
         return std::optional<json_object>(std::move(builder.result()));

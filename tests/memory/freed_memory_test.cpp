@@ -1,0 +1,281 @@
+// Token bytes left in freed memory (docs/security.md S10, S15): this program
+// replaces the global allocation functions so that every block freed while a
+// check is on is searched for the canary tokens first. A login, a refresh
+// and a logout through the flow, the JSON adapter and form encoding, and the
+// destruction of a secret must leave no canary in any freed block.
+//
+// Its own executable: replacing operator new/delete affects the whole program.
+#include "catch.hpp"
+
+#include <devflow/adapters/nlohmann_json.hpp>
+#include <devflow/detail/form.hpp>
+#include <devflow/device_flow.hpp>
+#include <devflow/testing/fake_clock.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ================================================================ the heap watch
+
+namespace {
+
+/// The bytes searched for in freed blocks. Tokens in this file all contain it.
+constexpr char canary[] = "CANARY";
+constexpr std::size_t canary_size = sizeof canary - 1;
+
+std::atomic<bool> watching{false};
+std::atomic<std::size_t> dirty_frees{0};
+std::atomic<std::size_t> watched_frees{0};
+
+/// Each block carries its size in a header in front of it.
+constexpr std::size_t header = alignof(std::max_align_t);
+
+void* allocate(std::size_t n) {
+    auto* base = static_cast<unsigned char*>(std::malloc(n + header));
+    if (base == nullptr) throw std::bad_alloc();
+    std::memcpy(base, &n, sizeof n);
+    return base + header;
+}
+
+void release(void* p) noexcept {
+    if (p == nullptr) return;
+    auto* base = static_cast<unsigned char*>(p) - header;
+    if (watching.load(std::memory_order_relaxed)) {
+        std::size_t n = 0;
+        std::memcpy(&n, base, sizeof n);
+        watched_frees.fetch_add(1, std::memory_order_relaxed);
+        const auto* bytes = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i + canary_size <= n; ++i) {
+            if (std::memcmp(bytes + i, canary, canary_size) == 0) {
+                dirty_frees.fetch_add(1, std::memory_order_relaxed);
+                break;
+            }
+        }
+    }
+    std::free(base);
+}
+
+/// Turns the watch on for one scope and reports how many freed blocks held a canary.
+class heap_watch {
+public:
+    heap_watch() {
+        dirty_frees = 0;
+        watched_frees = 0;
+        watching = true;
+    }
+    heap_watch(const heap_watch&) = delete;
+    heap_watch& operator=(const heap_watch&) = delete;
+    ~heap_watch() { watching = false; }
+
+    /// Freed blocks that still held a canary, so far.
+    [[nodiscard]] std::size_t dirty() const { return dirty_frees.load(); }
+    /// Blocks freed while watching, so far.
+    [[nodiscard]] std::size_t freed() const { return watched_frees.load(); }
+};
+
+}  // namespace
+
+void* operator new(std::size_t n) { return allocate(n); }
+void* operator new[](std::size_t n) { return allocate(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return allocate(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
+
+// ================================================================ a careful server
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A tiny scripted authorization server that never copies a token into
+/// memory it frees unwiped (so every canary found in freed memory is
+/// devflow's): answers are secrets built at their final size.
+class careful_server {
+public:
+    explicit careful_server(devflow::testing::fake_clock clock) : clock_(std::move(clock)) {}
+
+    devflow::http_response send(const devflow::http_request& request) {
+        const std::string_view body = request.body.reveal();
+        ++requests_;
+        if (request.url.find("/device") != std::string::npos)
+            return answer(200, R"({"device_code":"CANARY-device-code-4a1f","user_code":"WDJB-MJHT",)"
+                               R"("verification_uri":"https://auth.example.com/device",)"
+                               R"("expires_in":600,"interval":5})");
+        if (request.url.find("/revoke") != std::string::npos) return answer(200, "");
+        if (body.find("grant_type=refresh_token") != std::string_view::npos) {
+            ++refreshes_;
+            return answer(200, R"({"access_token":"CANARY-access-second-9c2e77","token_type":"Bearer",)"
+                               R"("expires_in":300,"refresh_token":"CANARY-refresh-second-7b10",)"
+                               R"("refresh_expires_in":1800,"id_token":"CANARY-id-second-55e1"})");
+        }
+        if (++polls_ < 2) return answer(400, R"({"error":"authorization_pending"})");
+        return answer(200, R"({"access_token":"CANARY-access-first-1d4c0b","token_type":"Bearer",)"
+                           R"("expires_in":300,"refresh_token":"CANARY-refresh-first-63aa",)"
+                           R"("refresh_expires_in":1800,"scope":"openid",)"
+                           R"("id_token":"CANARY-id-first-0f9d"})");
+    }
+
+    int refreshes() const { return refreshes_; }
+
+private:
+    static devflow::http_response answer(int status, std::string_view body) {
+        devflow::http_response r;
+        r.status = status;
+        r.body = devflow::secret{body};
+        return r;
+    }
+    devflow::testing::fake_clock clock_;
+    int requests_ = 0;
+    int polls_ = 0;
+    int refreshes_ = 0;
+};
+
+/// Shares one careful_server between the flow and the test.
+struct server_handle {
+    std::shared_ptr<careful_server> server;
+    devflow::http_response send(const devflow::http_request& r) { return server->send(r); }
+};
+
+using careful_flow = devflow::device_flow<server_handle, devflow::nlohmann_json, devflow::memory_store,
+                                          devflow::testing::fake_clock, devflow::no_browser>;
+
+devflow::client_config config(bool confidential) {
+    devflow::client_config c;
+    c.issuer = "https://auth.example.com";
+    c.device_authorization_endpoint = "https://auth.example.com/device";
+    c.token_endpoint = "https://auth.example.com/token";
+    c.revocation_endpoint = "https://auth.example.com/revoke";
+    c.client_id = "devflow-cli";
+    if (confidential) c.client_secret = devflow::secret{"CANARY-client-secret-e3d2"};
+    c.scopes = {"openid"};
+    return c;
+}
+
+}  // namespace
+
+// ================================================================ the tests
+
+TEST_CASE("the heap watch sees a canary left in a freed block", "[memory]") {
+    heap_watch watch;
+    {
+        auto* leak = new std::string("a token CANARY-left-behind-in-the-heap");
+        delete leak;  // std::string's destructor frees without wiping
+    }
+    CHECK(watch.dirty() == 1);
+}
+
+TEST_CASE("a destroyed secret leaves no canary in freed heap (docs/security.md S15)", "[memory]") {
+    heap_watch watch;
+    {
+        devflow::secret s{std::string("CANARY-long-secret-value-that-lives-on-the-heap-0123456789")};
+        devflow::secret copy = s;                         // copy constructor
+        devflow::secret moved = std::move(copy);          // move constructor
+        devflow::secret assigned;
+        assigned = s;                                      // copy assignment
+        assigned = devflow::secret{std::string("CANARY-another-long-secret-on-the-heap-abcdef")};
+        (void)moved;
+    }
+    CHECK(watch.freed() > 0);
+    CHECK(watch.dirty() == 0);
+}
+
+TEST_CASE("a destroyed secret leaves no canary in storage the test owns (docs/security.md S15)",
+          "[memory]") {
+    // A short value lives inside the secret itself (the small-string buffer).
+    alignas(devflow::secret) unsigned char storage[sizeof(devflow::secret)];
+    auto* s = new (storage) devflow::secret{std::string("CANARY-short")};
+    REQUIRE(s->reveal() == "CANARY-short");
+    s->~secret();
+    const std::string_view bytes(reinterpret_cast<const char*>(storage), sizeof storage);
+    CHECK(bytes.find("CANARY") == std::string_view::npos);
+}
+
+TEST_CASE("form encoding leaves no canary in freed heap (docs/security.md S10)", "[memory]") {
+    heap_watch watch;
+    {
+        const std::string token(200, 'x');
+        std::string value = "CANARY-refresh-" + token;
+        const devflow::secret body = devflow::detail::form_encode(
+            {{"grant_type", "refresh_token"}, {"refresh_token", value}, {"client_id", "devflow-cli"}});
+        const devflow::secret basic = devflow::detail::basic_authorization(
+            "devflow-cli", devflow::secret{"CANARY-client-secret with spaces & symbols " + token});
+        CHECK(body.size() > value.size());
+        CHECK(basic.size() > 6);
+        devflow::detail::wipe(value);
+    }
+    CHECK(watch.dirty() == 0);
+}
+
+TEST_CASE("the JSON adapter leaves no canary in freed heap when it parses and writes "
+          "(docs/security.md S10)",
+          "[memory]") {
+    heap_watch watch;
+    {
+        const devflow::secret text{std::string(
+            R"({"access_token":"CANARY-access-token-0123456789abcdef0123456789abcdef",)"
+            R"("refresh_token":"CANARY-r\u0065fresh-with-escapes-\"quoted\"-and-more-bytes",)"
+            R"("short":"CANARY-s","list":["CANARY-item-one","CANARY-item-two"],)"
+            R"("nested":{"deep":"CANARY-nested-value-dropped-by-the-parser"},"expires_in":300})")};
+        auto parsed = devflow::nlohmann_json{}.parse(text.reveal());
+        REQUIRE(parsed);
+        CHECK(parsed->at("refresh_token").string == "CANARY-refresh-with-escapes-\"quoted\"-and-more-bytes");
+        const devflow::secret written{devflow::nlohmann_json{}.write(*parsed)};
+        CHECK(written.size() > 100);
+    }
+    CHECK(watch.dirty() == 0);
+}
+
+TEST_CASE("a login, a refresh and a logout leave no canary token in freed heap "
+          "(docs/security.md S10)",
+          "[memory]") {
+    for (const bool confidential : {false, true}) {
+        INFO("confidential client: " << confidential);
+        devflow::testing::fake_clock clock;
+        auto server = std::make_shared<careful_server>(clock);
+        heap_watch watch;
+        {
+            careful_flow flow(config(confidential), server_handle{server}, devflow::nlohmann_json{},
+                              devflow::memory_store{}, clock, devflow::no_browser{});
+            flow.on_prompt([](const devflow::prompt_info&) {});
+            flow.on_log([](devflow::log_level, std::string_view) {});
+            {
+                const devflow::token_set first = flow.login();
+                CHECK(first.access_token.reveal() == "CANARY-access-first-1d4c0b");
+            }
+            clock.advance(250s);  // inside the refresh margin
+            {
+                const devflow::secret second = flow.access_token();
+                CHECK(second.reveal() == "CANARY-access-second-9c2e77");
+                devflow::secret header{flow.authorization_header()};
+                CHECK(header.size() > 7);
+            }
+            CHECK(server->refreshes() == 1);
+            CHECK(flow.logout());
+        }
+        CHECK(watch.freed() > 100);
+        CHECK(watch.dirty() == 0);
+    }
+}
