@@ -13,7 +13,7 @@
 // is replaced by <redacted> before anything is printed.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync, mkdirSync, chmodSync, chownSync, symlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -498,6 +498,102 @@ cases.invalid_client = {
     const { info } = await ctx.server();
     const r = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', 'nobody']);
     checkFailure(r, 2, 'devflow: the server does not accept client "nobody" (invalid_client); check --client-id, and --client-secret-env for a confidential client');
+  },
+};
+
+cases.untrusted_settings = {
+  title: 'a planted or exposed settings file is refused with exit 8 and nothing is sent anywhere',
+  async run(ctx) {
+    // Another user's server, recording every request it gets.
+    let requests = 0;
+    const evil = await fakeIssuer(() => { requests += 1; return { status: 404, body: '{}' }; });
+    try {
+      const cache = join(ctx.dir, 'shared');
+      mkdirSync(cache, { mode: 0o755 });
+      chmodSync(cache, 0o755);
+      const settingsFile = join(cache, 'cli-settings.json');
+      const planted = JSON.stringify({ devflow_cli_settings: 1, issuer: evil.issuer, client_id: PUBLIC, scopes: ['openid'], client_secret_env: 'HOME' });
+      const expectRefused = async (reason) => {
+        for (const command of ['token', 'status', 'logout', 'login']) {
+          const r = await run(ctx, [command, '--no-browser', '--cache', `${cache}/`]);
+          checkFailure(r, 8, `devflow: the settings file ${settingsFile} ${reason}; devflow does not use it (remove it, or make it yours with mode 0600)`);
+        }
+        checkEqual(requests, 0, 'requests to the server the settings name');
+      };
+      // Readable and writable by others.
+      writeFileSync(settingsFile, planted, { mode: 0o666 });
+      chmodSync(settingsFile, 0o666);
+      await expectRefused('is accessible to other users (mode 0666)');
+      // A symbolic link to a file that would pass every check.
+      rmSync(settingsFile);
+      const target = join(ctx.dir, 'elsewhere.json');
+      writeFileSync(target, planted, { mode: 0o600 });
+      symlinkSync(target, settingsFile);
+      await expectRefused('is a symbolic link');
+      // Another user's file (only root can make one).
+      if (process.getuid && process.getuid() === 0) {
+        rmSync(settingsFile);
+        writeFileSync(settingsFile, planted, { mode: 0o600 });
+        chownSync(settingsFile, 65534, 65534);
+        await expectRefused('belongs to another user (uid 65534)');
+      }
+      // The user's existing directory was never chmod-ed.
+      checkEqual(statSync(cache).mode & 0o777, 0o755, 'the existing cache directory keeps its mode');
+    } finally {
+      await evil.close();
+    }
+  },
+};
+
+cases.force_revokes = {
+  title: 'login --force revokes the old session at the server before signing in again',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const project = join(ctx.dir, 'project');
+    mkdirSync(project, { mode: 0o755 });
+    chmodSync(project, 0o755);
+    const first = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--cache', `${project}/`]);
+    check(first.code === 0, `login exit ${first.code}`, first.stderr);
+    const old = (await run(ctx, ['token', '--cache', `${project}/`])).stdout.trim();
+    remember(old);
+    harvestSecrets(ctx.dir);
+    checkEqual((await userinfo(info, old)).status, 200, 'the first session works');
+    const revocationsBefore = (await server.stats()).revocations;
+    const again = await loginApproved(ctx, ['--force', '--cache', `${project}/`]);
+    check(again.code === 0, `login --force exit ${again.code}`, again.stderr);
+    harvestSecrets(ctx.dir);
+    check((await server.stats()).revocations > revocationsBefore, 'the old session was revoked');
+    checkEqual((await userinfo(info, old)).status, 401, 'the old access token is refused');
+    const fresh = (await run(ctx, ['token', '--cache', `${project}/`])).stdout.trim();
+    remember(fresh);
+    checkEqual((await userinfo(info, fresh)).status, 200, 'the new session works');
+    checkEqual(statSync(project).mode & 0o777, 0o755, 'an existing --cache directory keeps its mode');
+  },
+};
+
+cases.browser_environment = {
+  title: 'the browser gets neither the client secret variable nor the open sockets',
+  server: { DEVFLOW_CONFIDENTIAL_SECRET: CONFIDENTIAL_SECRET },
+  async run(ctx) {
+    const { info } = await ctx.server();
+    remember(CONFIDENTIAL_SECRET);
+    const seen = join(ctx.dir, 'browser-saw.txt');
+    const script = join(ctx.dir, 'browser.sh');
+    writeFileSync(script, `#!/bin/sh\n{ echo "secret=\${MY_CLIENT_SECRET:-unset}"; for f in /proc/$$/fd/*; do echo "fd \${f##*/} $(readlink "$f")"; done; } > '${seen}'\n`, { mode: 0o700 });
+    const env = { MY_CLIENT_SECRET: CONFIDENTIAL_SECRET, BROWSER: `sh ${script}` };
+    const login = start(ctx, ['login', '--issuer', info.issuer, '--client-id', CONFIDENTIAL, '--client-secret-env', 'MY_CLIENT_SECRET'], { env });
+    const p = await login.prompt();
+    const deadline = Date.now() + 10000;
+    while (!existsSync(seen) && Date.now() < deadline) await sleep(50);
+    await approve(p.complete);
+    const r = await login.result();
+    harvestSecrets(ctx.dir);
+    check(r.code === 0, `login exit ${r.code}`, r.stderr);
+    check(r.stderr.includes('devflow: a browser window has been opened at that page'), 'the browser was started', r.stderr);
+    const saw = readFileSync(seen, 'utf8');
+    check(saw.includes('secret=unset'), 'the browser did not see MY_CLIENT_SECRET', saw);
+    check(!saw.includes('socket:'), 'the browser inherited no socket', saw);
   },
 };
 

@@ -7,6 +7,7 @@
 #include "catch.hpp"
 #include "temp_dir.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static_assert(devflow::browser<devflow::system_browser>);
 static_assert(devflow::browser<devflow::no_browser>);
@@ -215,4 +219,55 @@ TEST_CASE("system_browser reports false for a refused URL or a headless machine"
 TEST_CASE("no_browser never opens anything", "[browser]") {
     const devflow::no_browser browser;
     CHECK_FALSE(browser.open(url));
+}
+
+TEST_CASE("the browser inherits no descriptor but 0 to 2 and never the withheld variables "
+          "(docs/security.md S11)",
+          "[browser][security]") {
+    temp_dir tmp;
+    const fs::path out = tmp.path() / "child.txt";
+    const fs::path script = tmp.path() / "browser.sh";
+    {
+        std::ofstream s(script);
+        // Says which of the given descriptors it has open (a stat, which opens
+        // nothing itself) and whether it sees the secret variable.
+        s << "#!/bin/sh\n"
+          << "{ for n in $DEVFLOW_TEST_FDS; do [ -e /proc/$$/fd/$n ] && echo \"fd $n\"; done\n"
+          << "  [ -e /proc/$$/fd/2 ] && echo \"fd 2 is open\"\n"
+          << "  echo \"secret=${DEVFLOW_TEST_CLIENT_SECRET:-unset}\"\n"
+          << "  echo \"other=${DEVFLOW_TEST_OTHER:-unset}\"; } > '" << out.string() << "'\n";
+    }
+    REQUIRE(::chmod(script.c_str(), 0700) == 0);
+    // What a transport leaves open without O_CLOEXEC: a socket and a file.
+    const int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int file_fd = ::open(script.c_str(), O_RDONLY);
+    REQUIRE(socket_fd > 2);
+    REQUIRE(file_fd > 2);
+    ::setenv("DEVFLOW_TEST_CLIENT_SECRET", "CANARY-client-secret-in-env", 1);
+    ::setenv("DEVFLOW_TEST_OTHER", "visible", 1);
+    ::setenv("DEVFLOW_TEST_FDS", (std::to_string(socket_fd) + " " + std::to_string(file_fd)).c_str(), 1);
+
+    auto exited = std::make_shared<std::promise<int>>();
+    std::future<int> exit_status = exited->get_future();
+    devflow::system_browser browser(env({{"BROWSER", "sh " + script.string()}}),
+                                    [exited](int status) { exited->set_value(status); });
+    browser.withhold_environment({"DEVFLOW_TEST_CLIENT_SECRET"});
+    REQUIRE(browser.open(url));
+    CHECK(exit_status.get() == 0);
+    ::close(socket_fd);
+    ::close(file_fd);
+    ::unsetenv("DEVFLOW_TEST_CLIENT_SECRET");
+    ::unsetenv("DEVFLOW_TEST_OTHER");
+    ::unsetenv("DEVFLOW_TEST_FDS");
+
+    const std::vector<std::string> lines = read_lines(out);
+    REQUIRE_FALSE(lines.empty());
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(line != "fd " + std::to_string(socket_fd));
+        CHECK(line != "fd " + std::to_string(file_fd));
+    }
+    CHECK(std::find(lines.begin(), lines.end(), "fd 2 is open") != lines.end());  // the check works
+    CHECK(std::find(lines.begin(), lines.end(), "secret=unset") != lines.end());
+    CHECK(std::find(lines.begin(), lines.end(), "other=visible") != lines.end());
 }

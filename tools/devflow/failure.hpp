@@ -192,6 +192,15 @@ inline failure usage_failure(std::string_view problem) {
     return {exit_code::usage, "devflow: " + one_line(problem) + "; see `devflow --help`", "usage"};
 }
 
+/// A remembered-settings file devflow may not trust (docs/security.md S1):
+/// nothing is sent anywhere, and the user learns which file and why.
+inline failure untrusted_settings_failure(std::string_view file, std::string_view reason) {
+    return {exit_code::storage,
+            "devflow: the settings file " + one_line(file) + " " + one_line(reason) +
+                "; devflow does not use it (remove it, or make it yours with mode 0600)",
+            "untrusted_settings"};
+}
+
 /// "Not signed in" for token, status and logout.
 inline failure not_signed_in(std::string_view issuer, std::string_view client_id) {
     std::string text = "not signed in";

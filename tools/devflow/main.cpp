@@ -51,10 +51,17 @@ namespace {
 namespace cli = devflow::cli;
 using cli::exit_code;
 
-/// The Browser policy of the tool: the system browser unless --no-browser.
+/// The Browser policy of the tool: the system browser unless --no-browser,
+/// never seeing the variable that holds a client secret.
 struct cli_browser {
     bool enabled = true;
-    bool open(std::string_view url) const { return enabled && devflow::system_browser{}.open(url); }
+    std::string secret_variable;  ///< --client-secret-env, withheld from the browser
+    bool open(std::string_view url) const {
+        if (!enabled) return false;
+        devflow::system_browser browser;
+        if (!secret_variable.empty()) browser.withhold_environment({secret_variable});
+        return browser.open(url);
+    }
 };
 
 using flow_type = devflow::device_flow<devflow::curl_http, devflow::nlohmann_json,
@@ -106,16 +113,24 @@ devflow::file_store make_store(const cli::cache_location& cache, cli::terminal_u
     return devflow::file_store(cache.path, warn);
 }
 
+/// A settings file that may not be trusted: it names the file and why.
+struct untrusted_settings {
+    std::filesystem::path file;
+    std::string reason;
+};
+
+/// The remembered settings, read the way file_store reads records: never
+/// through a symbolic link, and only from a regular file of this user that
+/// others can neither read nor write (docs/security.md S1). Another user's
+/// file could steer later commands to their server, or send any variable's
+/// value as a client secret.
 std::optional<cli::remembered> read_remembered(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::string text;
     constexpr std::size_t max_size = 64 * 1024;
-    text.resize(max_size + 1);
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_size) return std::nullopt;
-    return cli::remembered_from_json(text);
+    const devflow::private_file found = devflow::read_private_file(file, max_size);
+    if (found.result == devflow::private_file::outcome::refused)
+        throw untrusted_settings{file, found.reason};
+    if (found.result == devflow::private_file::outcome::absent) return std::nullopt;
+    return cli::remembered_from_json(found.bytes.reveal());
 }
 
 void write_remembered(const std::filesystem::path& file, const cli::remembered& r,
@@ -124,11 +139,12 @@ void write_remembered(const std::filesystem::path& file, const cli::remembered& 
         const auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
         std::error_code ec;
         if (!std::filesystem::exists(dir, ec)) {
+            // Only a directory devflow creates gets 0700; an existing one is left as it is.
             std::filesystem::create_directories(dir);
             std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
                                          std::filesystem::perm_options::replace);
         }
-        devflow::detail::atomic_write_file(file, cli::remembered_to_json(r));
+        devflow::write_private_file(file, cli::remembered_to_json(r));
     } catch (const std::exception&) {
         ui.log(devflow::log_level::warning,
                "cannot remember the settings in " + file.string() +
@@ -182,7 +198,7 @@ int run_login(run_context& ctx) {
                      {cfg.issuer, cfg.client_id, cfg.scopes, st.client_secret_env}, *ctx.ui);
 
     flow_type flow(cfg, std::move(http), devflow::nlohmann_json{}, store, devflow::system_clock{},
-                   cli_browser{!ctx.opts.no_browser});
+                   cli_browser{!ctx.opts.no_browser, st.client_secret_env});
     wire_log(flow, ctx.ui);
     const bool json_out = ctx.opts.json;
     cli::terminal_ui* ui = ctx.ui;
@@ -200,7 +216,9 @@ int run_login(run_context& ctx) {
         }
         ui->prompt(p);
     });
-    if (ctx.opts.force) flow.store().erase(flow.store_key());
+    // --force: end the current session properly first (revoked at the server,
+    // as logout does), then sign in again.
+    if (ctx.opts.force) flow.logout();
     const devflow::token_set tokens = flow.login(ctx.stop);
     ui->finish();
     const bool reused = !ui->prompted();
@@ -237,7 +255,7 @@ int run_token(run_context& ctx) {
     if (!cfg) return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
     cfg->session_end = devflow::on_session_end::raise;  // a script never gets a prompt
     flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
     wire_log(flow, ctx.ui);
     const devflow::secret token = flow.access_token(ctx.stop);
     if (ctx.opts.json) {
@@ -270,7 +288,7 @@ int run_status(run_context& ctx) {
     devflow::client_config shown = ctx.base;
     if (cfg) {
         flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                       devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+                       devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
         wire_log(flow, ctx.ui);
         tokens = flow.stored_tokens();  // no network request
         shown = *cfg;
@@ -300,7 +318,7 @@ int run_logout(run_context& ctx) {
         return 0;
     }
     flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser});
+                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
     wire_log(flow, ctx.ui);
     const bool had_tokens = flow.stored_tokens().has_value();
     const bool revoked = flow.logout();
@@ -401,6 +419,8 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             case cli::command::logout: return run_logout(ctx);
             default: return static_cast<int>(exit_code::internal);
         }
+    } catch (const untrusted_settings& u) {
+        return report(cli::untrusted_settings_failure(u.file.string(), u.reason), o, &ui);
     } catch (const devflow::error& e) {
         return report(cli::describe(e, {ctx.settings.client_id}), o, &ui);
     } catch (const std::exception& e) {
