@@ -41,7 +41,7 @@ enum class transport_error {
     connect,    ///< No connection (refused, unreachable, reset before an answer).
     tls,        ///< TLS handshake or certificate verification failed.
     timeout,    ///< Connect or total timeout.
-    too_large,  ///< The body passed the adapter's size cap.
+    too_large,  ///< The body or the header block passed the adapter's caps.
     other,      ///< Anything else (protocol error, redirect refused, ...).
 };
 

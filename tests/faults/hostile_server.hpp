@@ -218,6 +218,9 @@ public:
         return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
     }
 
+    /// The port it listens on.
+    [[nodiscard]] int port() const { return port_; }
+
     /// Connections accepted so far.
     [[nodiscard]] int connections() const { return accepted_.load(); }
 

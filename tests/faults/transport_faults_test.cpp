@@ -12,6 +12,7 @@
 #include "temp_dir.hpp"
 
 #include "hostile_server.hpp"
+#include "transports.hpp"
 
 #include <devflow/adapters/curl_http.hpp>
 #include <devflow/adapters/httplib_http.hpp>
@@ -95,6 +96,61 @@ behaviour simple(std::function<void(connection&)> after_request) {
 
 auto fixed(std::function<void(connection&)> after_request) {
     return [after_request](const std::string&) { return simple(after_request); };
+}
+
+/// A token answer whose header field lines — `name: value` and CRLF, the
+/// three standard ones included — number `fields` and add up to exactly
+/// `field_bytes`. The padding values carry the canary: no message may show them.
+std::string answer_with_headers(std::size_t fields, std::size_t field_bytes) {
+    std::string head = "Content-Type: application/json\r\nContent-Length: " +
+                       std::to_string(token_answer.size()) + "\r\nConnection: close\r\n";
+    const std::size_t pads = fields - 3;
+    std::size_t left = field_bytes - head.size();
+    for (std::size_t i = 0; i < pads; ++i) {
+        const std::string name = "X-Pad-" + std::to_string(i);
+        const std::size_t line = left / (pads - i);  // spread evenly, the rest on the last lines
+        std::string value = "CANARY-header-";
+        value.resize(line - name.size() - 4, 'p');
+        head += name + ": " + value + "\r\n";
+        left -= line;
+    }
+    return "HTTP/1.1 200 OK\r\n" + head + "\r\n" + std::string(token_answer);
+}
+
+/// The default header caps of both transports.
+constexpr std::size_t header_count_cap = 100;
+constexpr std::size_t header_bytes_cap = 64 * 1024;
+
+/// 150 short header lines, then the end of the block and a token answer.
+behaviour many_small_headers() {
+    return simple([](connection& c) { c.send(answer_with_headers(150, 150 * 30)); });
+}
+
+/// A status line, then 8-byte header lines as fast as the socket takes them,
+/// never a blank line (for at most 3 s, or until the client goes away).
+behaviour endless_header_lines() {
+    return simple([](connection& c) {
+        if (!c.send("HTTP/1.1 200 OK\r\n")) return;
+        std::string lines;
+        for (int i = 0; i < 1024; ++i) lines += "X-A: b\r\n";
+        const auto until = std::chrono::steady_clock::now() + 3s;
+        while (std::chrono::steady_clock::now() < until)
+            if (!c.send(lines)) return;
+    });
+}
+
+/// One header line with a 1 MiB value, then the end of the block and a token answer.
+behaviour huge_header_line() {
+    return simple([](connection& c) {
+        c.send("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(token_answer.size()) + "\r\nConnection: close\r\nX-Huge: CANARY-" +
+               std::string(std::size_t{1} << 20, 'h') + "\r\n\r\n" + std::string(token_answer));
+    });
+}
+
+/// 64 header lines of header_bytes_cap + 1 bytes in all.
+behaviour header_bytes_just_over() {
+    return simple([](connection& c) { c.send(answer_with_headers(64, header_bytes_cap + 1)); });
 }
 
 adapter_expect fails_with(transport_error kind, double max_seconds = 0.45, double min_seconds = 0) {
@@ -223,7 +279,7 @@ const std::vector<transport_row>& transport_table() {
                              if (!c.send(line)) return;
                          c.hold(5s);
                      }),
-                     fails_with(connect), fails_with(timeout, 1.5, 0.45), transport_failed});
+                     fails_with(too_large), fails_with(too_large), transport_failed});
         t.push_back({"A body longer than its Content-Length is cut at the length",
                      "`Content-Length: 20` then a whole token answer",
                      fixed([](connection& c) {
@@ -249,35 +305,34 @@ const std::vector<transport_row>& transport_table() {
                      // Immediate, but loading the system CA store takes a few hundred ms.
                      fails_with(transport_error::tls, 2.0), fails_with(transport_error::tls, 2.0),
                      transport_failed, 0, "https"});
+        // Header floods (issue 9, item 4): both transports cap the header
+        // block at 100 lines and 64 KiB by default.
+        t.push_back({"More header lines than the count cap are refused",
+                     "150 short header lines (4.4 KiB) then the end of the block and a token answer",
+                     [](const std::string&) { return many_small_headers(); }, fails_with(too_large),
+                     fails_with(too_large), transport_failed});
+        t.push_back({"Header lines that never end are refused",
+                     "a status line then 8-byte header lines as fast as the client reads, for 3 s",
+                     [](const std::string&) { return endless_header_lines(); }, fails_with(too_large),
+                     fails_with(too_large), transport_failed});
+        t.push_back({"One huge header line is refused",
+                     "a header with a 1 MiB value then the end of the block and a token answer",
+                     [](const std::string&) { return huge_header_line(); }, fails_with(too_large),
+                     fails_with(too_large), transport_failed});
+        t.push_back({"A header block one byte over the byte cap is refused",
+                     "64 header lines, 65537 bytes of `name: value` CRLF in all (64 KiB + 1), then a token answer",
+                     [](const std::string&) { return header_bytes_just_over(); }, fails_with(too_large),
+                     fails_with(too_large), transport_failed});
+        t.push_back({"A header block just under both caps is accepted",
+                     "99 header lines, 65472 bytes of `name: value` CRLF in all (64 KiB - 64), then a token answer",
+                     fixed([](connection& c) { c.send(answer_with_headers(99, header_bytes_cap - 64)); }),
+                     answers(200), answers(200), {true, errc::transport_failed}});
         return t;
     }();
     return rows;
 }
 
 // ================================================================ the runner
-
-template <class Http>
-Http make_transport();
-
-template <>
-devflow::curl_http make_transport<devflow::curl_http>() {
-    devflow::curl_http::options o;
-    o.connect_timeout = 500ms;
-    o.total_timeout = 500ms;
-    o.max_body_bytes = std::size_t{1} << 20;
-    return devflow::curl_http{o};
-}
-
-template <>
-devflow::httplib_http make_transport<devflow::httplib_http>() {
-    devflow::httplib_http::options o;
-    o.connect_timeout = 500ms;
-    o.read_timeout = 500ms;
-    o.write_timeout = 500ms;
-    o.total_timeout = 1000ms;  // above the idle limits, so those fire first when they apply
-    o.max_body_bytes = std::size_t{1} << 20;
-    return devflow::httplib_http{o};
-}
 
 template <class Http>
 const adapter_expect& expected_for(const transport_row& r);
@@ -519,4 +574,80 @@ TEST_CASE("docs/fault-matrix.md shows the transport table exactly as the test ru
     }
     INFO("regenerate with DEVFLOW_UPDATE_FAULT_MATRIX_DOC=1; the table should read:\n" << expected);
     CHECK(shown == expected);
+}
+
+// ================================================================ issue 9, item 4
+
+namespace {
+
+/// One header flood against a fresh transport: refused as too_large within
+/// the fault-test bound, with a message that names `cap` and shows no header;
+/// the same transport then still gets a well-formed answer.
+template <class Http>
+void check_header_flood(const behaviour& flood, std::string_view cap) {
+    hostile_server server(flood);
+    hostile_server good([](connection& c) {
+        c.read_request();
+        c.send(answer("HTTP/1.1 200 OK", token_answer));
+    });
+    Http http = make_transport<Http>();
+    const auto started = std::chrono::steady_clock::now();
+    const devflow::http_response r = http.send(refresh_request(server.url("/token")));
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    devflow_test::echo_captured("transport", r.transport_message);
+    INFO("transport_error " << kind_name(r.transport) << " status " << r.status << " after " << took
+                            << " s: " << r.transport_message);
+    CHECK(r.transport == transport_error::too_large);
+    CHECK(r.transport_message.find(cap) != std::string::npos);
+    CHECK(devflow_test::leak_free(r.transport_message));
+    CHECK(took <= 0.45);
+
+    const devflow::http_response after = http.send(refresh_request(good.url("/token")));
+    CHECK(after.transport == transport_error::none);
+    CHECK(after.status == 200);
+}
+
+template <class Http>
+void check_header_floods() {
+    SECTION("more header lines than max_header_count") {
+        check_header_flood<Http>(many_small_headers(), "max_header_count");
+    }
+    SECTION("header lines that never end") {
+        // curl_http counts the lines as they come (the line cap goes first);
+        // httplib_http meters the bytes cpp-httplib reads.
+        check_header_flood<Http>(endless_header_lines(), "max_header_");
+    }
+    SECTION("one 1 MiB header line") { check_header_flood<Http>(huge_header_line(), "max_header_bytes"); }
+    SECTION("a header block one byte over max_header_bytes") {
+        check_header_flood<Http>(header_bytes_just_over(), "max_header_bytes");
+    }
+}
+
+}  // namespace
+
+TEST_CASE("Header flood: curl_http refuses a header block over its caps as too_large", "[faults]") {
+    check_header_floods<devflow::curl_http>();
+}
+
+TEST_CASE("Header flood: httplib_http refuses a header block over its caps as too_large", "[faults]") {
+    check_header_floods<devflow::httplib_http>();
+}
+
+TEMPLATE_TEST_CASE("Header flood: the header caps default to 100 lines and 64 KiB and must be positive",
+                   "[faults]", devflow::curl_http, devflow::httplib_http) {
+    typename TestType::options defaults;
+    CHECK(defaults.max_header_count == header_count_cap);
+    CHECK(defaults.max_header_bytes == header_bytes_cap);
+    SECTION("max_header_count = 0") {
+        auto o = defaults;
+        o.max_header_count = 0;
+        const auto e = devflow_test::expect_error([&] { TestType{o}; }, errc::invalid_config);
+        CHECK(std::string(e.what()).find("max_header_count") != std::string::npos);
+    }
+    SECTION("max_header_bytes = 0") {
+        auto o = defaults;
+        o.max_header_bytes = 0;
+        const auto e = devflow_test::expect_error([&] { TestType{o}; }, errc::invalid_config);
+        CHECK(std::string(e.what()).find("max_header_bytes") != std::string::npos);
+    }
 }

@@ -543,3 +543,43 @@ TEMPLATE_TEST_CASE("Settings without a positive timeout or body cap are refused"
         CHECK(e.code() == devflow::errc::invalid_config);
     }
 }
+
+TEMPLATE_TEST_CASE("Answers just under every cap are accepted again and again on one kept-alive connection",
+                   "[transport]", devflow::curl_http, devflow::httplib_http) {
+    // About 60 KiB of header fields (90 of them) and a body 1 KiB under the
+    // 1 MiB cap, not compressible: httplib_http's connection meter must take
+    // each request's bytes alone (a baseline per request on a reused
+    // connection) and leave room for the TLS handshake and records.
+    const auto routes = [](httplib::Server& s) {
+        s.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+            for (int i = 0; i < 90; ++i)
+                res.set_header("X-Pad-" + std::to_string(i), std::string(650, 'p'));
+            res.set_content(std::string((std::size_t{1} << 20) - 1024, 'b'), "application/octet-stream");
+        });
+    };
+    const auto check = [](auto& http, const local_http_server& server) {
+        for (int i = 0; i < 5; ++i) {  // cpp-httplib's server serves 5 requests per connection
+            const http_response r = http.send(get(server.url("/big")));
+            INFO("request " << i << ": " << r.transport_message);
+            REQUIRE(static_cast<bool>(r));
+            CHECK(r.status == 200);
+            CHECK(r.body.size() == (std::size_t{1} << 20) - 1024);
+        }
+        const auto seen = server.requests();
+        REQUIRE(seen.size() == 5);
+        for (const auto& s : seen) CHECK(s.remote_port == seen[0].remote_port);
+    };
+    SECTION("http") {
+        local_http_server server(routes);
+        auto http = make<TestType>({});
+        check(http, server);
+    }
+    SECTION("https") {
+        const devflow_test::test_certificate cert("IP:127.0.0.1");
+        local_http_server server(cert.cert_file(), cert.key_file(), routes);
+        test_settings settings;
+        settings.ca_file = cert.cert_file();
+        auto http = make<TestType>(settings);
+        check(http, server);
+    }
+}

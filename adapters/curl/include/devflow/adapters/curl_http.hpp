@@ -3,12 +3,14 @@
 //
 // Guarantees: TLS peer and host verification always on (there is no switch to
 // turn it off), http and https only, no redirect followed (a 3xx comes back as
-// the answer), connect and total timeouts, a cap on the response body, one
-// easy handle reused across requests (connection reuse), every failure
-// returned as a devflow::transport_error with a message free of secrets.
-// CURLOPT_VERBOSE is never enabled.
+// the answer), connect and total timeouts, caps on the response body and on
+// its header lines, no proxy for a loopback host, one easy handle reused
+// across requests (connection reuse), every failure returned as a
+// devflow::transport_error with a message free of secrets. CURLOPT_VERBOSE is
+// never enabled.
 #pragma once
 
+#include <devflow/detail/http_caps.hpp>
 #include <devflow/error.hpp>
 #include <devflow/types.hpp>
 #include <devflow/version.hpp>
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,7 +41,22 @@ struct curl_http_options {
     /// Longest time one whole request may take, connection included.
     std::chrono::milliseconds total_timeout{std::chrono::seconds{30}};
     /// Largest response body accepted; a longer one is transport_error::too_large.
-    std::size_t max_body_bytes = std::size_t{1} << 20;
+    std::size_t max_body_bytes = detail::default_max_body_bytes;
+    /// Most header lines accepted in an answer (interim answers and trailers
+    /// count too); one more is transport_error::too_large.
+    std::size_t max_header_count = detail::default_max_header_count;
+    /// Most bytes of header lines accepted in an answer, status lines and line
+    /// endings included (interim answers and trailers count too); more is
+    /// transport_error::too_large. libcurl's own limits still apply above it:
+    /// 100 KiB for one line (reported as too_large too) and, in libcurl 7.88.1
+    /// as Debian ships it, 300 KiB for a block.
+    std::size_t max_header_bytes = detail::default_max_header_bytes;
+    /// The proxy for URLs whose host is not loopback, as CURLOPT_PROXY takes it
+    /// ("http://proxy.example:3128"); it overrides the proxy environment
+    /// variables, though no_proxy/NO_PROXY still apply. Empty: libcurl reads
+    /// the environment (docs/adapters/curl.md, "Proxies"). A loopback host
+    /// never goes through a proxy, this one included.
+    std::string proxy;
     /// A PEM file of CA certificates to trust instead of the system's (CURLOPT_CAINFO).
     std::string ca_file;
     /// A directory of hashed CA certificates to trust (CURLOPT_CAPATH).
@@ -60,7 +78,7 @@ public:
     curl_http() : curl_http(options{}) {}
 
     /// A transport with the given settings.
-    /// @throws devflow::error errc::invalid_config when a timeout or the body cap is not positive.
+    /// @throws devflow::error errc::invalid_config when a timeout or a cap is not positive.
     explicit curl_http(options settings);
 
     curl_http(const curl_http&) = delete;
@@ -165,11 +183,20 @@ inline bool has_control(std::string_view s) noexcept {
 
 /// What the callbacks of one transfer fill in.
 struct transfer {
-    std::size_t max_body = 0;
+    transfer(std::size_t max_body_bytes, std::size_t max_header_count, std::size_t max_header_bytes)
+        : max_body(max_body_bytes), tally(max_header_count, max_header_bytes) {}
+
+    std::size_t max_body;
+    header_tally tally;
     std::string body;
     std::vector<http_header> headers;
-    bool too_large = false;
+    /// The cap a callback stopped the transfer for, if one did.
+    std::optional<response_cap> refused;
     bool body_started = false;
+    /// The blank line ending the final (non-1xx) header block has arrived.
+    bool headers_done = false;
+    /// The block being read is an interim (1xx) answer.
+    bool interim = false;
 };
 
 inline std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -177,7 +204,7 @@ inline std::size_t on_body(char* data, std::size_t size, std::size_t count, void
     const std::size_t n = size * count;
     t.body_started = true;
     if (n > t.max_body - t.body.size()) {
-        t.too_large = true;
+        t.refused = response_cap::body;
         return 0;  // not n: libcurl stops with CURLE_WRITE_ERROR
     }
     append_wiping(t.body, data, n);
@@ -187,11 +214,25 @@ inline std::size_t on_body(char* data, std::size_t size, std::size_t count, void
 inline std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto& t = *static_cast<transfer*>(user);
     const std::size_t n = size * count;
-    if (t.body_started) return n;  // trailers: not part of the header block
     std::string_view line(data, n);
+    const bool status_line = line.substr(0, 5) == "HTTP/";
+    const bool blank = trim(line).empty();
+    // Every line counts, trailers and interim answers included, before
+    // anything of it is kept.
+    if (!t.tally.add(n, !status_line && !blank)) {
+        t.refused = t.tally.exceeded();
+        return 0;  // not n: libcurl stops with CURLE_WRITE_ERROR
+    }
+    if (t.body_started) return n;  // trailers: not part of the header block
     if (line.empty()) return n;
-    if (line.substr(0, 5) == "HTTP/") {
+    if (status_line) {
         t.headers.clear();  // a new block (after 1xx interim answers): keep only the last
+        const auto space = line.find(' ');
+        t.interim = space != std::string_view::npos && space + 1 < line.size() && line[space + 1] == '1';
+        return n;
+    }
+    if (blank) {
+        t.headers_done = t.headers_done || !t.interim;
         return n;
     }
     if ((line.front() == ' ' || line.front() == '\t') && !t.headers.empty()) {
@@ -240,8 +281,9 @@ private:
     curl_slist* list_ = nullptr;
 };
 
-/// Maps a libcurl result to a devflow transport error.
-inline transport_error classify(CURLcode code, bool too_large) noexcept {
+/// Maps a libcurl result to a devflow transport error (a transfer the
+/// callbacks stopped at a cap is too_large before it gets here).
+inline transport_error classify(CURLcode code) noexcept {
     switch (code) {
         case CURLE_OK: return transport_error::none;
         case CURLE_COULDNT_RESOLVE_HOST:
@@ -253,7 +295,9 @@ inline transport_error classify(CURLcode code, bool too_large) noexcept {
         case CURLE_PARTIAL_FILE: return transport_error::connect;
         case CURLE_OPERATION_TIMEDOUT: return transport_error::timeout;
         case CURLE_FILESIZE_EXCEEDED: return transport_error::too_large;
-        case CURLE_WRITE_ERROR: return too_large ? transport_error::too_large : transport_error::other;
+#if LIBCURL_VERSION_NUM >= 0x080600
+        case CURLE_TOO_LARGE: return transport_error::too_large;
+#endif
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_ENGINE_NOTFOUND:
         case CURLE_SSL_ENGINE_SETFAILED:
@@ -289,8 +333,8 @@ inline http_response failure(transport_error kind, std::string message) {
 inline curl_http::curl_http(options settings) : settings_(std::move(settings)) {
     if (settings_.connect_timeout.count() <= 0 || settings_.total_timeout.count() <= 0)
         detail::throw_error(errc::invalid_config, "curl_http: timeouts must be positive");
-    if (settings_.max_body_bytes == 0)
-        detail::throw_error(errc::invalid_config, "curl_http: max_body_bytes must be positive");
+    detail::require_positive_caps("curl_http", settings_.max_body_bytes, settings_.max_header_count,
+                                  settings_.max_header_bytes);
 }
 
 inline http_response curl_http::send(const http_request& request) {
@@ -340,8 +384,7 @@ inline http_response curl_http::send(const http_request& request) {
     headers_ok = headers_ok && headers.add("Expect:");
     if (!headers_ok) return impl::failure(transport_error::other, "curl_http: out of memory");
 
-    impl::transfer t;
-    t.max_body = settings_.max_body_bytes;
+    impl::transfer t(settings_.max_body_bytes, settings_.max_header_count, settings_.max_header_bytes);
     char error_text[CURL_ERROR_SIZE] = {};
 
     // Every option is set afresh for each request and cleared on the way out
@@ -365,6 +408,14 @@ inline http_response curl_http::send(const http_request& request) {
 #else
     set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+    // A loopback host never goes through a proxy: "" turns off every proxy,
+    // the environment's included (CURLOPT_PROXY(3)); CURLOPT_NOPROXY is never
+    // set, so nothing turns it back on. Otherwise the explicit proxy, if any,
+    // and else libcurl's reading of the environment.
+    if (detail::is_loopback_url(request.url))
+        set(CURLOPT_PROXY, "");
+    else if (!settings_.proxy.empty())
+        set(CURLOPT_PROXY, settings_.proxy.c_str());
     set(CURLOPT_FOLLOWLOCATION, 0L);  // DESIGN §4: no redirects on token requests
     set(CURLOPT_SSL_VERIFYPEER, 1L);  // DESIGN §4: verification always on
     set(CURLOPT_SSL_VERIFYHOST, 2L);
@@ -396,10 +447,33 @@ inline http_response curl_http::send(const http_request& request) {
     rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
         detail::wipe(t.body);
-        const transport_error kind = impl::classify(rc, t.too_large);
-        if (kind == transport_error::too_large)
-            return impl::failure(kind, "curl_http: the response body is larger than max_body_bytes (" +
-                                           std::to_string(settings_.max_body_bytes) + " bytes)");
+        if (t.refused) {
+            const std::size_t limit = *t.refused == detail::response_cap::body ? settings_.max_body_bytes
+                                                                              : t.tally.limit();
+            return impl::failure(transport_error::too_large,
+                                 detail::cap_message("curl_http", *t.refused, limit));
+        }
+        // libcurl refuses a header line over CURL_MAX_HTTP_HEADER on its own,
+        // before the header callback sees it, and says "out of memory"
+        // (CURLE_TOO_LARGE from 8.6 on).
+        bool line_too_long = rc == CURLE_OUT_OF_MEMORY;
+#if LIBCURL_VERSION_NUM >= 0x080600
+        line_too_long = line_too_long || rc == CURLE_TOO_LARGE;
+#endif
+        if (line_too_long && !t.headers_done) {
+            return impl::failure(
+                transport_error::too_large,
+                settings_.max_header_bytes < CURL_MAX_HTTP_HEADER
+                    ? detail::cap_message("curl_http", detail::response_cap::header_bytes,
+                                          settings_.max_header_bytes)
+                    : "curl_http: a response header line is longer than libcurl accepts (" +
+                          std::to_string(CURL_MAX_HTTP_HEADER) + " bytes)");
+        }
+        if (rc == CURLE_FILESIZE_EXCEEDED)  // a Content-Length over the body cap
+            return impl::failure(transport_error::too_large,
+                                 detail::cap_message("curl_http", detail::response_cap::body,
+                                                     settings_.max_body_bytes));
+        const transport_error kind = impl::classify(rc);
         std::string message = std::string("curl_http: ") + curl_easy_strerror(rc);
         if (error_text[0] != '\0') {
             message += ": ";

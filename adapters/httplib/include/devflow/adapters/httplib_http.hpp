@@ -3,9 +3,11 @@
 //
 // Guarantees: TLS peer and host verification always on (there is no switch to
 // turn it off), http and https only, no redirect followed (a 3xx comes back as
-// the answer), connect/read/write timeouts, a cap on the response body, one
-// kept-alive client per scheme+host+port (connection reuse), every failure
-// returned as a devflow::transport_error with a message free of secrets.
+// the answer), connect/read/write and total timeouts, caps on the response
+// body and on its header lines, no proxy for a loopback host (and none from
+// the environment: cpp-httplib reads no proxy variable), one kept-alive
+// client per scheme+host+port (connection reuse), every failure returned as
+// a devflow::transport_error with a message free of secrets.
 //
 // https needs CPPHTTPLIB_OPENSSL_SUPPORT, defined by the devflow::httplib
 // CMake target for every file that links it. Every translation unit of a
@@ -13,6 +15,7 @@
 // (they change class layouts: a mismatch is an ODR violation).
 #pragma once
 
+#include <devflow/detail/http_caps.hpp>
 #include <devflow/error.hpp>
 #include <devflow/types.hpp>
 #include <devflow/version.hpp>
@@ -20,23 +23,31 @@
 #include <httplib.h>
 #include <openssl/x509.h>  // X509_verify_cert_error_string, for messages
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>  // TCP_INFO (its struct tcp_info is not used: see kernel_tcp_info_head)
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -59,7 +70,22 @@ struct httplib_http_options {
     /// timeout; a watchdog thread stops the client).
     std::chrono::milliseconds total_timeout{std::chrono::seconds{30}};
     /// Largest response body accepted; a longer one is transport_error::too_large.
-    std::size_t max_body_bytes = std::size_t{1} << 20;
+    std::size_t max_body_bytes = detail::default_max_body_bytes;
+    /// Most header fields accepted in an answer; one more is
+    /// transport_error::too_large.
+    std::size_t max_header_count = detail::default_max_header_count;
+    /// Most bytes of header fields accepted in an answer, counted as
+    /// `name: value` and CRLF per field; more is transport_error::too_large.
+    /// cpp-httplib reads a whole header block before the adapter sees any of
+    /// it, so while it reads, a watchdog meters the connection and stops an
+    /// answer that has passed this cap (plus a 64 KiB allowance for the status
+    /// line and TLS) before its header block ends (Linux; docs/adapters/httplib.md).
+    std::size_t max_header_bytes = detail::default_max_header_bytes;
+    /// An HTTP proxy for URLs whose host is not loopback, "http://host:port"
+    /// or "host:port" (https goes through it with CONNECT). Empty: no proxy;
+    /// cpp-httplib reads no proxy environment variable. A loopback host never
+    /// goes through a proxy, this one included.
+    std::string proxy;
     /// A PEM file of CA certificates to trust instead of the system's.
     std::string ca_file;
     /// A directory of hashed CA certificates to trust.
@@ -67,6 +93,10 @@ struct httplib_http_options {
     /// The User-Agent header sent with every request.
     std::string user_agent = "devflow/" DEVFLOW_VERSION_STRING " cpp-httplib/" CPPHTTPLIB_VERSION;
 };
+
+namespace detail::httplib_adapter {
+struct origin_client;  // a kept-alive client and the meter on its connection
+}  // namespace detail::httplib_adapter
 
 /// Models devflow::http_client with cpp-httplib: one kept-alive client per
 /// scheme+host+port.
@@ -82,7 +112,8 @@ public:
     httplib_http() : httplib_http(options{}) {}
 
     /// A transport with the given settings.
-    /// @throws devflow::error errc::invalid_config when a timeout or the body cap is not positive.
+    /// @throws devflow::error errc::invalid_config when a timeout or a cap is not
+    /// positive, or the proxy is not "http://host:port".
     explicit httplib_http(options settings);
 
     httplib_http(const httplib_http&) = delete;
@@ -101,10 +132,12 @@ public:
     [[nodiscard]] const options& settings() const noexcept { return settings_; }
 
 private:
-    httplib::Client* client_for(const std::string& origin);
+    detail::httplib_adapter::origin_client* client_for(const std::string& origin, bool loopback);
 
     options settings_;
-    std::map<std::string, std::unique_ptr<httplib::Client>> clients_;
+    std::string proxy_host_;  ///< settings_.proxy split up; empty when there is none
+    int proxy_port_ = 0;
+    std::map<std::string, std::unique_ptr<detail::httplib_adapter::origin_client>> clients_;
 };
 
 // ====================================================================== implementation
@@ -271,22 +304,183 @@ inline std::pair<time_t, time_t> sec_usec(std::chrono::milliseconds d) noexcept 
     return {static_cast<time_t>(sec.count()), static_cast<time_t>(usec.count())};
 }
 
+/// a + b, or the largest value when that overflows.
+inline std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+    return b > std::numeric_limits<std::uint64_t>::max() - a ? std::numeric_limits<std::uint64_t>::max()
+                                                             : a + b;
+}
+
+/// Room the connection meter allows beyond the caps: the status line, a TLS
+/// handshake (certificate chains included) and framing.
+inline constexpr std::uint64_t meter_allowance_bytes = std::uint64_t{64} << 10;
+
+/// How often the watchdog reads the connection meter while a request runs.
+inline constexpr std::chrono::milliseconds meter_period{2};
+
+#if defined(__linux__)
+/// The head of Linux's struct tcp_info (<linux/tcp.h>) up to
+/// tcpi_bytes_received (Linux 4.1). glibc's <netinet/tcp.h> has its own
+/// struct tcp_info, which ends before that field, and <linux/tcp.h> cannot be
+/// included beside it; so the kernel ABI prefix is mirrored here, and
+/// getsockopt's returned length says whether the kernel filled the field.
+struct kernel_tcp_info_head {
+    std::uint8_t state_and_options[8];  // tcpi_state ... tcpi_fastopen_client_fail
+    std::uint32_t counters[24];         // tcpi_rto ... tcpi_total_retrans
+    std::uint64_t pacing_rate;
+    std::uint64_t max_pacing_rate;
+    std::uint64_t bytes_acked;
+    std::uint64_t bytes_received;
+};
+static_assert(offsetof(kernel_tcp_info_head, bytes_received) == 128,
+              "the layout of struct tcp_info in <linux/tcp.h>");
+#endif
+
+/// The bytes the program has read so far from TCP socket `fd`: the kernel's
+/// count of bytes received in order, less those still waiting in its
+/// receive queue. Never more than the truth (bytes arriving between the two
+/// questions only lower it). Nothing where the kernel cannot tell (not Linux,
+/// Linux before 4.1, not a TCP socket).
+inline std::optional<std::uint64_t> bytes_read_from(int fd) noexcept {
+#if defined(__linux__)
+    kernel_tcp_info_head info{};
+    socklen_t length = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
+        length < offsetof(kernel_tcp_info_head, bytes_received) + sizeof info.bytes_received)
+        return std::nullopt;
+    int unread = 0;
+    if (::ioctl(fd, FIONREAD, &unread) != 0 || unread < 0) return std::nullopt;
+    const auto waiting = static_cast<std::uint64_t>(unread);
+    return info.bytes_received > waiting ? info.bytes_received - waiting : 0;
+#else
+    (void)fd;
+    return std::nullopt;
+#endif
+}
+
+/// Meters what cpp-httplib reads from one client's connection, for the caps
+/// on an answer: cpp-httplib 0.11 reads a whole header block into memory
+/// before any hook of the adapter runs, and offers no hook inside it.
+///
+/// cpp-httplib hands every socket it creates to set_socket_options before
+/// connecting it; adopt() keeps a duplicate of that descriptor. Through it the
+/// meter measures the same connection even after cpp-httplib has closed its
+/// own descriptor (so the reading after a failed request is still right), and
+/// a descriptor number reused by something else is never mistaken for it.
+/// With keep-alive one connection serves several requests: begin() takes what
+/// was read before as the baseline. Thread-safe: the watchdog reads it while
+/// the sending thread may adopt a new socket.
+class socket_meter {
+public:
+    socket_meter() = default;
+    socket_meter(const socket_meter&) = delete;
+    socket_meter& operator=(const socket_meter&) = delete;
+    ~socket_meter() { release(); }
+
+    /// For set_socket_options: cpp-httplib made a new socket (not yet
+    /// connected), which replaces the one metered so far.
+    void adopt(int fd) noexcept {
+        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);  // -1: this connection goes unmetered
+        std::lock_guard lock(mutex_);
+        close_copy();
+        copy_ = copy;
+        baseline_ = 0;
+    }
+
+    /// Before a request: what the kept-alive connection has read so far is
+    /// not this request's.
+    void begin() noexcept {
+        std::lock_guard lock(mutex_);
+        baseline_ = copy_ >= 0 ? bytes_read_from(copy_).value_or(0) : 0;
+    }
+
+    /// The bytes read from the connection since begin(), or since the socket
+    /// was made when that was later; nothing when unknown.
+    [[nodiscard]] std::optional<std::uint64_t> read_since_begin() noexcept {
+        std::lock_guard lock(mutex_);
+        if (copy_ < 0) return std::nullopt;
+        const auto now = bytes_read_from(copy_);
+        if (!now) return std::nullopt;
+        return *now > baseline_ ? *now - baseline_ : 0;
+    }
+
+    /// Shuts the connection down in both directions under cpp-httplib: its
+    /// reads end at once, even where Client::stop() would first wait for the
+    /// client's lock (held while it connects, or reads a proxy's answer to
+    /// CONNECT).
+    void cut() noexcept {
+        std::lock_guard lock(mutex_);
+        if (copy_ >= 0) ::shutdown(copy_, SHUT_RDWR);
+    }
+
+    /// Lets the connection go (call when cpp-httplib no longer keeps it open:
+    /// the duplicate would otherwise hold it).
+    void release() noexcept {
+        std::lock_guard lock(mutex_);
+        close_copy();
+    }
+
+private:
+    void close_copy() noexcept {
+        if (copy_ >= 0) ::close(copy_);
+        copy_ = -1;
+    }
+
+    std::mutex mutex_;
+    int copy_ = -1;
+    std::uint64_t baseline_ = 0;
+};
+
+/// One origin's kept-alive client and the meter on its connection.
+struct origin_client {
+    socket_meter meter;  // declared first, so it outlives the client that calls it
+    std::unique_ptr<httplib::Client> client;
+};
+
+/// Splits the proxy option, "http://host:port" or "host:port"; false when it
+/// is not one of those (a user name, another scheme, a path, no port).
+inline bool split_proxy(std::string_view proxy, std::string& host, int& port) {
+    const std::string url = proxy.find("://") == std::string_view::npos ? "http://" + std::string(proxy)
+                                                                         : std::string(proxy);
+    const auto parts = parse_url(url);
+    if (!parts || parts->scheme != "http" || parts->port.empty() ||
+        !(parts->path.empty() || parts->path == "/") || url.find('@') != std::string::npos)
+        return false;
+    int value = 0;
+    const char* const end = parts->port.data() + parts->port.size();
+    const auto [ptr, ec] = std::from_chars(parts->port.data(), end, value);
+    if (ec != std::errc{} || ptr != end || value <= 0 || value > 65535) return false;
+    host = parts->host;  // IPv6 without brackets, as getaddrinfo takes it
+    port = value;
+    return true;
+}
+
 }  // namespace detail::httplib_adapter
 
 inline httplib_http::httplib_http(options settings) : settings_(std::move(settings)) {
     if (settings_.connect_timeout.count() <= 0 || settings_.read_timeout.count() <= 0 ||
         settings_.write_timeout.count() <= 0 || settings_.total_timeout.count() <= 0)
         detail::throw_error(errc::invalid_config, "httplib_http: timeouts must be positive");
-    if (settings_.max_body_bytes == 0)
-        detail::throw_error(errc::invalid_config, "httplib_http: max_body_bytes must be positive");
+    detail::require_positive_caps("httplib_http", settings_.max_body_bytes, settings_.max_header_count,
+                                  settings_.max_header_bytes);
+    if (!settings_.proxy.empty() &&
+        !detail::httplib_adapter::split_proxy(settings_.proxy, proxy_host_, proxy_port_))
+        detail::throw_error(errc::invalid_config,
+                            "httplib_http: proxy must be \"http://host:port\" or \"host:port\"");
 }
 
-inline httplib::Client* httplib_http::client_for(const std::string& origin) {
+inline detail::httplib_adapter::origin_client* httplib_http::client_for(const std::string& origin,
+                                                                        bool loopback) {
     if (auto it = clients_.find(origin); it != clients_.end()) return it->second.get();
     // A flow talks to one or two servers; a bound keeps odd callers from piling up sockets.
     if (clients_.size() >= 8) clients_.clear();
-    auto client = std::make_unique<httplib::Client>(origin);
+    auto entry = std::make_unique<detail::httplib_adapter::origin_client>();
+    entry->client = std::make_unique<httplib::Client>(origin);
+    httplib::Client* client = entry->client.get();
     if (!client->is_valid()) return nullptr;
+    detail::httplib_adapter::socket_meter* meter = &entry->meter;
+    client->set_socket_options([meter](socket_t sock) { meter->adopt(sock); });
+    // A loopback host never goes through a proxy.
+    if (!proxy_host_.empty() && !loopback) client->set_proxy(proxy_host_, proxy_port_);
     namespace impl = detail::httplib_adapter;
     const auto [csec, cusec] = impl::sec_usec(settings_.connect_timeout);
     const auto [rsec, rusec] = impl::sec_usec(settings_.read_timeout);
@@ -300,7 +494,7 @@ inline httplib::Client* httplib_http::client_for(const std::string& origin) {
     client->enable_server_certificate_verification(true);  // DESIGN §4: always on
     if (!settings_.ca_file.empty() || !settings_.ca_dir.empty())
         client->set_ca_cert_path(settings_.ca_file, settings_.ca_dir);
-    return clients_.emplace(origin, std::move(client)).first->second.get();
+    return clients_.emplace(origin, std::move(entry)).first->second.get();
 }
 
 inline http_response httplib_http::send(const http_request& request) {
@@ -343,23 +537,25 @@ inline http_response httplib_http::send(const http_request& request) {
     }
 
     std::string body;
-    bool too_large = false;
+    bool body_refused = false;           // by the handlers below, on this thread
+    std::atomic<bool> headers_read{false};  // read by the watchdog
     const std::size_t cap = settings_.max_body_bytes;
     req.response_handler = [&](const httplib::Response& head) {
+        headers_read = true;
         // Refuse early when the announced length is already over the cap.
         if (!head.has_header("Content-Length")) return true;
         const std::string length = head.get_header_value("Content-Length");
         std::uint64_t n = 0;
         const auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
         if (ec == std::errc{} && ptr == length.data() + length.size() && n > cap) {
-            too_large = true;
+            body_refused = true;
             return false;
         }
         return true;
     };
     req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
         if (n > cap - body.size()) {
-            too_large = true;
+            body_refused = true;
             return false;
         }
         impl::append_wiping(body, data, n);
@@ -367,24 +563,56 @@ inline http_response httplib_http::send(const http_request& request) {
     };
 
     const std::string origin = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
-    httplib::Client* client = client_for(origin);
-    if (client == nullptr)
+    impl::origin_client* entry = client_for(origin, detail::is_loopback_url(request.url));
+    if (entry == nullptr)
         return impl::failure(transport_error::tls, "httplib_http: could not set up a TLS context");
+    httplib::Client* client = entry->client.get();
+    impl::socket_meter& meter = entry->meter;
+
+    // What cpp-httplib may have read from the connection for this request:
+    // within the header block, the header cap; after it, both caps; each
+    // with an allowance for the status line, TLS and framing. Past it the
+    // answer is refused, for the cap of the part being read.
+    const auto over_caps = [&](std::uint64_t read) -> std::optional<detail::response_cap> {
+        const bool in_headers = !headers_read;
+        std::uint64_t limit = impl::saturating_add(settings_.max_header_bytes, impl::meter_allowance_bytes);
+        if (!in_headers) limit = impl::saturating_add(limit, settings_.max_body_bytes);
+        if (read <= limit) return std::nullopt;
+        return in_headers ? detail::response_cap::header_bytes : detail::response_cap::body;
+    };
 
     httplib::Response res;
     httplib::Error err = httplib::Error::Success;
     const auto started = std::chrono::steady_clock::now();
-    // The total timeout: a watchdog stops the client (thread-safe in
-    // cpp-httplib) if the exchange is not over in time.
+    const auto deadline = started + settings_.total_timeout;
+    // The watchdog: stops the client (thread-safe in cpp-httplib) when the
+    // exchange is not over by the total timeout, or when the connection meter
+    // shows more read than the caps allow; in that case it first cuts the
+    // connection under cpp-httplib. cpp-httplib keeps every header line it
+    // reads, so this is what bounds its memory against a header flood.
     bool finished = false;
     bool timed_out = false;
+    std::optional<detail::response_cap> stopped_at;
     std::mutex watch_mutex;
     std::condition_variable watch_cv;
+    meter.begin();
     std::thread watchdog([&] {
         std::unique_lock lock(watch_mutex);
-        if (!watch_cv.wait_for(lock, settings_.total_timeout, [&] { return finished; })) {
-            timed_out = true;
-            client->stop();
+        while (!finished) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline) {
+                timed_out = true;
+                client->stop();
+                return;
+            }
+            if (const auto read = meter.read_since_begin()) {
+                if ((stopped_at = over_caps(*read))) {
+                    meter.cut();
+                    client->stop();
+                    return;
+                }
+            }
+            watch_cv.wait_until(lock, std::min(deadline, now + impl::meter_period));
         }
     });
     const bool ok = client->send(req, res, err);
@@ -395,14 +623,42 @@ inline http_response httplib_http::send(const http_request& request) {
     watch_cv.notify_one();
     watchdog.join();
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    if (timed_out && (!ok || err != httplib::Error::Success)) {
+    // Read through the meter's own descriptor: still right when cpp-httplib
+    // has closed the connection. Then let the connection go if it did.
+    const std::optional<std::uint64_t> read = meter.read_since_begin();
+    if (client->is_socket_open() == 0) meter.release();
+    const bool failed = !ok || err != httplib::Error::Success;
+
+    // A failure that came too fast for the watchdog (one huge header line,
+    // which cpp-httplib reads whole before it gives up) is judged the same way.
+    std::optional<detail::response_cap> refused = stopped_at;
+    if (!refused && body_refused) refused = detail::response_cap::body;
+    if (!refused && failed && read) refused = over_caps(*read);
+    if (!refused && !failed) {
+        detail::header_tally tally(settings_.max_header_count, settings_.max_header_bytes);
+        for (const auto& [name, value] : res.headers)
+            if (!tally.add(name.size() + value.size() + 4, true)) break;  // "name: value" CRLF
+        refused = tally.exceeded();
+    }
+    if (refused) {
+        detail::wipe(body);
+        detail::wipe(res.body);
+        for (auto& h : res.headers) detail::wipe(h.second);
+        std::size_t limit = settings_.max_header_bytes;
+        if (*refused == detail::response_cap::body) limit = cap;
+        if (*refused == detail::response_cap::header_count) limit = settings_.max_header_count;
+        return impl::failure(transport_error::too_large,
+                             detail::cap_message("httplib_http", *refused, limit));
+    }
+
+    if (timed_out && failed) {
         detail::wipe(body);
         detail::wipe(res.body);
         return impl::failure(transport_error::timeout,
                              "httplib_http: no complete answer within the total timeout (" +
                                  url.host + ":" + std::to_string(url.port) + ")");
     }
-    if (!ok || err != httplib::Error::Success) {
+    if (failed) {
         detail::wipe(body);
         detail::wipe(res.body);
         transport_error kind = transport_error::other;
@@ -433,13 +689,6 @@ inline http_response httplib_http::send(const http_request& request) {
                 if (const long result = client->get_openssl_verify_result(); result != X509_V_OK) {
                     message += ": ";
                     message += X509_verify_cert_error_string(result);
-                }
-                break;
-            case httplib::Error::Canceled:
-                if (too_large) {
-                    kind = transport_error::too_large;
-                    message = "httplib_http: the response body is larger than max_body_bytes (" +
-                              std::to_string(cap) + " bytes)";
                 }
                 break;
             default: break;
