@@ -417,6 +417,122 @@ struct client_config {
 // ---- begin <devflow/error.hpp> ----
 // devflow — the one exception type and its error codes (docs/errors.md).
 
+// ---- begin <devflow/detail/display_text.hpp> ----
+// devflow — text from a server, made safe to show on a terminal or in a log.
+// A hostile server controls error_description, error_uri, the user code and
+// the verification URI; a raw control character or bidirectional override in
+// them could rewrite what the user sees. Pure; tested in
+// tests/unit/display_text_test.cpp.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The length of the well-formed UTF-8 sequence at the start of `s` and its
+/// code point, or 0 when `s` does not start with one (RFC 3629 §4: no
+/// overlong forms, no surrogates, nothing past U+10FFFF).
+inline std::size_t utf8_sequence(std::string_view s, char32_t& code_point) noexcept {
+    if (s.empty()) return 0;
+    const auto b = [&s](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char lead = b(0);
+    if (lead < 0x80) {
+        code_point = lead;
+        return 1;
+    }
+    std::size_t n = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        n = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        n = 3;
+        if (lead == 0xE0) low = 0xA0;   // no overlong three-byte forms
+        if (lead == 0xED) high = 0x9F;  // no UTF-16 surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        n = 4;
+        if (lead == 0xF0) low = 0x90;   // no overlong four-byte forms
+        if (lead == 0xF4) high = 0x8F;  // nothing past U+10FFFF
+    } else {
+        return 0;
+    }
+    if (s.size() < n) return 0;
+    if (b(1) < low || b(1) > high) return 0;
+    for (std::size_t i = 2; i < n; ++i)
+        if (b(i) < 0x80 || b(i) > 0xBF) return 0;
+    char32_t cp = lead & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+    for (std::size_t i = 1; i < n; ++i) cp = (cp << 6) | (b(i) & 0x3F);
+    code_point = cp;
+    return n;
+}
+
+/// True for code points that must never reach a terminal raw: C0 controls,
+/// DEL, C1 controls (U+0080–U+009F), and the invisible bidirectional
+/// formatting characters that reorder what is shown — the embeddings and
+/// overrides U+202A–U+202E, the isolates U+2066–U+2069, and the marks
+/// U+200E, U+200F and U+061C (Unicode UAX #9).
+inline bool is_unsafe_code_point(char32_t c) noexcept {
+    return c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F || c == 0x061C;
+}
+
+/// True when `text` holds a control character, a bidirectional formatting
+/// character or a byte that is not well-formed UTF-8: text that may not be
+/// shown as it is (a user code or a verification URI with any of these is a
+/// malformed answer).
+inline bool has_unsafe_text(std::string_view text) noexcept {
+    while (!text.empty()) {
+        char32_t c = 0;
+        const std::size_t n = utf8_sequence(text, c);
+        if (n == 0 || is_unsafe_code_point(c)) return true;
+        text.remove_prefix(n);
+    }
+    return false;
+}
+
+/// `text` made safe to show on one line of a terminal or a log: every unsafe
+/// code point is written visibly as an escape (`\x1b`, `\u202e`), every byte
+/// that is not well-formed UTF-8 as `\xNN`, a backslash stays a backslash;
+/// everything else is kept. When the result would pass `max_bytes` it is cut
+/// there (never inside a character or an escape) and "..." is appended.
+///
+/// This is the one function devflow uses for server text in what(), in the
+/// log and in the CLI's output.
+inline std::string display_text(std::string_view text,
+                                std::size_t max_bytes = std::string_view::npos) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size() < 256 ? text.size() : 256);
+    while (!text.empty()) {
+        char32_t c = 0;
+        const std::size_t n = utf8_sequence(text, c);
+        std::string piece;
+        if (n == 0) {
+            const auto byte = static_cast<unsigned char>(text.front());
+            piece = {'\\', 'x', hex[byte >> 4], hex[byte & 0x0F]};
+        } else if (c < 0x80 && is_unsafe_code_point(c)) {
+            piece = {'\\', 'x', hex[c >> 4], hex[c & 0x0F]};
+        } else if (is_unsafe_code_point(c)) {
+            piece = "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4) piece.push_back(hex[(c >> shift) & 0x0F]);
+        } else {
+            piece.assign(text.substr(0, n));
+        }
+        if (max_bytes != std::string_view::npos && out.size() + piece.size() > max_bytes) {
+            out += "...";
+            break;
+        }
+        out += piece;
+        text.remove_prefix(n == 0 ? 1 : n);
+    }
+    return out;
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/display_text.hpp> ----
+
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -465,11 +581,16 @@ struct server_error_info {
 };
 
 /// The one exception devflow throws. Compare code() with a devflow::errc.
-/// what() never contains a token, device code or client secret.
+/// what() never contains a token, device code or client secret, nor a raw
+/// control or bidirectional formatting character; the server's own fields
+/// are kept verbatim in server_info() for programs that want them.
 class error : public std::system_error {
 public:
+    /// `message` is made safe to show (detail::display_text): a server's words
+    /// inside it cannot reach a terminal as control or bidi characters.
     error(errc code, const std::string& message, server_error_info server = {})
-        : std::system_error(make_error_code(code), message), server_(std::move(server)) {}
+        : std::system_error(make_error_code(code), detail::display_text(message)),
+          server_(std::move(server)) {}
 
     /// The devflow::errc this error carries.
     [[nodiscard]] errc value() const noexcept { return static_cast<errc>(code().value()); }
@@ -551,14 +672,44 @@ struct std::is_error_code_enum<devflow::errc> : std::true_type {};
 // warning and reads as absent. Warnings and errors name paths, never contents.
 
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
 namespace devflow {
+
+/// What read_private_file() found at a path.
+struct private_file {
+    /// How the read went.
+    enum class outcome {
+        absent,   ///< nothing there
+        ok,       ///< read; `bytes` holds the contents
+        refused,  ///< something is there but it is not trusted; `reason` says why
+    };
+    outcome result = outcome::absent;
+    secret bytes;        ///< the contents, when ok
+    std::string reason;  ///< e.g. "is a symbolic link", "is accessible to other users (mode 0644)"
+};
+
+/// Reads a file the way file_store reads a record (docs/storage.md): never
+/// through a symbolic link, never blocking on a FIFO, and only when it is a
+/// regular file owned by this user with no group or other permission bits and
+/// at most `max_size` bytes. Anything else is `refused` with a reason that
+/// names no contents. Used for every file devflow trusts: records, the CLI's
+/// remembered settings and profiles.
+/// @throws devflow::error errc::storage_failed on an I/O failure
+[[nodiscard]] inline private_file read_private_file(const std::filesystem::path& file,
+                                                    std::size_t max_size);
+
+/// Replaces `target` with `bytes` atomically, as file_store saves a record:
+/// a new 0600 file written, synced and renamed over the old one.
+/// @throws devflow::error errc::storage_failed (message: path and system error only)
+inline void write_private_file(const std::filesystem::path& target, std::string_view bytes);
 
 namespace detail {
 
@@ -586,6 +737,11 @@ public:
 
     /// Records larger than this are not trusted.
     static constexpr std::size_t max_record_size = std::size_t{1} << 20;
+
+    /// How long lock() waits for another holder by default: long enough to
+    /// wait out another process's sign-in (device codes live 10 to 15 minutes
+    /// at common servers), after which a stuck holder is reported.
+    static constexpr std::chrono::milliseconds default_lock_timeout{std::chrono::minutes{15}};
 
     /// Holds an exclusive flock(2) on a key's lock file until destroyed (or
     /// unlock()); movable, not copyable. Excludes other processes and other
@@ -616,13 +772,16 @@ public:
     /// @throws devflow::error errc::storage_failed when no home directory is known
     file_store();
 
-    /// Directory mode in `directory` (created 0700 on first write; tightened to
-    /// 0700 if other users can access it). An empty `warn` means stderr.
+    /// Directory mode in `directory`. A directory devflow creates gets mode
+    /// 0700; an existing one is checked, never changed: it must belong to this
+    /// user (or root) and must not be writable by other users unless it has
+    /// the sticky bit. An empty `warn` means stderr.
     explicit file_store(std::filesystem::path directory, warning_sink warn = {});
 
     /// Single-file mode: every key maps to `file` (e.g. a `.tokens.json` beside
     /// a script); the caller checks which key a record belongs to. The file's
-    /// directory is created if missing but its mode is never changed.
+    /// directory is created (0700) if missing; an existing one is checked as
+    /// in directory mode and never changed.
     /// @throws devflow::error errc::invalid_config when `file` names no file
     [[nodiscard]] static file_store single_file(std::filesystem::path file,
                                                 warning_sink warn = {});
@@ -641,10 +800,14 @@ public:
     [[nodiscard]] std::optional<secret> load(std::string_view key) const;
 
     /// Atomically replaces the record under `key` with `record` (mode 0600).
+    /// Temporary files of this record left by a writer that has died (a kill
+    /// in the middle of a save) are removed first.
     /// @throws devflow::error errc::storage_failed on an I/O failure
     void save(std::string_view key, const secret& record) const;
 
-    /// Removes the record under `key`; a missing record is fine.
+    /// Removes the record under `key` and every file that belongs to it: its
+    /// lock file, records set aside as corrupt or untrusted, and temporary
+    /// files of writers that are gone. A missing record is fine.
     /// @throws devflow::error errc::storage_failed on an I/O failure
     void erase(std::string_view key) const;
 
@@ -654,9 +817,14 @@ public:
     /// @throws devflow::error errc::storage_failed when it cannot be moved
     std::optional<std::filesystem::path> set_aside(std::string_view key) const;
 
-    /// Blocks until this object holds an exclusive lock on `key` ("<file>.lock").
-    /// @throws devflow::error errc::storage_failed on an I/O failure
-    [[nodiscard]] key_lock lock(std::string_view key) const;
+    /// Waits until this object holds an exclusive lock on `key` ("<file>.lock").
+    /// The lock file is checked like a record (a regular file of this user,
+    /// mode 0600, never a symbolic link). The wait ends when `stop` is
+    /// requested (errc::cancelled) or after lock_timeout() (errc::storage_failed
+    /// naming the lock file); after two seconds of waiting one warning says who
+    /// is being waited for.
+    /// @throws devflow::error errc::storage_failed or errc::cancelled
+    [[nodiscard]] key_lock lock(std::string_view key, std::stop_token stop = {}) const;
 
     /// Takes the lock on `key` if it is free; std::nullopt when another holder has it.
     /// @throws devflow::error errc::storage_failed on an I/O failure
@@ -669,18 +837,25 @@ public:
     /// True in single-file mode.
     [[nodiscard]] bool is_single_file() const noexcept { return single_file_; }
 
+    /// How long lock() waits for another holder (default_lock_timeout unless set).
+    [[nodiscard]] std::chrono::milliseconds lock_timeout() const noexcept { return lock_timeout_; }
+    /// Sets how long lock() waits for another holder before it fails.
+    /// @throws devflow::error errc::invalid_config when `timeout` is negative
+    void set_lock_timeout(std::chrono::milliseconds timeout);
+
 private:
     file_store(std::filesystem::path location, bool single, warning_sink warn);
 
     void warn(const std::string& message) const;
     void prepare_directory() const;
     std::filesystem::path record_directory() const;
-    std::optional<key_lock> acquire(std::string_view key, bool wait) const;
+    std::optional<key_lock> acquire(std::string_view key, bool wait, std::stop_token stop) const;
     void set_aside_untrusted(const std::filesystem::path& file, const std::string& why) const;
 
     std::filesystem::path location_;  // the directory, or the file in single-file mode
     bool single_file_ = false;
     warning_sink warn_;
+    std::chrono::milliseconds lock_timeout_ = default_lock_timeout;
 };
 
 }  // namespace devflow
@@ -828,15 +1003,19 @@ private:
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -998,7 +1177,138 @@ inline std::string mode_text(::mode_t mode) {
     return buf;
 }
 
+/// Why a file with status `st` may not be trusted to hold a secret, or ""
+/// when it may: a regular file of this user with no group or other bits, at
+/// most `max_size` bytes (0: any size).
+inline std::string untrusted_file_reason(const struct ::stat& st, std::size_t max_size) {
+    if (!S_ISREG(st.st_mode)) return "is not a regular file";
+    if (st.st_uid != ::geteuid())
+        return "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    if ((st.st_mode & 077) != 0)
+        return "is accessible to other users (mode " + mode_text(st.st_mode) + ")";
+    if (max_size != 0 && static_cast<unsigned long long>(st.st_size) > max_size)
+        return "is larger than " + std::to_string(max_size) + " bytes";
+    return {};
+}
+
+/// Why devflow may not keep files in the existing directory `dir`, or "" when
+/// it may: it must belong to this user (or root, as a home's parent does) and
+/// other users may not replace files in it (no write bit for group-less
+/// others unless the sticky bit protects each file, as in /tmp).
+inline std::string unusable_directory_reason(const struct ::stat& st) {
+    if (!S_ISDIR(st.st_mode)) return "is not a directory";
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0)
+        return "is writable by every user (mode " + mode_text(st.st_mode) +
+               ") and has no sticky bit, so others could replace files in it";
+    return {};
+}
+
+/// True when the process `pid` is known to be gone (kill(2) says ESRCH).
+inline bool process_gone(long pid) noexcept {
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) return false;
+    return ::kill(static_cast<::pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+/// The pid in a temporary file name ".<record>.tmp-<pid>-<n>-<stamp>" that
+/// follows `prefix`, or -1.
+inline long temp_writer_pid(std::string_view name, std::string_view prefix) noexcept {
+    if (name.substr(0, prefix.size()) != prefix) return -1;
+    name.remove_prefix(prefix.size());
+    long pid = 0;
+    std::size_t digits = 0;
+    for (; digits < name.size() && name[digits] >= '0' && name[digits] <= '9' && digits < 10; ++digits)
+        pid = pid * 10 + (name[digits] - '0');
+    if (digits == 0 || digits >= name.size() || name[digits] != '-') return -1;
+    return pid;
+}
+
+/// Removes the files beside `record` that belong to it: temporary files of
+/// writers that are gone (and, when `all` is set, of this process too), and
+/// with `all` also the records set aside and the lock file. Returns true when
+/// anything was removed. Never throws: what cannot be removed stays.
+inline bool remove_record_leftovers(const std::filesystem::path& record, bool all) noexcept {
+    const std::filesystem::path dir = directory_of(record);
+    const std::string name = record.filename().string();
+    const std::string temp_prefix = "." + name + ".tmp-";
+    const std::string corrupt_prefix = name + ".corrupt-";
+    const std::string untrusted_prefix = name + ".untrusted-";
+    bool removed = false;
+    ::DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return false;
+    while (const ::dirent* e = ::readdir(d)) {
+        const std::string_view entry = e->d_name;
+        bool remove = false;
+        if (const long pid = temp_writer_pid(entry, temp_prefix); pid > 0)
+            remove = process_gone(pid) || (all && pid == static_cast<long>(::getpid()));
+        else if (all)
+            remove = entry.substr(0, corrupt_prefix.size()) == corrupt_prefix ||
+                     entry.substr(0, untrusted_prefix.size()) == untrusted_prefix ||
+                     entry == name + ".lock";
+        if (remove && ::unlinkat(::dirfd(d), e->d_name, 0) == 0) removed = true;
+    }
+    ::closedir(d);
+    return removed;
+}
+
+/// Sleeps for `d`, or less when `stop` is requested.
+inline void sleep_unless_stopped(std::chrono::milliseconds d, const std::stop_token& stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    cv.wait_for(lock, stop, d, [] { return false; });
+}
+
 }  // namespace detail
+
+inline private_file read_private_file(const std::filesystem::path& file, std::size_t max_size) {
+    private_file out;
+    // O_NONBLOCK: a FIFO planted at the path must not hang us.
+    detail::unique_fd fd(
+        ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (fd.get() < 0) {
+        const int e = errno;
+        if (e == ENOENT || e == ENOTDIR) return out;
+        if (e == ELOOP || e == EMLINK) {  // EMLINK: FreeBSD's O_NOFOLLOW answer
+            out.result = private_file::outcome::refused;
+            out.reason = "is a symbolic link";
+            return out;
+        }
+        detail::throw_storage("cannot open", file, e);
+    }
+    struct ::stat st {};
+    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect", file, errno);
+    // docs/design.md: a foreign or exposed file is never trusted silently.
+    if (std::string why = detail::untrusted_file_reason(st, max_size); !why.empty()) {
+        out.result = private_file::outcome::refused;
+        out.reason = std::move(why);
+        return out;
+    }
+    // Sized once, so no reallocation leaves a copy of the contents behind.
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ::ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int e = errno;
+            detail::wipe(bytes);
+            detail::throw_storage("cannot read", file, e);
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    out.bytes = secret(std::move(bytes));
+    detail::wipe(bytes);  // a moved-from short string may keep its bytes inline
+    out.result = private_file::outcome::ok;
+    return out;
+}
+
+inline void write_private_file(const std::filesystem::path& target, std::string_view bytes) {
+    detail::atomic_write_file(target, bytes);
+}
 
 // ---------------------------------------------------------------- key_lock
 
@@ -1088,21 +1398,20 @@ inline std::filesystem::path file_store::record_directory() const {
 
 inline void file_store::prepare_directory() const {
     const std::filesystem::path dir = record_directory();
-    if (detail::create_directories_0700(dir) || single_file_) return;
-    // DESIGN.md §4: our own directory is 0700. (A single file's directory is
-    // the user's, e.g. a script's folder: never touched.)
+    // Only a directory devflow creates gets mode 0700; an existing one (the
+    // user's own, e.g. `--cache .`) is checked and never changed.
+    if (detail::create_directories_0700(dir)) return;
     struct ::stat st {};
     if (::stat(dir.c_str(), &st) != 0) detail::throw_storage("cannot inspect directory", dir, errno);
-    if (st.st_uid != ::geteuid())
-        detail::throw_error(errc::storage_failed,
-                            "devflow file_store: directory " + dir.string() +
-                                " belongs to another user; not storing tokens there");
-    if ((st.st_mode & 077) != 0) {
-        if (::chmod(dir.c_str(), 0700) != 0)
-            detail::throw_storage("cannot set the mode of", dir, errno);
-        warn("directory " + dir.string() + " was accessible to other users (mode " +
-             detail::mode_text(st.st_mode) + "); its mode is now 0700");
-    }
+    if (std::string why = detail::unusable_directory_reason(st); !why.empty())
+        detail::throw_error(errc::storage_failed, "devflow file_store: directory " + dir.string() +
+                                                      " " + why + "; not storing tokens there");
+}
+
+inline void file_store::set_lock_timeout(std::chrono::milliseconds timeout) {
+    if (timeout.count() < 0)
+        detail::throw_error(errc::invalid_config, "devflow file_store: the lock timeout is negative");
+    lock_timeout_ = timeout;
 }
 
 inline void file_store::set_aside_untrusted(const std::filesystem::path& file,
@@ -1126,71 +1435,39 @@ inline void file_store::set_aside_untrusted(const std::filesystem::path& file,
 
 inline std::optional<secret> file_store::load(std::string_view key) const {
     const std::filesystem::path file = path_for(key);
-    // O_NONBLOCK: a FIFO planted at the path must not hang us.
-    detail::unique_fd fd(
-        ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-    if (fd.get() < 0) {
-        const int e = errno;
-        if (e == ENOENT || e == ENOTDIR) return std::nullopt;
-        if (e == ELOOP || e == EMLINK) {  // EMLINK: FreeBSD's O_NOFOLLOW answer
-            set_aside_untrusted(file, "is a symbolic link");
-            return std::nullopt;
-        }
-        detail::throw_storage("cannot open token record", file, e);
-    }
-    struct ::stat st {};
-    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect token record", file, errno);
-
-    // DESIGN.md §4: a foreign or exposed record is set aside, never trusted silently.
-    std::string why;
-    if (!S_ISREG(st.st_mode))
-        why = "is not a regular file";
-    else if (st.st_uid != ::geteuid())
-        why = "belongs to another user (uid " + std::to_string(st.st_uid) + ")";
-    else if ((st.st_mode & 077) != 0)
-        why = "is accessible to other users (mode " + detail::mode_text(st.st_mode) + ")";
-    else if (static_cast<unsigned long long>(st.st_size) > max_record_size)
-        why = "is larger than " + std::to_string(max_record_size) + " bytes";
-    if (!why.empty()) {
-        // An exposed record of ours is at least made private where it is kept.
-        if (S_ISREG(st.st_mode) && st.st_uid == ::geteuid()) ::fchmod(fd.get(), 0600);
-        fd.reset();
-        set_aside_untrusted(file, why);
+    private_file found = read_private_file(file, max_record_size);
+    if (found.result == private_file::outcome::absent) return std::nullopt;
+    if (found.result == private_file::outcome::refused) {
+        // docs/design.md: a foreign or exposed record is set aside, never trusted
+        // silently. An exposed record of ours is at least made private first.
+        struct ::stat st {};
+        if (::lstat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid())
+            ::chmod(file.c_str(), 0600);
+        set_aside_untrusted(file, found.reason);
         return std::nullopt;
     }
-
-    // Sized once, so no reallocation leaves a copy of the record behind.
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t got = 0;
-    while (got < bytes.size()) {
-        const ::ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int e = errno;
-            detail::wipe(bytes);
-            detail::throw_storage("cannot read token record", file, e);
-        }
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    bytes.resize(got);
-    secret record(std::move(bytes));
-    detail::wipe(bytes);  // a moved-from short string may keep its bytes inline
-    return record;
+    return std::move(found.bytes);
 }
 
 inline void file_store::save(std::string_view key, const secret& record) const {
     prepare_directory();
-    detail::atomic_write_file(path_for(key), record.reveal());
+    const std::filesystem::path file = path_for(key);
+    // A writer killed in the middle of a save leaves a 0600 temporary file
+    // holding tokens; nobody else would ever remove it.
+    detail::remove_record_leftovers(file, /*all=*/false);
+    detail::atomic_write_file(file, record.reveal());
 }
 
 inline void file_store::erase(std::string_view key) const {
     const std::filesystem::path file = path_for(key);
-    if (::unlink(file.c_str()) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) return;
+    bool removed = ::unlink(file.c_str()) == 0;
+    if (!removed && errno != ENOENT && errno != ENOTDIR)
         detail::throw_storage("cannot remove token record", file, errno);
-    }
-    detail::fsync_directory(record_directory());
+    // Everything else that holds (or held) this record's tokens goes too. The
+    // lock file may go while it is held: lock() takes a lock only on the file
+    // that is at the path when it gets it.
+    removed = detail::remove_record_leftovers(file, /*all=*/true) || removed;
+    if (removed) detail::fsync_directory(record_directory());
 }
 
 inline std::optional<std::filesystem::path> file_store::set_aside(std::string_view key) const {
@@ -1209,35 +1486,74 @@ inline std::optional<std::filesystem::path> file_store::set_aside(std::string_vi
     return aside;
 }
 
-inline std::optional<file_store::key_lock> file_store::acquire(std::string_view key,
-                                                               bool wait) const {
+inline std::optional<file_store::key_lock> file_store::acquire(std::string_view key, bool wait,
+                                                               std::stop_token stop) const {
     prepare_directory();
     std::filesystem::path lock_file = path_for(key);
     lock_file += ".lock";
-    detail::unique_fd fd(
-        ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
-    if (fd.get() < 0) detail::throw_storage("cannot open lock file", lock_file, errno);
-    struct ::stat st {};
-    if (::fstat(fd.get(), &st) != 0) detail::throw_storage("cannot inspect lock file", lock_file, errno);
-    if (!S_ISREG(st.st_mode))
-        detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
-                                                      lock_file.string() +
-                                                      " is not a regular file");
-    const int operation = wait ? LOCK_EX : (LOCK_EX | LOCK_NB);
-    while (::flock(fd.get(), operation) != 0) {
+    const auto started = std::chrono::steady_clock::now();
+    std::chrono::milliseconds pause{1};
+    bool told = false;
+    for (;;) {
+        detail::unique_fd fd(
+            ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+        if (fd.get() < 0) {
+            if (errno == ELOOP || errno == EMLINK)
+                detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
+                                                              lock_file.string() +
+                                                              " is a symbolic link; remove it");
+            detail::throw_storage("cannot open lock file", lock_file, errno);
+        }
+        struct ::stat st {};
+        if (::fstat(fd.get(), &st) != 0)
+            detail::throw_storage("cannot inspect lock file", lock_file, errno);
+        // Checked like a record: another user's lock file would let them block
+        // every command of ours for as long as they hold it.
+        if (std::string why = detail::untrusted_file_reason(st, 0); !why.empty())
+            detail::throw_error(errc::storage_failed, "devflow file_store: lock file " +
+                                                          lock_file.string() + " " + why +
+                                                          "; remove it");
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+            // The file may have been removed (erase) or replaced while we
+            // waited: the lock counts only on the file that is at the path.
+            struct ::stat now {};
+            if (::lstat(lock_file.c_str(), &now) == 0 && now.st_ino == st.st_ino &&
+                now.st_dev == st.st_dev)
+                return key_lock(fd.release());
+            continue;
+        }
         if (errno == EINTR) continue;
-        if (!wait && errno == EWOULDBLOCK) return std::nullopt;
-        detail::throw_storage("cannot lock", lock_file, errno);
+        if (errno != EWOULDBLOCK) detail::throw_storage("cannot lock", lock_file, errno);
+        if (!wait) return std::nullopt;
+        fd.reset();
+        const auto waited = std::chrono::steady_clock::now() - started;
+        if (stop.stop_requested())
+            detail::throw_error(errc::cancelled, "devflow file_store: the wait for lock file " +
+                                                     lock_file.string() + " was cancelled");
+        if (waited >= lock_timeout_)
+            detail::throw_error(
+                errc::storage_failed,
+                "devflow file_store: lock file " + lock_file.string() +
+                    " has been held by another process for more than " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(lock_timeout_).count()) +
+                    " s; if no devflow process is running, remove it");
+        if (!told && waited >= std::chrono::seconds{2}) {
+            told = true;
+            warn("waiting for another process that holds lock file " + lock_file.string() +
+                 " (a sign-in or refresh in progress?)");
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lock_timeout_ - waited);
+        detail::sleep_unless_stopped(std::min(pause, left + std::chrono::milliseconds{1}), stop);
+        pause = std::min(pause * 2, std::chrono::milliseconds{50});
     }
-    return key_lock(fd.release());
 }
 
-inline file_store::key_lock file_store::lock(std::string_view key) const {
-    return std::move(*acquire(key, true));
+inline file_store::key_lock file_store::lock(std::string_view key, std::stop_token stop) const {
+    return std::move(*acquire(key, true, std::move(stop)));
 }
 
 inline std::optional<file_store::key_lock> file_store::try_lock(std::string_view key) const {
-    return acquire(key, false);
+    return acquire(key, false, {});
 }
 
 }  // namespace devflow
@@ -1253,12 +1569,14 @@ inline std::optional<file_store::key_lock> file_store::try_lock(std::string_view
 // cross-process lock with a per-key mutex.
 
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1271,7 +1589,7 @@ class memory_store {
     struct shared_state {
         std::mutex mutex;
         std::map<std::string, secret, std::less<>> records;
-        std::map<std::string, std::shared_ptr<std::mutex>, std::less<>> locks;
+        std::map<std::string, std::shared_ptr<std::timed_mutex>, std::less<>> locks;
         std::size_t saves = 0;
     };
 
@@ -1306,11 +1624,11 @@ public:
 
     private:
         friend class memory_store;
-        key_lock(std::shared_ptr<std::mutex> mutex, std::unique_lock<std::mutex> lock) noexcept
+        key_lock(std::shared_ptr<std::timed_mutex> mutex, std::unique_lock<std::timed_mutex> lock) noexcept
             : mutex_(std::move(mutex)), lock_(std::move(lock)) {}
 
-        std::shared_ptr<std::mutex> mutex_;  // declared first: outlives lock_
-        std::unique_lock<std::mutex> lock_;
+        std::shared_ptr<std::timed_mutex> mutex_;  // declared first: outlives lock_
+        std::unique_lock<std::timed_mutex> lock_;
     };
 
     /// An empty store with its own records.
@@ -1342,18 +1660,23 @@ public:
         if (it != state_->records.end()) state_->records.erase(it);
     }
 
-    /// Blocks until this thread holds the lock on `key` (shared by all copies;
+    /// Waits until this thread holds the lock on `key` (shared by all copies;
     /// not recursive: locking a key twice from one thread deadlocks).
-    [[nodiscard]] key_lock lock(std::string_view key) {
-        std::shared_ptr<std::mutex> m = mutex_for(key);
-        std::unique_lock<std::mutex> lock(*m);
+    /// @throws devflow::error errc::cancelled when `stop` is requested first
+    [[nodiscard]] key_lock lock(std::string_view key, std::stop_token stop = {}) {
+        std::shared_ptr<std::timed_mutex> m = mutex_for(key);
+        std::unique_lock<std::timed_mutex> lock(*m, std::defer_lock);
+        while (!lock.try_lock_for(std::chrono::milliseconds{5})) {
+            if (stop.stop_requested())
+                detail::throw_error(errc::cancelled, "devflow memory_store: the wait for a lock was cancelled");
+        }
         return key_lock(std::move(m), std::move(lock));
     }
 
     /// Takes the lock on `key` if it is free; std::nullopt when another holder has it.
     [[nodiscard]] std::optional<key_lock> try_lock(std::string_view key) {
-        std::shared_ptr<std::mutex> m = mutex_for(key);
-        std::unique_lock<std::mutex> lock(*m, std::try_to_lock);
+        std::shared_ptr<std::timed_mutex> m = mutex_for(key);
+        std::unique_lock<std::timed_mutex> lock(*m, std::try_to_lock);
         if (!lock.owns_lock()) return std::nullopt;
         return key_lock(std::move(m), std::move(lock));
     }
@@ -1365,11 +1688,11 @@ public:
     }
 
 private:
-    std::shared_ptr<std::mutex> mutex_for(std::string_view key) {
+    std::shared_ptr<std::timed_mutex> mutex_for(std::string_view key) {
         std::lock_guard<std::mutex> guard(state_->mutex);
         auto it = state_->locks.find(key);
         if (it == state_->locks.end())
-            it = state_->locks.emplace(std::string(key), std::make_shared<std::mutex>()).first;
+            it = state_->locks.emplace(std::string(key), std::make_shared<std::timed_mutex>()).first;
         return it->second;
     }
 
@@ -1523,6 +1846,9 @@ inline constexpr browser_platform native_browser_platform =
 #include <utility>
 #include <vector>
 
+#include <cstdlib>
+
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/types.h>
@@ -1548,11 +1874,52 @@ inline char** environment_block() noexcept {
 #endif
 }
 
+/// The process environment without the variables named in `withheld`, as
+/// "NAME=value" strings (for a child that must not see a secret).
+inline std::vector<std::string> environment_without(const std::vector<std::string>& withheld) {
+    std::vector<std::string> out;
+    for (char** e = environment_block(); e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry = *e;
+        const std::string_view name = entry.substr(0, entry.find('='));
+        bool keep = true;
+        for (const auto& w : withheld) keep = keep && name != w;
+        if (keep) out.emplace_back(entry);
+    }
+    return out;
+}
+
+/// Closes, in the child, every descriptor above 2 that is open in this process
+/// (its sockets and files must not leak into the browser).
+inline bool close_inherited_descriptors(::posix_spawn_file_actions_t& actions) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return ::posix_spawn_file_actions_addclosefrom_np(&actions, 3) == 0;
+#else
+    // Without closefrom: close each descriptor open now (read from /dev/fd).
+    // Descriptors opened by other threads meanwhile are missed, so they should
+    // use O_CLOEXEC, as devflow's own do.
+    std::vector<int> open_fds;
+    if (::DIR* d = ::opendir("/dev/fd")) {
+        const int own = ::dirfd(d);
+        while (const ::dirent* e = ::readdir(d)) {
+            const int fd = std::atoi(e->d_name);
+            if (fd > 2 && fd != own && e->d_name[0] >= '0' && e->d_name[0] <= '9') open_fds.push_back(fd);
+        }
+        ::closedir(d);
+    }
+    for (const int fd : open_fds)
+        if (::fcntl(fd, F_GETFD) >= 0 && ::posix_spawn_file_actions_addclose(&actions, fd) != 0)
+            return false;
+    return true;
+#endif
+}
+
 /// Starts `argv` with posix_spawnp (PATH lookup, never a shell), stdin, stdout
-/// and stderr on /dev/null, in its own process group (a Ctrl-C meant for us
-/// does not reach it) with default signal handling. Returns its pid, or
-/// std::nullopt when it could not be started.
-[[nodiscard]] inline std::optional<::pid_t> spawn_detached(const std::vector<std::string>& argv) {
+/// and stderr on /dev/null and no other descriptor, in its own process group
+/// (a Ctrl-C meant for us does not reach it) with default signal handling,
+/// and with the process environment less the variables in `withheld`.
+/// Returns its pid, or std::nullopt when it could not be started.
+[[nodiscard]] inline std::optional<::pid_t> spawn_detached(const std::vector<std::string>& argv,
+                                                           const std::vector<std::string>& withheld = {}) {
     if (argv.empty()) return std::nullopt;
     std::vector<char*> args;
     args.reserve(argv.size() + 1);
@@ -1568,7 +1935,13 @@ inline char** environment_block() noexcept {
     }
     bool ready = ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0 &&
                  ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) == 0 &&
-                 ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) == 0;
+                 ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) == 0 &&
+                 close_inherited_descriptors(actions);
+    std::vector<std::string> environment = environment_without(withheld);
+    std::vector<char*> envp;
+    envp.reserve(environment.size() + 1);
+    for (auto& entry : environment) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     ::sigset_t no_signals;
     ::sigset_t defaults;
     sigemptyset(&no_signals);
@@ -1582,7 +1955,7 @@ inline char** environment_block() noexcept {
             ::posix_spawnattr_setsigdefault(&attributes, &defaults) == 0;
     ::pid_t pid = -1;
     const int rc = ready ? ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(),
-                                          environment_block())
+                                          envp.data())
                          : -1;
     ::posix_spawnattr_destroy(&attributes);
     ::posix_spawn_file_actions_destroy(&actions);
@@ -1622,6 +1995,16 @@ public:
     explicit system_browser(environment env, exit_callback on_exit = {})
         : env_(std::move(env)), on_exit_(std::move(on_exit)) {}
 
+    /// Keeps the environment variables named in `names` away from the
+    /// browser (e.g. the one that holds a client secret). The browser never
+    /// inherits a descriptor other than stdin, stdout and stderr.
+    void withhold_environment(std::vector<std::string> names) { withheld_ = std::move(names); }
+
+    /// The variables withhold_environment() named.
+    [[nodiscard]] const std::vector<std::string>& withheld_environment() const noexcept {
+        return withheld_;
+    }
+
     /// Starts the opener for `url` (RFC 8628 §3.3) and returns true when it
     /// started; false for a refused URL, a headless machine or a failed spawn.
     /// Returns without waiting: a background thread reaps the opener.
@@ -1629,7 +2012,7 @@ public:
         const std::optional<std::vector<std::string>> argv = detail::browser_command(
             url, env_ ? env_ : environment(&detail::process_environment));
         if (!argv) return false;
-        const std::optional<::pid_t> pid = detail::spawn_detached(*argv);
+        const std::optional<::pid_t> pid = detail::spawn_detached(*argv, withheld_);
         if (!pid) return false;
         const ::pid_t child = *pid;
         try {
@@ -1655,6 +2038,7 @@ public:
 private:
     environment env_;
     exit_callback on_exit_;
+    std::vector<std::string> withheld_;
 };
 
 /// Models devflow::browser by never opening anything: for services, CI and
@@ -1746,15 +2130,26 @@ public:
 
 namespace devflow::detail {
 
+/// True for the bytes a form body carries as they are (WHATWG urlencoded).
+inline bool form_unreserved(unsigned char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '*';
+}
+
+/// How many bytes form_escape(in) writes: a buffer reserved to exactly this
+/// never grows, so no reallocation leaves a copy of a secret behind.
+inline std::size_t form_escaped_size(std::string_view in) noexcept {
+    std::size_t n = 0;
+    for (unsigned char c : in) n += (form_unreserved(c) || c == ' ') ? 1 : 3;
+    return n;
+}
+
 /// Percent-encodes `in` for a form body: unreserved characters stay, space
 /// becomes '+', everything else %XX (WHATWG / RFC 6749 Appendix B).
 inline void form_escape(std::string_view in, std::string& out) {
     static constexpr char hex[] = "0123456789ABCDEF";
     for (unsigned char c : in) {
-        const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                                c == '~' || c == '*';
-        if (unreserved) {
+        if (form_unreserved(c)) {
             out.push_back(static_cast<char>(c));
         } else if (c == ' ') {
             out.push_back('+');
@@ -1769,7 +2164,7 @@ inline void form_escape(std::string_view in, std::string& out) {
 /// Percent-encodes `in` for a form body and returns it.
 inline std::string form_escape(std::string_view in) {
     std::string out;
-    out.reserve(in.size());
+    out.reserve(form_escaped_size(in));
     form_escape(in, out);
     return out;
 }
@@ -1780,9 +2175,14 @@ struct form_field {
     std::string_view value;
 };
 
-/// Builds a form body from fields, in order. The result may hold secrets.
+/// Builds a form body from fields, in order. The result may hold secrets: it
+/// is written into a buffer of exactly its size, so it never reallocates.
 inline secret form_encode(const std::vector<form_field>& fields) {
+    std::size_t size = 0;
+    for (const auto& f : fields)
+        size += (size == 0 ? 0 : 1) + form_escaped_size(f.name) + 1 + form_escaped_size(f.value);
     std::string out;
+    out.reserve(size);
     for (const auto& f : fields) {
         if (!out.empty()) out.push_back('&');
         form_escape(f.name, out);
@@ -1873,11 +2273,19 @@ inline std::string base64_encode(std::string_view in) {
 /// The Authorization header value for client_secret_basic: each part is
 /// form-encoded before base64 (RFC 6749 §2.3.1).
 inline secret basic_authorization(std::string_view client_id, const secret& client_secret) {
-    std::string joined = form_escape(client_id);
+    // Every buffer is sized once (no reallocation leaves a copy behind) and
+    // held in a secret, so it is wiped when freed.
+    std::string joined;
+    joined.reserve(form_escaped_size(client_id) + 1 + form_escaped_size(client_secret.reveal()));
+    form_escape(client_id, joined);
     joined.push_back(':');
     form_escape(client_secret.reveal(), joined);
-    secret wiped_joined{std::move(joined)};
-    return secret{"Basic " + base64_encode(wiped_joined.reveal())};
+    const secret wiped_joined{std::move(joined)};
+    const secret encoded{base64_encode(wiped_joined.reveal())};
+    std::string header;
+    header.reserve(6 + encoded.size());
+    header.append("Basic ").append(encoded.reveal());
+    return secret{std::move(header)};
 }
 
 }  // namespace devflow::detail
@@ -2037,47 +2445,111 @@ inline std::optional<url_parts> parse_url(std::string_view url) {
     return parts;
 }
 
-/// True for localhost, 127.0.0.0/8 and ::1 (DESIGN.md §4).
-inline bool is_loopback_host(std::string_view host) noexcept {
-    if (host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1") return true;
-    if (host.size() > 10 && host.substr(host.size() - 10) == ".localhost") return true;
-    // 127.a.b.c in dotted decimal.
-    if (host.substr(0, 4) != "127.") return false;
-    int dots = 0;
-    int digits = 0;
-    int octet = 0;
-    for (char c : host.substr(4)) {
-        if (c == '.') {
-            if (digits == 0) return false;
-            ++dots;
-            digits = 0;
-            octet = 0;
-        } else if (c >= '0' && c <= '9') {
-            octet = octet * 10 + (c - '0');
-            // Not a dotted quad (a resolver might send it to DNS): not loopback.
-            if (++digits > 3 || octet > 255) return false;
-        } else {
+/// True for a canonical dotted-quad IPv4 address: four decimal octets of
+/// 0–255 without leading zeros ("127.0.0.1", never "127.08.0.1" or "127.1",
+/// which resolvers read in other ways or send to DNS).
+inline bool is_canonical_ipv4(std::string_view host) noexcept {
+    int octets = 0;
+    while (true) {
+        const auto dot = host.find('.');
+        const std::string_view octet = host.substr(0, dot);
+        if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet.front() == '0'))
             return false;
+        int value = 0;
+        for (char c : octet) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + (c - '0');
         }
+        if (value > 255) return false;
+        ++octets;
+        if (dot == std::string_view::npos) break;
+        host.remove_prefix(dot + 1);
     }
-    return dots == 2 && digits > 0;
+    return octets == 4;
 }
 
-/// `url` for an error message: control characters (which a hostile server
-/// could use to rewrite a terminal) written as \xNN.
-inline std::string quoted_url(std::string_view url) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : url) {
-        if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0x0F]);
-        } else {
-            out.push_back(static_cast<char>(c));
-        }
+/// True only for the hosts that name this machine without asking anyone:
+/// `localhost`, a canonical dotted quad in 127.0.0.0/8 and `::1` (written
+/// `[::1]` in a URL; parse_url drops the brackets). Anything else —
+/// `evil.localhost`, `127.08.0.1`, `127.1`, `0x7f.0.0.1` — may go to DNS or be
+/// read differently by a resolver, so it is not loopback (docs/design.md).
+inline bool is_loopback_host(std::string_view host) noexcept {
+    if (host == "localhost" || host == "::1") return true;
+    return host.substr(0, 4) == "127." && is_canonical_ipv4(host);
+}
+
+/// Why a verification URI is refused, or nullptr when it is fine.
+/// RFC 8628 §5.4 (remote phishing): the host devflow shows the user must be
+/// the host a browser opens. So the URI must be plain printable ASCII with
+/// no backslash (browsers read it as '/'), no white space, no userinfo
+/// ("good.example@evil.example"), a host made only of letters, digits, '-',
+/// '_' and dots (no percent escapes, which browsers decode in hosts), or a
+/// canonical IPv4 address, or a bracketed IPv6 literal; a host whose last
+/// label is a number must be a dotted quad (browsers read "2130706433" and
+/// "0x7f.1" as IPv4 addresses).
+inline const char* verification_uri_problem(std::string_view uri) noexcept {
+    for (unsigned char c : uri) {
+        if (c <= 0x20 || c >= 0x7F) return "holds white space, a control character or non-ASCII bytes";
+        if (c == '\\') return "holds a backslash";
     }
-    return out;
+    const auto sep = uri.find("://");
+    if (sep == std::string_view::npos) return "is not an absolute http(s) URL";
+    const std::string_view scheme = uri.substr(0, sep);
+    if (ascii_lower(scheme) != "https" && ascii_lower(scheme) != "http") return "is not http(s)";
+    std::string_view authority = uri.substr(sep + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (authority.find('@') != std::string_view::npos) return "holds user information";
+    std::string_view host = authority;
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return "has a malformed IPv6 host";
+        host = authority.substr(1, close - 1);
+        if (host.empty()) return "has no host";
+        for (char c : host)
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return "has a malformed IPv6 host";
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return "has a malformed host";
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.find(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+        if (host.empty()) return "has no host";
+        std::string_view last_label;
+        std::string_view rest = host;
+        while (true) {
+            const auto dot = rest.find('.');
+            const std::string_view label = rest.substr(0, dot);
+            if (label.empty()) return "has an empty host label";
+            for (char c : label)
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_'))
+                    return "has a host with characters other than letters, digits, '-' and '_'";
+            last_label = label;
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
+        }
+        bool numeric = last_label.size() > 1 && last_label[0] == '0' &&
+                       (last_label[1] == 'x' || last_label[1] == 'X');
+        if (!numeric) {
+            numeric = true;
+            for (char c : last_label) numeric = numeric && c >= '0' && c <= '9';
+        }
+        if (numeric && !is_canonical_ipv4(host)) return "has a numeric host that is not a dotted quad";
+    }
+    if (port.size() > 5) return "has an invalid port";
+    long value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') return "has an invalid port";
+        value = value * 10 + (c - '0');
+    }
+    if (!port.empty() && (value == 0 || value > 65535)) return "has an invalid port";
+    return nullptr;
 }
 
 /// Throws insecure_endpoint unless `url` is https, or http on a loopback host,
@@ -2087,12 +2559,12 @@ inline void require_secure_endpoint(std::string_view what, std::string_view url,
     const auto parts = parse_url(url);
     if (!parts)
         throw_error(errc::invalid_config, std::string(what) + " is not an absolute URL: " +
-                                              quoted_url(url));
+                                              display_text(url, 300));
     if (parts->scheme == "https") return;
     if (parts->scheme == "http" && (is_loopback_host(parts->host) || allow_http_anywhere)) return;
     throw_error(errc::insecure_endpoint,
                 std::string(what) + " must use https (http is allowed only for loopback hosts): " +
-                    quoted_url(url));
+                    display_text(url, 300));
 }
 
 /// The host of a URL for display, or an empty string.
@@ -2170,13 +2642,13 @@ inline device_authorization parse_device_authorization(const json_object& o,
     // RFC 8628 §3.2: device_code, user_code, verification_uri, expires_in are REQUIRED.
     da.device_code = secret{require_string("device_code")};
     da.user_code = require_string("user_code");
+    // The user code is shown on a terminal: a control or bidirectional
+    // formatting character could rewrite what the user sees.
+    if (has_unsafe_text(da.user_code))
+        throw_error(errc::malformed_response,
+                    "device authorization answer has a user_code with control, bidirectional "
+                    "formatting or non-UTF-8 characters");
     // Google sends verification_url(_complete); accept the alias.
-    // The user code is printed on a terminal: no control characters (escape
-    // sequences could rewrite what the user sees).
-    for (unsigned char c : da.user_code)
-        if (c < 0x20 || c == 0x7F)
-            throw_error(errc::malformed_response,
-                        "device authorization answer has a user_code with control characters");
     if (string_field(o, "verification_uri"))
         da.verification_uri = require_string("verification_uri");
     else if (string_field(o, "verification_url"))
@@ -2189,12 +2661,13 @@ inline device_authorization parse_device_authorization(const json_object& o,
     else if (auto g = string_field(o, "verification_url_complete"))
         da.verification_uri_complete = std::string(*g);
 
+    // RFC 8628 §5.4: the host shown to the user must be the host a browser opens.
     for (const std::string* uri : {&da.verification_uri, &da.verification_uri_complete}) {
         if (uri->empty()) continue;
-        const auto parts = parse_url(*uri);
-        if (!parts || (parts->scheme != "https" && parts->scheme != "http"))
+        if (const char* problem = verification_uri_problem(*uri))
             throw_error(errc::malformed_response,
-                        "device authorization answer has a verification URI that is not http(s)");
+                        std::string("device authorization answer has a verification URI that ") +
+                            problem);
     }
 
     const auto expires = seconds_field(o, "expires_in", max_expires_in);
@@ -2307,9 +2780,11 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
 
 /// How reading a record went.
 enum class record_status {
+    absent,   ///< the store holds no record (never returned by record_from_json)
     ok,       ///< usable, and it belongs to the expected identity
     corrupt,  ///< not a devflow record of a known version, or a field is bad
     foreign,  ///< a good record for another issuer, client or scope set
+    newer,    ///< written by a newer devflow (a higher format version): leave it alone
 };
 
 /// A record read back.
@@ -2323,9 +2798,14 @@ struct parsed_record {
 inline parsed_record record_from_json(const json_object& o, const record_identity& expected) {
     parsed_record out;
     const auto version = o.find("devflow_record");
-    if (version == o.end() || version->second.type != json_value::kind::number ||
-        version->second.number != record_version)
+    if (version == o.end() || version->second.type != json_value::kind::number) return out;
+    if (version->second.number > record_version && std::isfinite(version->second.number) &&
+        std::trunc(version->second.number) == version->second.number) {
+        // A newer devflow wrote it: not corrupt, just not ours to read or replace.
+        out.status = record_status::newer;
         return out;
+    }
+    if (version->second.number != record_version) return out;
     const auto issuer = string_field(o, "issuer");
     const auto client = string_field(o, "client_id");
     const auto scopes = string_field(o, "requested_scope");
@@ -2366,6 +2846,72 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/record.hpp> ----
+// ---- begin <devflow/detail/stoppable_mutex.hpp> ----
+// devflow — a mutex whose wait a std::stop_token can abandon: a thread that
+// waits for another thread's sign-in or refresh can still be cancelled.
+// Tested in tests/unit/concurrency_test.cpp.
+
+
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+
+namespace devflow::detail {
+
+/// Exclusive ownership, like std::mutex, with a lock() that gives up when a
+/// stop is requested. Not recursive.
+class stoppable_mutex {
+public:
+    /// Waits until this thread owns the mutex.
+    /// @throws devflow::error errc::cancelled when `stop` is requested first
+    void lock(const std::stop_token& stop) {
+        std::unique_lock guard(mutex_);
+        if (!free_.wait(guard, stop, [this] { return !owned_; }))
+            throw_error(errc::cancelled,
+                        "cancelled while waiting for another operation of this flow");
+        owned_ = true;
+    }
+
+    /// Waits until this thread owns the mutex (BasicLockable).
+    void lock() {
+        std::unique_lock guard(mutex_);
+        free_.wait(guard, [this] { return !owned_; });
+        owned_ = true;
+    }
+
+    /// Gives the mutex up.
+    void unlock() noexcept {
+        {
+            std::lock_guard guard(mutex_);
+            owned_ = false;
+        }
+        free_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable_any free_;
+    bool owned_ = false;
+};
+
+/// Owns a stoppable_mutex for one scope.
+class stoppable_lock {
+public:
+    /// Locks `m`, giving up (errc::cancelled) when `stop` is requested.
+    stoppable_lock(stoppable_mutex& m, const std::stop_token& stop) : mutex_(m) { m.lock(stop); }
+    /// Locks `m`, waiting as long as it takes.
+    explicit stoppable_lock(stoppable_mutex& m) : mutex_(m) { m.lock(); }
+    stoppable_lock(const stoppable_lock&) = delete;
+    stoppable_lock& operator=(const stoppable_lock&) = delete;
+    ~stoppable_lock() { mutex_.unlock(); }
+
+private:
+    stoppable_mutex& mutex_;
+};
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/stoppable_mutex.hpp> ----
 
 #include <functional>
 #include <mutex>
@@ -2446,7 +2992,9 @@ public:
     secret access_token(std::stop_token stop = {});
 
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
-    /// is known, then erases the stored record and the in-memory copy.
+    /// is known, then erases the stored record and the in-memory copy. Other
+    /// flows and processes sharing the store see the session as ended and
+    /// never refresh it back.
     /// Returns true when every revocation the server was asked for succeeded.
     /// @throws devflow::error storage_failed when the record cannot be erased.
     bool logout();
@@ -2457,8 +3005,10 @@ public:
     /// requested or the session ends; waits through the Clock policy.
     void keep_alive(std::stop_token stop);
 
-    /// Runs keep_alive() on a new thread; destroying the jthread stops it.
-    std::jthread start_keep_alive();
+    /// Runs keep_alive() on a new thread; destroying the jthread stops it
+    /// (so the result must be kept: a discarded jthread would stop and join
+    /// at once, and keep_alive blocks until the session ends).
+    [[nodiscard]] std::jthread start_keep_alive();
 
     /// The tokens in the store for this client, without any network request
     /// (for status displays). std::nullopt when there are none.
@@ -2482,22 +3032,31 @@ public:
     Browser& browser() noexcept { return browser_; }
 
 private:
-    enum class refresh_result { refreshed, session_over };
+    /// What the store holds under this flow's key.
+    struct stored_record {
+        detail::record_status state = detail::record_status::absent;
+        std::optional<token_set> tokens;  ///< when state is ok
+    };
 
     std::optional<token_set> fresh_from_cache();
     token_set ensure_tokens(std::stop_token stop, bool interactive);
-    std::optional<token_set> refresh_locked(
-        const std::function<bool(const token_set&)>& still_needed, std::stop_token stop);
+    std::optional<token_set> current_tokens(bool& ended_elsewhere);
+    std::optional<token_set> refresh_under_lock(
+        token_set current, const std::function<bool(const token_set&)>& still_needed,
+        std::stop_token stop);
     std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
+    std::chrono::steady_clock::duration refresh_pace_wait() const;
     token_set run_device_flow(std::stop_token stop);
-    std::optional<token_set> read_store();
-    void write_store(const token_set& tokens);
+    stored_record read_store();
+    bool write_store(const token_set& tokens);
     void set_cache(const token_set& tokens);
+    void drop_cache();
     void log(log_level level, std::string_view message) const;
     http_request token_request(std::vector<detail::form_field> fields) const;
     std::optional<json_object> parse_body(const http_response& response);
     bool revoke(const secret& token, std::string_view hint);
-    auto lock_store();
+    auto lock_store(std::stop_token stop);
+    static void throw_if_stopped(const std::stop_token& stop, const char* what);
 
     client_config config_;
     detail::record_identity identity_;
@@ -2510,7 +3069,7 @@ private:
     prompt_handler prompt_;
     log_handler log_;
 
-    std::mutex flow_mutex_;               // one network operation at a time
+    detail::stoppable_mutex flow_mutex_;  // one network operation at a time
     mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
     std::optional<token_set> cache_;
     // The hot path's view of cache_, set with it under cache_mutex_: the
@@ -2522,6 +3081,13 @@ private:
     // (while the access token is still valid). Guarded by flow_mutex_.
     std::chrono::steady_clock::time_point refresh_backoff_until_{};
     static constexpr std::chrono::seconds refresh_retry_delay{10};
+    // When this flow last sent a refresh request (the one-a-second pace).
+    // Guarded by flow_mutex_.
+    std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
+    // True while the store holds a record this flow has read or written: its
+    // disappearance then means the session was ended elsewhere (a logout in
+    // another process). Guarded by flow_mutex_.
+    bool store_had_record_ = false;
 };
 
 }  // namespace devflow
@@ -2681,6 +3247,11 @@ inline prompt_info make_prompt(const device_authorization& da, bool browser_open
 namespace devflow::detail {
 
 using wall_time = std::chrono::system_clock::time_point;
+
+/// The shortest time between two refresh requests of one flow, whatever
+/// lifetimes the server gives (a server answering `expires_in: 0` would
+/// otherwise be asked thousands of times a second).
+inline constexpr std::chrono::seconds min_refresh_spacing{1};
 
 /// The refresh margin actually used: the configured one, capped at half the
 /// token's lifetime so short-lived tokens are not refreshed on every call.
@@ -2849,6 +3420,14 @@ inline errc errc_from_server_error(std::string_view e) noexcept {
     return errc::server_error;
 }
 
+/// "error: description" from a server's error answer, made safe to show and
+/// cut to a sensible length (a hostile server controls both).
+inline std::string server_words(const server_error_info& info) {
+    std::string out = display_text(info.error, 80);
+    if (!info.error_description.empty()) out += ": " + display_text(info.error_description, 300);
+    return out;
+}
+
 /// What the flow should do with one token endpoint answer.
 enum class token_outcome_kind {
     success,    ///< tokens arrived
@@ -2886,7 +3465,7 @@ inline std::optional<token_set> parse_token_set(const json_object& o,
     // (RFC 6750). A missing type is taken as Bearer, as most clients do.
     const auto type = string_field(o, "token_type");
     if (type && ascii_lower(*type) != "bearer") {
-        why = "token answer has token_type \"" + std::string(*type) +
+        why = "token answer has token_type \"" + display_text(*type, 40) +
               "\"; only Bearer tokens are supported";
         return std::nullopt;
     }
@@ -2950,14 +3529,12 @@ inline token_outcome classify_token_response(const http_response& resp,
                 // temporarily_unavailable, server_error, ... with 5xx/429: transient.
                 out.kind = token_outcome_kind::retry;
                 out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) +
-                              ", " + info->error + ")";
+                              ", " + display_text(info->error, 80) + ")";
                 return out;
             }
             out.kind = token_outcome_kind::fail;
             out.code = code;
-            out.message = "token endpoint answered " + info->error +
-                          (info->error_description.empty() ? std::string{}
-                                                           : ": " + info->error_description);
+            out.message = "token endpoint answered " + server_words(*info);
             return out;
         }
         if (status >= 200 && status <= 299) {
@@ -3098,9 +3675,11 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
-    std::lock_guard flow_lock(flow_mutex_);
-    auto store_lock = lock_store();
-    std::optional<token_set> tokens = read_store();
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    auto store_lock = lock_store({});
+    (void)store_lock;
+    const stored_record found = read_store();
+    std::optional<token_set> tokens = found.tokens;
     if (!tokens) {
         std::shared_lock lock(cache_mutex_);
         tokens = cache_;
@@ -3116,13 +3695,9 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     } else {
         revoked = false;
     }
-    {
-        std::unique_lock lock(cache_mutex_);
-        cache_.reset();
-        cached_header_.clear();
-    }
+    drop_cache();
+    store_had_record_ = false;
     store_.erase(key_);
-    (void)store_lock;
     return revoked;
 }
 
@@ -3130,6 +3705,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
     using namespace std::chrono_literals;
     std::chrono::seconds retry_wait = 30s;
+    bool warned_no_room = false;
     while (!stop.stop_requested()) {
         std::optional<token_set> current;
         {
@@ -3137,9 +3713,13 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
             current = cache_;
         }
         if (!current) {
-            std::lock_guard flow_lock(flow_mutex_);
-            current = read_store();
-            if (current) set_cache(*current);
+            detail::stoppable_lock flow_lock(flow_mutex_, stop);
+            const stored_record found = read_store();
+            if (found.tokens) {
+                store_had_record_ = true;
+                set_cache(*found.tokens);
+            }
+            current = found.tokens;
         }
         const auto now = clock_.now();
         if (!current) {
@@ -3155,29 +3735,59 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
                                           "server; sign in again to continue");
             return;
         }
+        // docs/design.md (keep-alive pace): never two refreshes within a
+        // second, whatever lifetimes the server gives; every wait moves time on.
         const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
                                                  config_.refresh_margin);
-        if (due > now) {
-            if (!clock_.sleep_for(std::chrono::ceil<std::chrono::steady_clock::duration>(due - now),
-                                  stop))
-                return;
+        const auto pace = refresh_pace_wait();
+        if (due > now || pace > std::chrono::steady_clock::duration::zero()) {
+            const auto until_due =
+                std::chrono::ceil<std::chrono::steady_clock::duration>(due - now);
+            if (!clock_.sleep_for(std::max(until_due, pace), stop)) return;
             continue;  // look at the record again: another thread may have refreshed
         }
         try {
-            std::lock_guard flow_lock(flow_mutex_);
+            detail::stoppable_lock flow_lock(flow_mutex_, stop);
+            auto store_lock = lock_store(stop);
+            (void)store_lock;
             const auto km = config_.keep_alive_margin;
             const auto rm = config_.refresh_margin;
             auto still_needed = [this, km, rm](const token_set& t) {
                 const auto at = clock_.now();
                 return detail::next_keep_alive(t, at, km, rm) <= at;
             };
-            if (!refresh_locked(still_needed, stop)) {
+            bool ended_elsewhere = false;
+            std::optional<token_set> latest = current_tokens(ended_elsewhere);
+            if (ended_elsewhere) {
+                log(log_level::warning,
+                    "keep-alive: the session was ended elsewhere (signed out); stopping");
+                return;
+            }
+            if (latest && detail::refresh_token_usable(*latest, clock_.now()) &&
+                !still_needed(*latest)) {
+                set_cache(*latest);  // a sibling refreshed while we waited for the lock
+                continue;
+            }
+            if (!latest || !refresh_under_lock(*latest, still_needed, stop)) {
                 log(log_level::warning,
                     "keep-alive: the session has ended at the server; sign in again to continue");
                 return;
             }
             log(log_level::debug, "keep-alive: session refreshed");
             retry_wait = 30s;
+            std::optional<token_set> after;
+            {
+                std::shared_lock lock(cache_mutex_);
+                after = cache_;
+            }
+            const auto at = clock_.now();
+            if (!warned_no_room && after && detail::refresh_token_usable(*after, at) &&
+                detail::next_keep_alive(*after, at, km, rm) <= at) {
+                warned_no_room = true;
+                log(log_level::warning,
+                    "keep-alive: the server's token lifetimes leave no room for the keep-alive "
+                    "margin; refreshing at most once a second");
+            }
         } catch (const error& e) {
             if (e.code() == errc::cancelled) return;
             log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
@@ -3194,8 +3804,8 @@ std::jthread device_flow<Http, Json, Storage, Clock, Browser>::start_keep_alive(
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
-    std::lock_guard flow_lock(flow_mutex_);
-    return read_store();
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    return read_store().tokens;
 }
 
 // ------------------------------------------------------------ private
@@ -3212,90 +3822,147 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
                                                                          bool interactive) {
     // One at a time in this process: threads that queue here find the result
-    // of the one before them in the cache (single flight).
-    std::lock_guard flow_lock(flow_mutex_);
+    // of the one before them in the cache (single flight). The wait can be
+    // cancelled.
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
     if (auto cached = fresh_from_cache()) return std::move(*cached);
 
     const auto margin = config_.refresh_margin;
     auto needs_refresh = [this, margin](const token_set& t) {
         return !detail::access_token_fresh(t, clock_.now(), margin);
     };
-    // Another process may have refreshed (or logged in) meanwhile: read first.
-    std::optional<token_set> stored = read_store();
-    if (stored && !needs_refresh(*stored)) {
-        set_cache(*stored);
-        return std::move(*stored);
+    // Another process may have refreshed or signed in: a fresh record is
+    // served at once, without the store lock.
+    if (stored_record found = read_store(); found.tokens && !needs_refresh(*found.tokens)) {
+        store_had_record_ = true;
+        set_cache(*found.tokens);
+        return std::move(*found.tokens);
     }
-    if (stored && detail::refresh_token_usable(*stored, clock_.now())) {
+
+    // Lock, re-read, decide: whatever another process did while we waited for
+    // the lock (refreshed, signed in, signed out) is seen before we act.
+    throw_if_stopped(stop, "cancelled");
+    auto store_lock = lock_store(stop);
+    (void)store_lock;
+    bool ended_elsewhere = false;
+    std::optional<token_set> current = current_tokens(ended_elsewhere);
+    if (current && !needs_refresh(*current)) {
+        set_cache(*current);
+        return std::move(*current);
+    }
+    if (current && detail::refresh_token_usable(*current, clock_.now())) {
         // After a transient refresh failure, serve the still-valid token for a
         // while instead of sending every caller's request to a failing server.
         if (clock_.steady_now() < refresh_backoff_until_ &&
-            detail::access_token_usable(*stored, clock_.now())) {
-            set_cache(*stored);
-            return std::move(*stored);
+            detail::access_token_usable(*current, clock_.now())) {
+            set_cache(*current);
+            return std::move(*current);
         }
-        if (auto refreshed = refresh_locked(needs_refresh, stop)) return std::move(*refreshed);
-    } else if (stored && detail::access_token_usable(*stored, clock_.now())) {
+        if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
+            return std::move(*refreshed);
+    } else if (current && detail::access_token_usable(*current, clock_.now())) {
         // No way to refresh: serve the token until it really expires.
-        set_cache(*stored);
-        return std::move(*stored);
-    } else if (stored) {
+        set_cache(*current);
+        return std::move(*current);
+    } else if (current) {
         log(log_level::info, "the stored session has no usable refresh token");
     }
     if (!interactive)
         detail::throw_error(errc::reauth_required,
-                            "no valid session is left and interactive sign-in is disabled "
-                            "(client_config.session_end = raise); run login() to sign in");
+                            ended_elsewhere
+                                ? "the session was ended elsewhere (signed out) and interactive "
+                                  "sign-in is disabled (client_config.session_end = raise); run "
+                                  "login() to sign in"
+                                : "no valid session is left and interactive sign-in is disabled "
+                                  "(client_config.session_end = raise); run login() to sign in");
+    // Still under the store lock: another process that needs tokens waits for
+    // this sign-in and then uses its result instead of prompting again.
     return run_device_flow(stop);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store() {
-    // DESIGN.md §3: with a lockable store, one refresh at a time across processes.
-    if constexpr (lockable_store<Storage>)
-        return store_.lock(key_);
-    else
+auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store(std::stop_token stop) {
+    // docs/design.md: with a lockable store, one refresh or sign-in at a time
+    // across processes; the wait is cancellable when the store allows it.
+    if constexpr (lockable_store<Storage>) {
+        if constexpr (requires { store_.lock(key_, stop); }) {
+            return store_.lock(key_, stop);
+        } else {
+            throw_if_stopped(stop, "cancelled");
+            return store_.lock(key_);
+        }
+    } else {
         return 0;
+    }
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_locked(
-    const std::function<bool(const token_set&)>& still_needed, std::stop_token stop) {
-    // Lock, re-read, refresh only if still needed, write, unlock.
-    auto store_lock = lock_store();
-    (void)store_lock;
-    std::optional<token_set> current = read_store();
-    if (!current) {
-        std::shared_lock lock(cache_mutex_);
-        current = cache_;
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::current_tokens(
+    bool& ended_elsewhere) {
+    stored_record found = read_store();
+    if (found.tokens) {
+        store_had_record_ = true;
+        return std::move(found.tokens);
     }
-    if (!current || !detail::refresh_token_usable(*current, clock_.now())) return std::nullopt;
-    if (!still_needed(*current)) {
-        set_cache(*current);  // a sibling process refreshed while we waited for the lock
-        return current;
+    if (found.state != detail::record_status::corrupt && store_had_record_) {
+        // docs/design.md (logout elsewhere): the record this flow saw is gone
+        // (or replaced by another client's), so the session was ended
+        // elsewhere: never refresh it back to life from memory.
+        ended_elsewhere = true;
+        store_had_record_ = false;
+        drop_cache();
+        log(log_level::warning, "the session was ended elsewhere: the stored tokens are gone");
+        return std::nullopt;
     }
+    if (found.state == detail::record_status::corrupt) store_had_record_ = false;
+    // The store never held this flow's record (saving failed): memory is all there is.
+    std::shared_lock lock(cache_mutex_);
+    return cache_;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::chrono::steady_clock::duration
+device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() const {
+    if (!last_refresh_sent_) return std::chrono::steady_clock::duration::zero();
+    const auto allowed = *last_refresh_sent_ + detail::min_refresh_spacing;
+    const auto now = clock_.steady_now();
+    return allowed > now ? allowed - now : std::chrono::steady_clock::duration::zero();
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_under_lock(
+    token_set current, const std::function<bool(const token_set&)>& still_needed,
+    std::stop_token stop) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-        if (stop.stop_requested()) detail::throw_error(errc::cancelled, "refresh cancelled");
+        throw_if_stopped(stop, "refresh cancelled");
+        // docs/design.md (refresh pace): at most one refresh request a second
+        // per flow, whatever lifetimes the server gives.
+        if (const auto wait = refresh_pace_wait(); wait > std::chrono::steady_clock::duration::zero()) {
+            if (detail::access_token_usable(current, clock_.now())) {
+                set_cache(current);
+                return current;
+            }
+            if (!clock_.sleep_for(wait, stop)) detail::throw_error(errc::cancelled, "refresh cancelled");
+        }
         bool session_over = false;
-        if (auto refreshed = refresh_once(*current, session_over)) return refreshed;
+        if (auto refreshed = refresh_once(current, session_over)) return refreshed;
         if (!session_over) break;
         // RFC 6749 §5.2 invalid_grant: before declaring the session over, read
         // the store again: another process may have rotated the refresh token.
-        std::optional<token_set> latest = read_store();
-        if (latest && !(latest->refresh_token == current->refresh_token) &&
-            detail::refresh_token_usable(*latest, clock_.now())) {
-            if (!still_needed(*latest)) {
-                set_cache(*latest);
-                return latest;
+        stored_record latest = read_store();
+        if (latest.tokens && !(latest.tokens->refresh_token == current.refresh_token) &&
+            detail::refresh_token_usable(*latest.tokens, clock_.now())) {
+            if (!still_needed(*latest.tokens)) {
+                set_cache(*latest.tokens);
+                return std::move(latest.tokens);
             }
-            current = std::move(latest);
+            current = std::move(*latest.tokens);
             continue;  // one more try with the sibling's newer refresh token
         }
         log(log_level::warning, "the refresh token was rejected (invalid_grant): the session is over");
-        if (latest && latest->refresh_token == current->refresh_token) store_.erase(key_);
-        std::unique_lock lock(cache_mutex_);
-        cache_.reset();
-        cached_header_.clear();
+        if (latest.tokens && latest.tokens->refresh_token == current.refresh_token) store_.erase(key_);
+        store_had_record_ = false;
+        drop_cache();
         return std::nullopt;
     }
     return std::nullopt;
@@ -3307,6 +3974,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
     const http_request req = token_request({{"grant_type", "refresh_token"},
                                             {"refresh_token", current.refresh_token.reveal()}});
+    last_refresh_sent_ = clock_.steady_now();
     const http_response resp = http_.send(req);
     const auto outcome =
         detail::classify_token_response(resp, parse_body(resp), clock_.now());
@@ -3359,6 +4027,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     if (config_.device_authorization_endpoint.empty())
         detail::throw_error(errc::invalid_config,
                             "client_config.device_authorization_endpoint is empty");
+    // No request, browser or prompt once a stop has been asked for.
+    throw_if_stopped(stop, "sign-in cancelled");
 
     // RFC 8628 §3.1: the device authorization request.
     const http_response resp = http_.send(detail::device_authorization_request(config_));
@@ -3371,10 +4041,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     if (body) {
         if (auto info = detail::error_fields(*body, resp.status))
             detail::throw_error(detail::errc_from_server_error(info->error),
-                                "device authorization endpoint answered " + info->error +
-                                    (info->error_description.empty()
-                                         ? std::string{}
-                                         : ": " + info->error_description),
+                                "device authorization endpoint answered " +
+                                    detail::server_words(*info),
                                 *info);
     }
     if (resp.status < 200 || resp.status > 299)
@@ -3396,7 +4064,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
     const std::string& open_url =
         da.verification_uri_complete.empty() ? da.verification_uri : da.verification_uri_complete;
+    throw_if_stopped(stop, "sign-in cancelled");
     const bool opened = browser_.open(open_url);
+    throw_if_stopped(stop, "sign-in cancelled");
     prompt_(detail::make_prompt(da, opened, schedule.deadline()));
 
     // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
@@ -3429,7 +4099,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         switch (outcome.kind) {
             case detail::token_outcome_kind::success:
                 // RFC 8628 §3.5: stop polling once tokens arrive.
-                write_store(outcome.tokens);
+                store_had_record_ = write_store(outcome.tokens);
                 set_cache(outcome.tokens);
                 log(log_level::info, "signed in");
                 return std::move(outcome.tokens);
@@ -3492,26 +4162,42 @@ std::optional<json_object> device_flow<Http, Json, Storage, Clock, Browser>::par
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+typename device_flow<Http, Json, Storage, Clock, Browser>::stored_record
+device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+    stored_record out;
     std::optional<secret> bytes;
     try {
         bytes = store_.load(key_);
     } catch (const error& e) {
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        return std::nullopt;
+        out.state = detail::record_status::corrupt;  // unreadable: neither ours nor gone
+        return out;
     }
-    if (!bytes) return std::nullopt;
+    if (!bytes) {
+        out.state = detail::record_status::absent;
+        return out;
+    }
     std::optional<json_object> object = json_.parse(bytes->reveal());
     detail::parsed_record record;
     if (object) record = detail::record_from_json(*object, identity_);
-    if (record.status == detail::record_status::ok) return std::move(record.tokens);
+    out.state = record.status;
+    if (record.status == detail::record_status::ok) {
+        out.tokens = std::move(record.tokens);
+        return out;
+    }
     if (record.status == detail::record_status::foreign) {
-        // DESIGN.md §4: a token is never sent to a server other than its issuer.
+        // docs/design.md: a token is never sent to a server other than its issuer.
         log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
                              "ignoring it");
-        return std::nullopt;
+        return out;
     }
-    // DESIGN.md §4: a corrupt record is set aside with a warning and treated as absent.
+    if (record.status == detail::record_status::newer)
+        // docs/storage.md: a record of a newer format is neither read nor replaced.
+        detail::throw_error(errc::storage_failed,
+                            "the stored token record was written by a newer version of devflow; "
+                            "upgrade devflow or use another token store (the record is left as "
+                            "it is)");
+    // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
     log(log_level::warning, "the stored token record is corrupt; setting it aside");
     if constexpr (quarantining_store<Storage>) {
         try {
@@ -3520,21 +4206,37 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::read_
             log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
         }
     }
-    return std::nullopt;
+    return out;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-void device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
+bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
     const detail::cached_endpoints endpoints{config_.token_endpoint,
                                              config_.device_authorization_endpoint,
                                              config_.revocation_endpoint};
     try {
         store_.save(key_, secret{json_.write(detail::record_to_json(identity_, tokens, endpoints))});
+        return true;
     } catch (const error& e) {
         // The tokens stay usable from memory; the user learns why they will
         // not survive a restart.
         log(log_level::warning, std::string("cannot save tokens: ") + e.what());
+        return false;
     }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::drop_cache() {
+    std::unique_lock lock(cache_mutex_);
+    cache_.reset();
+    cached_header_.clear();
+    fresh_until_ = {};
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::throw_if_stopped(const std::stop_token& stop,
+                                                                       const char* what) {
+    if (stop.stop_requested()) detail::throw_error(errc::cancelled, what);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -3556,7 +4258,8 @@ void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::log(log_level level,
                                                           std::string_view message) const {
-    if (log_) log_(level, message);
+    // Messages may quote a server; they reach the log made safe to show.
+    if (log_) log_(level, detail::display_text(message));
 }
 
 }  // namespace devflow
@@ -3606,28 +4309,6 @@ namespace detail {
 /// RFC 8628 §3.4: the device_code grant type, as servers list it.
 inline constexpr std::string_view device_grant_type = "urn:ietf:params:oauth:grant-type:device_code";
 
-/// Server text made safe for a one-line message: control characters become
-/// `\xNN` and anything past `max` bytes becomes "...".
-inline std::string printable(std::string_view text, std::size_t max = 200) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (out.size() >= max) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c == 0x7F) {
-            out += "\\x";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0x0F]);
-        } else {
-            out.push_back(static_cast<char>(c));
-        }
-    }
-    return out;
-}
-
 /// One URL to try for the metadata of an issuer.
 struct metadata_location {
     std::string url;
@@ -3642,7 +4323,7 @@ inline void validate_issuer(std::string_view issuer, bool allow_http_anywhere) {
     // RFC 8414 §2: the issuer has no query or fragment component.
     if (issuer.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config, "the issuer URL may not have a query or fragment (RFC "
-                                          "8414 §2): " + printable(issuer));
+                                          "8414 §2): " + display_text(issuer, 200));
     // DESIGN.md §4 and RFC 8414 §2: the issuer uses https (loopback excepted).
     require_secure_endpoint("the issuer", issuer, allow_http_anywhere);
 }
@@ -3678,7 +4359,7 @@ inline std::vector<std::string> string_array_field(const json_object& o, std::st
     const auto it = o.find(name);
     if (it == o.end() || it->second.type == json_value::kind::null) return {};
     if (it->second.type != json_value::kind::array)
-        throw_error(errc::malformed_response, "the metadata at " + printable(url) + " has a " +
+        throw_error(errc::malformed_response, "the metadata at " + display_text(url, 200) + " has a " +
                                                   std::string(name) + " that is not an array");
     return it->second.strings;
 }
@@ -3690,7 +4371,7 @@ inline std::string endpoint_field(const json_object& o, std::string_view name,
     const auto it = o.find(name);
     if (it == o.end() || it->second.type == json_value::kind::null) return {};
     if (it->second.type != json_value::kind::string)
-        throw_error(errc::malformed_response, "the metadata at " + printable(url) + " has a " +
+        throw_error(errc::malformed_response, "the metadata at " + display_text(url, 200) + " has a " +
                                                   std::string(name) + " that is not a string");
     return it->second.string;
 }
@@ -3710,13 +4391,13 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     const auto issuer = string_field(o, "issuer");
     if (!issuer)
         throw_error(errc::malformed_response,
-                    "the metadata at " + printable(location.url) + " has no issuer");
+                    "the metadata at " + display_text(location.url, 200) + " has no issuer");
     // RFC 8414 §3.3, OIDC Discovery §4.3: the issuer must be identical to the
     // one the document was looked up for, byte for byte (no normalising).
     if (*issuer != expected_issuer)
         throw_error(errc::issuer_mismatch,
-                    "the metadata at " + printable(location.url) + " names the issuer \"" +
-                        printable(*issuer) + "\", not \"" + printable(expected_issuer) +
+                    "the metadata at " + display_text(location.url, 200) + " names the issuer \"" +
+                        display_text(*issuer, 200) + "\", not \"" + display_text(expected_issuer, 200) +
                         "\" (they must be identical, RFC 8414 §3.3)");
     m.issuer = std::string(*issuer);
     m.grant_types_supported = string_array_field(o, "grant_types_supported", location.url);
@@ -3733,7 +4414,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
                                       device_grant_type) != m.grant_types_supported.end();
         // RFC 8628 §4: a server offering the device grant publishes this endpoint.
         throw_error(errc::invalid_config,
-                    "the server at " + printable(expected_issuer) +
+                    "the server at " + display_text(expected_issuer, 200) +
                         " does not offer the device flow: its metadata has no "
                         "device_authorization_endpoint (RFC 8628 §4)" +
                         (listed ? std::string(" although it lists the device_code grant")
@@ -3741,7 +4422,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
                         "; enable the OAuth 2.0 Device Authorization Grant at the server");
     }
     if (m.token_endpoint.empty())
-        throw_error(errc::invalid_config, "the metadata at " + printable(location.url) +
+        throw_error(errc::invalid_config, "the metadata at " + display_text(location.url, 200) +
                                               " has no token_endpoint (RFC 8414 §2)");
     // DESIGN.md §4: https only (loopback excepted) for every endpoint used.
     require_secure_endpoint("the issuer's device_authorization_endpoint",
@@ -3786,12 +4467,12 @@ struct metadata_miss {
     for (const auto& m : misses) {
         if (m.status >= 500) server_trouble = true;
         if (!tried.empty()) tried += ", ";
-        tried += printable(m.url) + " answered HTTP " + std::to_string(m.status);
+        tried += display_text(m.url, 200) + " answered HTTP " + std::to_string(m.status);
     }
     server_error_info info;
     if (!misses.empty()) info.http_status = misses.back().status;
     throw_error(server_trouble ? errc::server_error : errc::invalid_config,
-                "no metadata found for the issuer " + printable(issuer) + " (" + tried +
+                "no metadata found for the issuer " + display_text(issuer, 200) + " (" + tried +
                     "); is the issuer URL right?",
                 info);
 }
@@ -3826,14 +4507,14 @@ inline std::string keycloak_issuer(std::string_view base_url, std::string_view r
     if (base_url.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config,
                     "the Keycloak base URL may not have a query or fragment: " +
-                        printable(base_url));
+                        display_text(base_url, 200));
     if (realm.empty()) throw_error(errc::invalid_config, "the Keycloak realm name is empty");
     if (realm.find('/') != std::string_view::npos)
         throw_error(errc::invalid_config,
-                    "the Keycloak realm name may not contain '/': " + printable(realm));
+                    "the Keycloak realm name may not contain '/': " + display_text(realm, 200));
     if (base_url.find("/realms/") != std::string_view::npos)
         throw_error(errc::invalid_config,
-                    "give the Keycloak base URL without /realms/...: " + printable(base_url));
+                    "give the Keycloak base URL without /realms/...: " + display_text(base_url, 200));
     std::string issuer = std::string(base_url) + "/realms/" + encode_path_segment(realm);
     validate_issuer(issuer, allow_http_anywhere);
     return issuer;
@@ -4026,8 +4707,8 @@ server_metadata fetch_server_metadata(Http& http, Json& json, std::string_view i
         const http_response response = http.send(request);
         if (!response)
             detail::throw_error(errc::transport_failed,
-                                "cannot fetch " + detail::printable(location.url) + ": " +
-                                    detail::printable(response.transport_message));
+                                "cannot fetch " + detail::display_text(location.url, 200) + ": " +
+                                    detail::display_text(response.transport_message, 200));
         // RFC 8414 §3.2: a document comes with 200 OK; anything else means "not here".
         if (response.status != 200) {
             misses.push_back({location.url, response.status});
@@ -4037,7 +4718,7 @@ server_metadata fetch_server_metadata(Http& http, Json& json, std::string_view i
         if (!response.body.empty()) document = json.parse(response.body.reveal());
         if (!document)
             detail::throw_error(errc::malformed_response,
-                                "the metadata at " + detail::printable(location.url) +
+                                "the metadata at " + detail::display_text(location.url, 200) +
                                     " is not a JSON object",
                                 server_error_info{{}, {}, {}, response.status});
         return detail::parse_server_metadata(*document, issuer, location, any_http);
