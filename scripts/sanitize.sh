@@ -5,7 +5,8 @@
 #         and crash suites (ctest -L 'unit|integration|fuzz|crash').
 #   tsan  clang, ThreadSanitizer, -O1: the unit tests that use threads
 #         (Catch tags [concurrency] [keep_alive] [memory_store] [file_store]
-#         [system_clock]): single-flight refresh, keep-alive, store locks.
+#         [system_clock] [cancellation] [session_sharing]): single-flight
+#         refresh, keep-alive, store locks, cancelled waits, shared sessions.
 #
 #   scripts/sanitize.sh            both
 #   scripts/sanitize.sh asan|tsan  one of them
@@ -40,7 +41,7 @@ run_asan() {
     cmake --preset asan >/dev/null
     # Only what the suites run.
     # shellcheck disable=SC2046
-    cmake --build --preset asan -j "$jobs" --target $(dir_targets tests/unit tests/integration tests/fuzz tests/crash)
+    cmake --build --preset asan -j "$jobs" --target $(dir_targets tests/unit tests/memory tests/integration tests/fuzz tests/crash)
     echo "== asan: ctest -L 'unit|integration|fuzz|crash'"
     if ! ctest --test-dir "$here/build/asan" --output-on-failure -j "$jobs" \
             -L 'unit|integration|fuzz|crash'; then
@@ -55,7 +56,7 @@ run_tsan() {
     cmake --preset tsan >/dev/null
     cmake --build --preset tsan -j "$jobs"
     local unit="$here/build/tsan/tests/unit/devflow_unit_tests"
-    local tags="[concurrency],[keep_alive],[memory_store],[file_store],[system_clock]"
+    local tags="[concurrency],[keep_alive],[memory_store],[file_store],[system_clock],[cancellation],[session_sharing]"
     echo "== tsan: devflow_unit_tests \"$tags\""
     local run=("$unit" "$tags")
     # Kernels with large mmap randomisation break ThreadSanitizer's memory

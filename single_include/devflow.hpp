@@ -3045,7 +3045,7 @@ private:
         token_set current, const std::function<bool(const token_set&)>& still_needed,
         std::stop_token stop);
     std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
-    std::chrono::steady_clock::duration refresh_pace_wait() const;
+    std::chrono::steady_clock::duration refresh_pace_wait();
     token_set run_device_flow(std::stop_token stop);
     stored_record read_store();
     bool write_store(const token_set& tokens);
@@ -3922,7 +3922,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::curre
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::chrono::steady_clock::duration
-device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() const {
+device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() {
     if (!last_refresh_sent_) return std::chrono::steady_clock::duration::zero();
     const auto allowed = *last_refresh_sent_ + detail::min_refresh_spacing;
     const auto now = clock_.steady_now();

@@ -155,7 +155,7 @@ private:
         token_set current, const std::function<bool(const token_set&)>& still_needed,
         std::stop_token stop);
     std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
-    std::chrono::steady_clock::duration refresh_pace_wait() const;
+    std::chrono::steady_clock::duration refresh_pace_wait();
     token_set run_device_flow(std::stop_token stop);
     stored_record read_store();
     bool write_store(const token_set& tokens);

@@ -8,6 +8,8 @@
 // The transport half (real sockets, real adapters) is tests/faults/.
 #include "flow_fixture.hpp"
 
+#include <devflow/detail/display_text.hpp>
+
 #if __has_include(<devflow/discovery.hpp>)
 #include <devflow/discovery.hpp>
 #define DEVFLOW_FAULT_MATRIX_DISCOVERY 1
@@ -306,6 +308,35 @@ const std::vector<fault_row>& fault_table() {
         t.push_back({"A user_code with a terminal escape sequence is malformed", D,
                      "`user_code` holding ESC [2J", set_member("user_code", "\"\\u001b[2JWDJB\""),
                      fails(M, {})});
+        // ---- server text and URL confusion (docs/security.md S8, S9)
+        t.push_back({"A user_code with a right-to-left override is malformed", D,
+                     "`user_code` holding U+202E", set_member("user_code", "\"WDJB\\u202eTHJM\""),
+                     fails(M, {})});
+        t.push_back({"A user_code with a C1 control is malformed", D,
+                     "`user_code` holding U+009B (the 8-bit CSI)",
+                     set_member("user_code", "\"WDJB\\u009b2JMJHT\""), fails(M, {})});
+        t.push_back({"A verification_uri with a bidi isolate is malformed", D,
+                     "`verification_uri` holding U+2066",
+                     set_member("verification_uri", "\"https://auth.example.com/\\u2066device\""),
+                     fails(M, {})});
+        t.push_back({"A verification_uri with a backslash before @ is malformed", D,
+                     "`\"verification_uri\":\"https://good.example\\\\@evil.example/\"`",
+                     set_member("verification_uri", "\"https://good.example\\\\@evil.example/\""),
+                     fails(M, {})});
+        t.push_back({"A verification_uri_complete with userinfo is malformed", D,
+                     "`verification_uri_complete` of `https://good.example@evil.example/`",
+                     set_member("verification_uri_complete", "\"https://good.example@evil.example/\""),
+                     fails(M, {})});
+        t.push_back({"A verification_uri with a percent-encoded host is malformed", D,
+                     "`\"verification_uri\":\"https://%65vil.example/\"`",
+                     set_member("verification_uri", "\"https://%65vil.example/\""), fails(M, {})});
+        t.push_back({"A verification_uri with a numeric host is malformed", D,
+                     "`\"verification_uri\":\"https://2130706433/device\"`",
+                     set_member("verification_uri", "\"https://2130706433/device\""), fails(M, {})});
+        t.push_back({"A verification_uri with a look-alike non-ASCII letter is malformed", D,
+                     "`verification_uri` with a fullwidth letter in its host",
+                     set_member("verification_uri", "\"https://\\uff47ood.example/device\""),
+                     fails(M, {})});
 
         // ---- device-code polling (RFC 8628 §3.4-3.5)
         t.push_back({"A 500 HTML page on a poll is retried after the backoff", P,
@@ -421,6 +452,17 @@ const std::vector<fault_row>& fault_table() {
         t.push_back({"An unknown error code stops polling as server_error", P,
                      "400 `{\"error\":\"quota_exceeded\"}`",
                      replace(400, R"({"error":"quota_exceeded","error_description":"try tomorrow"})"),
+                     fails(errc::server_error, {5.25})});
+        t.push_back({"An error_description with terminal escapes and bidi overrides reaches what() "
+                     "neutralised", P,
+                     "400 `access_denied` whose `error_description` holds an OSC 8 link, ESC [2J and U+202E",
+                     replace(400, R"({"error":"access_denied","error_description":")"
+                                  R"(\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007)"
+                                  R"(\u001b[2J\u202elanigiro"})"),
+                     fails(errc::access_denied, {5.25})});
+        t.push_back({"An unknown error code holding a C1 control stops polling as server_error", P,
+                     "400 `{\"error\":\"quota\\u009bexceeded\"}`",
+                     replace(400, R"({"error":"quota\u009bexceeded"})"),
                      fails(errc::server_error, {5.25})});
         t.push_back({"access_denied with a 500 KB error_description stops polling", P,
                      "400 `access_denied` with a 500 KB `error_description`",
@@ -743,6 +785,8 @@ void run_row(const fault_row& row, bool seeded) {
             CHECK(failure->code() == row.expect.code);
             CHECK(leak_free(failure->what()));
             CHECK(leak_free(failure->error_description()));
+            // docs/security.md S8: whatever the server said, what() is safe to show.
+            CHECK_FALSE(devflow::detail::has_unsafe_text(failure->what()));
             break;
         case result::tokens:
             if (failure) FAIL("unexpected devflow::error: " << failure->what());

@@ -365,7 +365,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::curre
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::chrono::steady_clock::duration
-device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() const {
+device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() {
     if (!last_refresh_sent_) return std::chrono::steady_clock::duration::zero();
     const auto allowed = *last_refresh_sent_ + detail::min_refresh_spacing;
     const auto now = clock_.steady_now();

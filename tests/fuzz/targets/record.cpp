@@ -37,6 +37,8 @@ DEVFLOW_FUZZ_TARGET(record) {
                                       "offline_access openid"};
     const auto first = d::record_from_json(*doc, expected);  // must not throw
     if (first.status == d::record_status::corrupt) return 0;
+    // A record of a newer format is recognised by its version alone.
+    if (first.status == d::record_status::newer) return 0;
 
     DEVFLOW_FUZZ_CHECK(first.tokens.token_type == "Bearer");
     const auto issuer = d::string_field(*doc, "issuer");

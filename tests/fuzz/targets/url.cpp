@@ -3,7 +3,8 @@
 // plus the Keycloak issuer helper. Input: one URL per line (the first 8).
 // Invariants: parsed parts are lower-case and free of whitespace; an endpoint
 // is accepted only when it is https, or http on a loopback host; loopback
-// means localhost, *.localhost, ::1 or a dotted quad in 127.0.0.0/8.
+// means exactly localhost, ::1 or a canonical dotted quad in 127.0.0.0/8
+// (docs/security.md S5).
 #include "../fuzz_support.hpp"
 
 #include <devflow/detail/discovery.hpp>
@@ -19,13 +20,13 @@ inline bool lower_and_visible(std::string_view s) {
 }
 
 /// An independent model of a loopback dotted quad: four decimal octets of at
-/// most three digits, each <= 255, the first 127.
+/// most three digits without leading zeros, each <= 255, the first 127.
 inline bool dotted_quad_127(std::string_view host) {
     int octets = 0;
     while (true) {
         const auto dot = host.find('.');
         const std::string_view part = host.substr(0, dot);
-        if (part.empty() || part.size() > 3) return false;
+        if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
         int v = 0;
         for (char c : part) {
             if (c < '0' || c > '9') return false;
@@ -49,9 +50,7 @@ inline void check(std::string_view url) {
         DEVFLOW_FUZZ_CHECK(d::host_of(url) == parts->host);
         const bool loopback = d::is_loopback_host(parts->host);
         const std::string& h = parts->host;
-        const bool model = h == "localhost" || h == "::1" || h == "0:0:0:0:0:0:0:1" ||
-                           (h.size() > 10 && h.compare(h.size() - 10, 10, ".localhost") == 0) ||
-                           dotted_quad_127(h);
+        const bool model = h == "localhost" || h == "::1" || dotted_quad_127(h);
         DEVFLOW_FUZZ_CHECK(loopback == model);
     } else {
         DEVFLOW_FUZZ_CHECK(d::host_of(url).empty());
