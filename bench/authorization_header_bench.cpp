@@ -53,6 +53,7 @@ flows make_flows(std::size_t length) {
                                          devflow::nlohmann_json{}, store, clock,
                                          devflow::testing::recording_browser{});
     devflow_bench::silence(*f.fake);
+    f.fake->login();
     f.header = f.fake->authorization_header();
     f.real = std::make_unique<real_flow>(devflow_bench::bench_config(), http,
                                          devflow::nlohmann_json{}, store, devflow::system_clock{},

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         devflow_bench::bench_config(), http, devflow::nlohmann_json{}, store, clock,
         devflow::testing::recording_browser{});
     devflow_bench::silence(fake);
+    fake.login();
     const std::string header = fake.authorization_header();
     devflow_bench::bench_flow<devflow::system_clock> real(
         devflow_bench::bench_config(), http, devflow::nlohmann_json{}, store,

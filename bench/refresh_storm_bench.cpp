@@ -56,6 +56,7 @@ void refresh_storm(benchmark::State& state) {
         storm_flow flow(server.config(), http, devflow::nlohmann_json{}, devflow::memory_store{},
                         clock, devflow::testing::recording_browser{});
         devflow_bench::silence(flow);
+        flow.login();
         const std::string before = flow.authorization_header();
         clock.advance(250s);
         http.latency_us->store(

@@ -105,7 +105,7 @@ int main() {
                               devflow::testing::recording_browser{}};
     flow.on_prompt([](const devflow::prompt_info&) {});
 
-    (void)flow.authorization_header();      // device authorization, polls, tokens
+    (void)flow.login();                     // device authorization, polls, tokens
     clock.advance(std::chrono::minutes{5});  // the 5-minute access token expires
     (void)flow.authorization_header();      // a refresh
     (void)flow.logout();                    // revocation

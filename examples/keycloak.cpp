@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
         devflow::client_config cfg =
             devflow::keycloak_config(argv[1], argv[2], argv[3], {"openid", "profile"});
         cfg.keep_alive_margin = std::chrono::minutes{5};  // refresh 5 min before the idle limit
+        // A long-running program keeps the default session_end (raise): once
+        // the session has ended, authorization_header() throws
+        // reauth_required at once instead of prompting where nobody looks.
 
         devflow::device_flow flow{cfg, devflow::curl_http{}, devflow::nlohmann_json{}};
         flow.login();  // the cached session, a refresh, or the device flow (prompts on stderr)
@@ -75,6 +78,10 @@ int main(int argc, char** argv) {
             std::this_thread::sleep_for(std::chrono::minutes{1});
         }
     } catch (const devflow::error& e) {
+        if (e.code() == devflow::errc::reauth_required) {
+            std::fprintf(stderr, "keycloak example: the session has ended; run again to sign in\n");
+            return 7;
+        }
         std::fprintf(stderr, "keycloak example: %s\n", e.what());  // never holds a token
         return 1;
     }

@@ -19,7 +19,8 @@ int main() {
     // Tokens are kept in $XDG_STATE_HOME/devflow/ (mode 0600) and refreshed silently.
     devflow::device_flow flow{cfg, devflow::curl_http{}, devflow::nlohmann_json{}};
     try {
-        std::string header = flow.authorization_header();  // cache -> refresh -> device flow
+        flow.login();  // a script signs in up front: cache -> refresh -> device flow (prompts)
+        std::string header = flow.authorization_header();  // always valid; never prompts
         devflow::http_request call;
         call.method = devflow::http_method::get;
         call.url = "https://api.example.com/v1/me";

@@ -25,6 +25,7 @@ int main() {
                               devflow::memory_store{}, clock,
                               devflow::testing::recording_browser{}};
     flow.on_prompt([](const devflow::prompt_info&) {});  // nobody to show it to
+    flow.login();  // the device flow, approved by the fake server's user
 
     const int calls = count_calls_for_an_hour(flow, clock);
     // 5-minute tokens refreshed a minute early: one refresh every 4 minutes.

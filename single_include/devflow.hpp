@@ -246,8 +246,13 @@ struct token_set {
     std::optional<std::chrono::system_clock::time_point> refresh_expires_at;
     std::string scope;       ///< as granted, if the server said
     secret id_token;
-    /// When the access token was received (wall clock).
+    /// When the access token's lifetime counts from (wall clock): when its
+    /// request was sent, less a second of server rounding.
     std::chrono::system_clock::time_point obtained_at{};
+    /// The refresh token's lifetime when the session began (Keycloak's idle
+    /// limit, from refresh_expires_in at sign-in): a later refresh token
+    /// that lives shorter means the session's maximum binds first.
+    std::optional<std::chrono::seconds> session_idle_limit;
 };
 
 /// The answer to a device authorization request (RFC 8628 §3.2).
@@ -362,10 +367,13 @@ concept browser = requires(B& b, std::string_view url) {
 
 namespace devflow {
 
-/// What to do when the refresh token is no longer accepted.
+/// What authorization_header() and access_token() do when no session is
+/// left (none yet, or the refresh token is no longer accepted). login()
+/// always signs in, whatever this says (docs/design.md: defaults).
 enum class on_session_end {
-    interactive,     ///< Run the device flow again (prompting the user).
-    raise,           ///< Throw devflow::error with errc::reauth_required.
+    raise,        ///< Throw devflow::error with errc::reauth_required (the default).
+    interactive,  ///< Run the device flow (prompting the user), at most once
+                  ///< until login(): a denied or expired sign-in is not retried.
 };
 
 /// Everything devflow needs to know about a server and a client.
@@ -403,8 +411,10 @@ struct client_config {
     /// Device codes living longer than this are refused as absurd.
     std::chrono::seconds max_expires_in{std::chrono::hours{24}};
 
-    /// What a dead refresh token leads to.
-    on_session_end session_end = on_session_end::interactive;
+    /// What authorization_header() does when no session is left. The default,
+    /// raise, never blocks a service on a prompt nobody sees; a script signs
+    /// in with login() first, or chooses interactive.
+    on_session_end session_end = on_session_end::raise;
 
     /// Allows http:// endpoints on non-loopback hosts. Tokens then cross the
     /// network in clear text: for lab setups only.
@@ -533,6 +543,7 @@ inline std::string display_text(std::string_view text,
 
 // ---- end <devflow/detail/display_text.hpp> ----
 
+#include <memory>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -589,8 +600,13 @@ public:
     /// `message` is made safe to show (detail::display_text): a server's words
     /// inside it cannot reach a terminal as control or bidi characters.
     error(errc code, const std::string& message, server_error_info server = {})
-        : std::system_error(make_error_code(code), detail::display_text(message)),
+        : std::system_error(make_error_code(code)),
+          message_(std::make_shared<const std::string>(detail::display_text(message))),
           server_(std::move(server)) {}
+
+    /// The message: one sentence saying what happened (std::system_error's
+    /// ": <code description>" suffix is not added; code() carries the code).
+    [[nodiscard]] const char* what() const noexcept override { return message_->c_str(); }
 
     /// The devflow::errc this error carries.
     [[nodiscard]] errc value() const noexcept { return static_cast<errc>(code().value()); }
@@ -609,6 +625,7 @@ public:
     [[nodiscard]] const server_error_info& server_info() const noexcept { return server_; }
 
 private:
+    std::shared_ptr<const std::string> message_;  // shared: copying an exception never throws
     server_error_info server_;
 };
 
@@ -2729,6 +2746,12 @@ inline record_identity identity_of(const client_config& cfg) {
             normalized_scopes(cfg.scopes)};
 }
 
+/// "client \"C\" at ISSUER (scopes: S)", for messages (made safe by the caller).
+inline std::string describe_identity(const record_identity& id) {
+    return "client \"" + id.client_id + "\" at " + id.issuer +
+           (id.scopes.empty() ? std::string(" (no scopes)") : " (scopes: " + id.scopes + ")");
+}
+
 /// The token store key for an identity.
 inline std::string store_key(const record_identity& id) {
     return id.issuer + '\n' + id.client_id + '\n' + id.scopes;
@@ -2768,6 +2791,8 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
     if (!t.scope.empty()) o["scope"] = json_value::make_string(t.scope);
     if (!t.id_token.empty()) o["id_token"] = json_value::make_string(t.id_token.reveal());
     o["obtained_at"] = json_value::make_number(to_unix_seconds(t.obtained_at));
+    if (t.session_idle_limit)
+        o["session_idle_limit"] = json_value::make_number(static_cast<double>(t.session_idle_limit->count()));
     if (!endpoints.token_endpoint.empty())
         o["token_endpoint"] = json_value::make_string(endpoints.token_endpoint);
     if (!endpoints.device_authorization_endpoint.empty())
@@ -2792,6 +2817,7 @@ struct parsed_record {
     record_status status = record_status::corrupt;
     token_set tokens;
     cached_endpoints endpoints;
+    record_identity owner;  ///< whose record it is (ok and foreign)
 };
 
 /// Reads a record and checks it belongs to `expected`.
@@ -2833,13 +2859,16 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
     if (auto r = string_field(o, "refresh_token")) t.refresh_token = secret{*r};
     if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
     if (auto id = string_field(o, "id_token")) t.id_token = secret{*id};
+    if (const auto idle = seconds_field(o, "session_idle_limit", std::chrono::hours{24 * 3660});
+        idle.status == seconds_status::ok)
+        t.session_idle_limit = idle.value;
     if (auto e = string_field(o, "token_endpoint")) out.endpoints.token_endpoint = std::string(*e);
     if (auto e = string_field(o, "device_authorization_endpoint"))
         out.endpoints.device_authorization_endpoint = std::string(*e);
     if (auto e = string_field(o, "revocation_endpoint"))
         out.endpoints.revocation_endpoint = std::string(*e);
-    const record_identity found{std::string(*issuer), std::string(*client), std::string(*scopes)};
-    out.status = found == expected ? record_status::ok : record_status::foreign;
+    out.owner = {std::string(*issuer), std::string(*client), std::string(*scopes)};
+    out.status = out.owner == expected ? record_status::ok : record_status::foreign;
     return out;
 }
 
@@ -2975,15 +3004,21 @@ public:
     device_flow& operator=(const device_flow&) = delete;
 
     /// Makes sure valid tokens exist and returns them: the cached access
-    /// token if fresh, else a refresh, else the device flow (which prompts).
+    /// token if fresh, else a refresh, else the device flow (which prompts,
+    /// whatever session_end says: this is the call that signs in).
+    /// @throws devflow::error invalid_config when the store holds another
+    ///         client's or issuer's session under this flow's key (signing in
+    ///         would replace it).
     /// @throws devflow::error access_denied, expired_token, cancelled,
     ///         transport_failed, malformed_response, or a server error code.
     token_set login(std::stop_token stop = {});
 
     /// "Bearer <access token>", always valid when returned: served from
     /// memory on the hot path, refreshed when within the margin of expiry.
-    /// Runs the device flow only when the config's session_end is
-    /// interactive; otherwise throws reauth_required when no session is left.
+    /// When no session is left it throws reauth_required (the default,
+    /// on_session_end::raise), or runs the device flow when session_end is
+    /// interactive — but never again after a sign-in that was denied or
+    /// expired, until login() is called (no unattended prompt loop).
     /// @throws devflow::error as login(), plus reauth_required.
     std::string authorization_header(std::stop_token stop = {});
 
@@ -3036,10 +3071,12 @@ private:
     struct stored_record {
         detail::record_status state = detail::record_status::absent;
         std::optional<token_set> tokens;  ///< when state is ok
+        detail::record_identity owner;    ///< when state is ok or foreign
     };
 
     std::optional<token_set> fresh_from_cache();
-    token_set ensure_tokens(std::stop_token stop, bool interactive);
+    token_set ensure_tokens(std::stop_token stop, bool explicit_login);
+    token_set sign_in(std::stop_token stop);
     std::optional<token_set> current_tokens(bool& ended_elsewhere);
     std::optional<token_set> refresh_under_lock(
         token_set current, const std::function<bool(const token_set&)>& still_needed,
@@ -3088,6 +3125,10 @@ private:
     // disappearance then means the session was ended elsewhere (a logout in
     // another process). Guarded by flow_mutex_.
     bool store_had_record_ = false;
+    // True after a device flow ended without approval (denied or expired):
+    // until login() is called again, nothing else prompts (docs/design.md:
+    // no unattended prompt loop). Guarded by flow_mutex_.
+    bool sign_in_refused_ = false;
 };
 
 }  // namespace devflow
@@ -3107,6 +3148,20 @@ private:
 
 namespace devflow::detail {
 
+/// Servers count lifetimes in whole seconds (Keycloak: expires_in = exp minus
+/// the current second), so a lifetime may end up to a second sooner than
+/// "receipt + expires_in" suggests. devflow anchors every lifetime (token
+/// expiry, device code deadline) at the moment its request was sent, less
+/// this much (docs/design.md: conservative expiry).
+inline constexpr std::chrono::seconds server_rounding{1};
+
+/// When a device code dies (RFC 8628 §3.2 expires_in), anchored
+/// conservatively: the request's send time, less server_rounding.
+inline std::chrono::steady_clock::time_point device_code_deadline(
+    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
+    return requested_at - server_rounding + expires_in;
+}
+
 /// The polling pace of one device code. Every wait is measured from the
 /// moment the previous answer (or failure) arrived, never from when the
 /// request was sent, so the server never sees two polls closer than the
@@ -3117,15 +3172,21 @@ public:
     using seconds = std::chrono::seconds;
     using milliseconds = std::chrono::milliseconds;
 
-    /// `received_at` is when the device authorization answer arrived: the
-    /// deadline is measured from it (RFC 8628 §3.2 expires_in).
-    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
+    /// `received_at` is when the device authorization answer arrived (the
+    /// first poll is one interval after it, RFC 8628 §3.4); the device code
+    /// is dead at `deadline` (see device_code_deadline()).
+    poll_schedule(time_point received_at, time_point deadline, seconds interval,
                   milliseconds margin, seconds max_backoff) noexcept
-        : deadline_(received_at + expires_in),
+        : deadline_(deadline),
           interval_(interval),
           margin_(margin),
           max_backoff_(max_backoff),
           next_(received_at + interval + margin) {}  // RFC 8628 §3.4: first poll one interval after the answer
+
+    /// As above with the deadline `expires_in` after `received_at`.
+    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
+                  milliseconds margin, seconds max_backoff) noexcept
+        : poll_schedule(received_at, received_at + expires_in, interval, margin, max_backoff) {}
 
     /// When the next poll is due.
     [[nodiscard]] time_point next_poll() const noexcept { return next_; }
@@ -3289,7 +3350,26 @@ inline token_set merge_refreshed(const token_set& before, token_set fresh) {
     }
     if (fresh.id_token.empty()) fresh.id_token = before.id_token;
     if (fresh.scope.empty()) fresh.scope = before.scope;
+    if (!fresh.session_idle_limit) fresh.session_idle_limit = before.session_idle_limit;
     return fresh;
+}
+
+/// The tokens of a new session (a device flow's answer): the refresh token's
+/// lifetime now is the session's idle limit (docs/keycloak.md).
+inline token_set begin_session(token_set t) {
+    if (t.refresh_expires_at)
+        t.session_idle_limit =
+            std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
+    return t;
+}
+
+/// True when the session will end at its maximum before its idle limit:
+/// the refresh token lives shorter than the idle limit seen at sign-in
+/// (Keycloak answers refresh_expires_in = min(idle left, maximum left)).
+inline bool session_maximum_binds(const token_set& t) {
+    if (!t.refresh_expires_at || !t.session_idle_limit) return false;
+    const auto life = std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
+    return life + std::chrono::seconds{1} < *t.session_idle_limit;
 }
 
 /// When the keep-alive refresher should refresh next (wall time): a margin
@@ -3448,7 +3528,15 @@ struct token_outcome {
     std::optional<std::chrono::seconds> retry_after;  ///< Retry-After, for retry
 };
 
-/// Parses a successful token answer (RFC 6749 §5.1) received at wall time `now`.
+/// The wall time a token's lifetime counts from: the moment its request was
+/// sent, less server_rounding (docs/design.md: conservative expiry).
+inline std::chrono::system_clock::time_point lifetime_anchor(
+    std::chrono::system_clock::time_point sent_at) noexcept {
+    return sent_at - server_rounding;
+}
+
+/// Parses a successful token answer (RFC 6749 §5.1) whose lifetimes count
+/// from wall time `now` (lifetime_anchor() of the request's send time).
 /// std::nullopt with `why` set when it has no usable access_token or a bad field.
 inline std::optional<token_set> parse_token_set(const json_object& o,
                                                 std::chrono::system_clock::time_point now,
@@ -3493,10 +3581,14 @@ inline std::optional<token_set> parse_token_set(const json_object& o,
 }
 
 /// Classifies one token endpoint answer. `body` is the parsed body, or
-/// std::nullopt when it was not a JSON object. `now` is the wall time of receipt.
-inline token_outcome classify_token_response(const http_response& resp,
-                                             const std::optional<json_object>& body,
-                                             std::chrono::system_clock::time_point now) {
+/// std::nullopt when it was not a JSON object. `now` is the wall time of
+/// receipt (a Retry-After date is read against it); token lifetimes count
+/// from `lifetimes_from` (lifetime_anchor() of the send time), or from `now`
+/// when it is not given.
+inline token_outcome classify_token_response(
+    const http_response& resp, const std::optional<json_object>& body,
+    std::chrono::system_clock::time_point now,
+    std::optional<std::chrono::system_clock::time_point> lifetimes_from = std::nullopt) {
     token_outcome out;
     if (!resp) {
         out.kind = token_outcome_kind::retry;
@@ -3539,7 +3631,7 @@ inline token_outcome classify_token_response(const http_response& resp,
         }
         if (status >= 200 && status <= 299) {
             std::string why;
-            if (auto tokens = parse_token_set(*body, now, why)) {
+            if (auto tokens = parse_token_set(*body, lifetimes_from.value_or(now), why)) {
                 out.kind = token_outcome_kind::success;
                 out.tokens = std::move(*tokens);
                 return out;
@@ -3644,7 +3736,7 @@ device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config conf
 template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_token stop) {
     if (auto cached = fresh_from_cache()) return std::move(*cached);
-    return ensure_tokens(stop, /*interactive=*/true);
+    return ensure_tokens(stop, /*explicit_login=*/true);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -3657,8 +3749,7 @@ std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_head
         if (!cached_header_.empty() && clock_.now() < fresh_until_)
             return cached_header_.reveal();
     }
-    const token_set t =
-        ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    const token_set t = ensure_tokens(stop, /*explicit_login=*/false);
     return "Bearer " + t.access_token.reveal();
 }
 
@@ -3669,7 +3760,7 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
         if (!cached_header_.empty() && clock_.now() < fresh_until_)
             return cache_->access_token;
     }
-    token_set t = ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    token_set t = ensure_tokens(stop, /*explicit_login=*/false);
     return std::move(t.access_token);
 }
 
@@ -3697,7 +3788,8 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     }
     drop_cache();
     store_had_record_ = false;
-    store_.erase(key_);
+    // Another client's session under this key is not ours to end.
+    if (found.state != detail::record_status::foreign) store_.erase(key_);
     return revoked;
 }
 
@@ -3820,7 +3912,9 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::fresh
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
-                                                                         bool interactive) {
+                                                                         bool explicit_login) {
+    const bool interactive =
+        explicit_login || config_.session_end == on_session_end::interactive;
     // One at a time in this process: threads that queue here find the result
     // of the one before them in the cache (single flight). The wait can be
     // cancelled.
@@ -3875,9 +3969,36 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
                                   "login() to sign in"
                                 : "no valid session is left and interactive sign-in is disabled "
                                   "(client_config.session_end = raise); run login() to sign in");
+    // docs/design.md (no unattended prompt loop): after a sign-in that was
+    // denied or expired, only login() prompts again.
+    if (!explicit_login && sign_in_refused_)
+        detail::throw_error(errc::reauth_required,
+                            "the last sign-in was not approved (denied, or its code expired); "
+                            "call login() to sign in again");
     // Still under the store lock: another process that needs tokens waits for
     // this sign-in and then uses its result instead of prompting again.
-    return run_device_flow(stop);
+    return sign_in(stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::sign_in(std::stop_token stop) {
+    // Never replace another client's or issuer's session (a single-file
+    // cache shared by two clients): say whose it is instead.
+    if (const stored_record found = read_store(); found.state == detail::record_status::foreign)
+        detail::throw_error(errc::invalid_config,
+                            "the token store already holds the session of " +
+                                detail::describe_identity(found.owner) + " under this key; "
+                                "signing in as " + detail::describe_identity(identity_) +
+                                " would replace it: sign that session out first, or give this "
+                                "client a store of its own");
+    sign_in_refused_ = false;
+    try {
+        return run_device_flow(stop);
+    } catch (const error& e) {
+        if (e.value() == errc::access_denied || e.value() == errc::expired_token)
+            sign_in_refused_ = true;
+        throw;
+    }
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -3975,9 +4096,11 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     const http_request req = token_request({{"grant_type", "refresh_token"},
                                             {"refresh_token", current.refresh_token.reveal()}});
     last_refresh_sent_ = clock_.steady_now();
+    // docs/design.md (conservative expiry): lifetimes count from the send, less a second.
+    const auto lifetimes_from = detail::lifetime_anchor(clock_.now());
     const http_response resp = http_.send(req);
     const auto outcome =
-        detail::classify_token_response(resp, parse_body(resp), clock_.now());
+        detail::classify_token_response(resp, parse_body(resp), clock_.now(), lifetimes_from);
     switch (outcome.kind) {
         case detail::token_outcome_kind::success: {
             refresh_backoff_until_ = {};
@@ -4030,9 +4153,11 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     // No request, browser or prompt once a stop has been asked for.
     throw_if_stopped(stop, "sign-in cancelled");
 
-    // RFC 8628 §3.1: the device authorization request.
+    // RFC 8628 §3.1: the device authorization request. Its expires_in is
+    // anchored at the send, less a second of server rounding (docs/design.md).
+    const auto requested_at = clock_.steady_now();
     const http_response resp = http_.send(detail::device_authorization_request(config_));
-    // RFC 8628 §3.2: expires_in counts from receipt of this answer.
+    // RFC 8628 §3.4: the first poll is one interval after this answer.
     const auto received_at = clock_.steady_now();
     if (!resp)
         detail::throw_error(errc::transport_failed,
@@ -4058,7 +4183,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     const device_authorization da =
         detail::parse_device_authorization(*body, config_.max_expires_in);
 
-    detail::poll_schedule schedule(received_at, da.expires_in, da.interval, config_.poll_margin,
+    detail::poll_schedule schedule(received_at,
+                                   detail::device_code_deadline(requested_at, da.expires_in),
+                                   da.interval, config_.poll_margin,
                                    config_.max_backoff);
 
     // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
@@ -4093,12 +4220,15 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         // starved process) sends no poll with the dead code either.
         if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
 
+        const auto poll_lifetimes_from = detail::lifetime_anchor(clock_.now());
         const http_response answer = http_.send(token_request(poll_fields));
         const auto answered_at = clock_.steady_now();
-        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now());
+        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now(),
+                                                       poll_lifetimes_from);
         switch (outcome.kind) {
             case detail::token_outcome_kind::success:
                 // RFC 8628 §3.5: stop polling once tokens arrive.
+                outcome.tokens = detail::begin_session(std::move(outcome.tokens));
                 store_had_record_ = write_store(outcome.tokens);
                 set_cache(outcome.tokens);
                 log(log_level::info, "signed in");
@@ -4181,6 +4311,7 @@ device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
     detail::parsed_record record;
     if (object) record = detail::record_from_json(*object, identity_);
     out.state = record.status;
+    out.owner = record.owner;
     if (record.status == detail::record_status::ok) {
         out.tokens = std::move(record.tokens);
         return out;
@@ -5212,6 +5343,10 @@ struct server_options {
     bool strict = true;
     /// The user approves on this poll of a device code (1 = the first).
     int approve_on_poll = 3;
+    /// Keycloak counts lifetimes in whole seconds: a token issued at 12.9 s
+    /// with `expires_in: 3` dies at 15 s, not 15.9 s (and so does a device
+    /// code). Off: lifetimes count from the exact moment of issue.
+    bool whole_seconds = false;
 };
 
 /// An authorization server for tests: device authorization, token (device
@@ -5295,6 +5430,19 @@ public:
     /// Revocation requests received.
     [[nodiscard]] int revocations() const { return read(&state::revocations); }
 
+    /// When `access_token` really expires at the server (std::nullopt for a
+    /// token it never issued or no longer knows).
+    [[nodiscard]] std::optional<std::chrono::system_clock::time_point> access_token_expiry(
+        const std::string& access_token) const {
+        std::lock_guard lock(state_->mutex);
+        for (const auto& [id, s] : state_->sessions)
+            if (s.access_token == access_token) return s.access_expires_at;
+        return std::nullopt;
+    }
+
+    /// Polls that arrived with a device code that had already expired.
+    [[nodiscard]] int polls_after_expiry() const { return read(&state::polls_after_expiry); }
+
     /// True when `access_token` was issued and its session is alive and the
     /// token has not expired: what a resource server would check.
     [[nodiscard]] bool accepts(const std::string& access_token) const {
@@ -5334,7 +5482,14 @@ private:
         int next_id = 1;
         bool deny = false;
         int device_authorizations = 0, polls = 0, slow_downs = 0, refreshes = 0,
-            successful_refreshes = 0, revocations = 0;
+            successful_refreshes = 0, revocations = 0, polls_after_expiry = 0;
+
+        /// The moment lifetimes count from: now, or the start of the current
+        /// second when the server counts in whole seconds (Keycloak).
+        std::chrono::system_clock::time_point issue_time(std::chrono::system_clock::time_point now) const {
+            if (!options.whole_seconds) return now;
+            return std::chrono::floor<seconds>(now);
+        }
 
         static http_response error(int status, const std::string& code, const std::string& description = {}) {
             std::string body = R"({"error":")" + code + '"';
@@ -5360,7 +5515,7 @@ private:
         std::string issue(session_state& s, std::chrono::system_clock::time_point now, int id) {
             const int n = next_id++;
             s.access_token = "CANARY-access-" + std::to_string(id) + "-" + std::to_string(n);
-            s.access_expires_at = now + options.access_token_lifetime;
+            s.access_expires_at = issue_time(now) + options.access_token_lifetime;
             std::string body = R"({"access_token":")" + s.access_token +
                                R"(","token_type":"Bearer","expires_in":)" +
                                std::to_string(options.access_token_lifetime.count());
@@ -5371,7 +5526,7 @@ private:
                 body += R"(,"refresh_token":")" + s.refresh_token + '"';
             }
             if (options.send_refresh_expires_in) {
-                const auto left = std::chrono::duration_cast<seconds>(s.started + options.session_max - now);
+                const auto left = std::chrono::duration_cast<seconds>(s.started + options.session_max - issue_time(now));
                 body += R"(,"refresh_expires_in":)" +
                         std::to_string(std::min(options.session_idle, left).count());
             }
@@ -5387,7 +5542,8 @@ private:
             const std::string code = "CANARY-device-" + std::to_string(n);
             device_code_state d;
             d.user_code = "WDJB-MJH" + std::to_string(n % 10);
-            d.issued_at = clock.steady_now();
+            // In whole seconds, the code's life starts at the start of this second.
+            d.issued_at = clock.steady_now() - (clock.now() - issue_time(clock.now()));
             d.last_poll = d.issued_at;
             d.interval = options.interval;
             codes[code] = d;
@@ -5416,7 +5572,10 @@ private:
             if (it == codes.end()) return error(400, "invalid_grant", "unknown device code");
             device_code_state& d = it->second;
             const auto now = clock.steady_now();
-            if (now >= d.issued_at + options.device_code_lifetime) return error(400, "expired_token");
+            if (now >= d.issued_at + options.device_code_lifetime) {
+                ++polls_after_expiry;
+                return error(400, "expired_token");
+            }
             if (d.used) {
                 // Polling again after success: the issued tokens are revoked.
                 sessions[d.session].revoked = true;
@@ -5436,7 +5595,7 @@ private:
             d.used = true;
             const int id = next_id++;
             session_state s;
-            s.started = s.last_refresh = clock.now();
+            s.started = s.last_refresh = issue_time(clock.now());
             std::string body = issue(s, s.started, id);
             d.session = id;
             sessions[id] = std::move(s);
@@ -5457,7 +5616,7 @@ private:
                 }
                 if (s.refresh_token != token) continue;
                 if (!alive(s, now)) return error(400, "invalid_grant", "Session not active");
-                s.last_refresh = now;
+                s.last_refresh = issue_time(now);
                 ++successful_refreshes;
                 return respond(200, issue(s, now, id));
             }

@@ -11,10 +11,13 @@
 
 namespace devflow {
 
-/// What to do when the refresh token is no longer accepted.
+/// What authorization_header() and access_token() do when no session is
+/// left (none yet, or the refresh token is no longer accepted). login()
+/// always signs in, whatever this says (docs/design.md: defaults).
 enum class on_session_end {
-    interactive,     ///< Run the device flow again (prompting the user).
-    raise,           ///< Throw devflow::error with errc::reauth_required.
+    raise,        ///< Throw devflow::error with errc::reauth_required (the default).
+    interactive,  ///< Run the device flow (prompting the user), at most once
+                  ///< until login(): a denied or expired sign-in is not retried.
 };
 
 /// Everything devflow needs to know about a server and a client.
@@ -52,8 +55,10 @@ struct client_config {
     /// Device codes living longer than this are refused as absurd.
     std::chrono::seconds max_expires_in{std::chrono::hours{24}};
 
-    /// What a dead refresh token leads to.
-    on_session_end session_end = on_session_end::interactive;
+    /// What authorization_header() does when no session is left. The default,
+    /// raise, never blocks a service on a prompt nobody sees; a script signs
+    /// in with login() first, or chooses interactive.
+    on_session_end session_end = on_session_end::raise;
 
     /// Allows http:// endpoints on non-loopback hosts. Tokens then cross the
     /// network in clear text: for lab setups only.

@@ -85,15 +85,21 @@ public:
     device_flow& operator=(const device_flow&) = delete;
 
     /// Makes sure valid tokens exist and returns them: the cached access
-    /// token if fresh, else a refresh, else the device flow (which prompts).
+    /// token if fresh, else a refresh, else the device flow (which prompts,
+    /// whatever session_end says: this is the call that signs in).
+    /// @throws devflow::error invalid_config when the store holds another
+    ///         client's or issuer's session under this flow's key (signing in
+    ///         would replace it).
     /// @throws devflow::error access_denied, expired_token, cancelled,
     ///         transport_failed, malformed_response, or a server error code.
     token_set login(std::stop_token stop = {});
 
     /// "Bearer <access token>", always valid when returned: served from
     /// memory on the hot path, refreshed when within the margin of expiry.
-    /// Runs the device flow only when the config's session_end is
-    /// interactive; otherwise throws reauth_required when no session is left.
+    /// When no session is left it throws reauth_required (the default,
+    /// on_session_end::raise), or runs the device flow when session_end is
+    /// interactive — but never again after a sign-in that was denied or
+    /// expired, until login() is called (no unattended prompt loop).
     /// @throws devflow::error as login(), plus reauth_required.
     std::string authorization_header(std::stop_token stop = {});
 
@@ -146,10 +152,12 @@ private:
     struct stored_record {
         detail::record_status state = detail::record_status::absent;
         std::optional<token_set> tokens;  ///< when state is ok
+        detail::record_identity owner;    ///< when state is ok or foreign
     };
 
     std::optional<token_set> fresh_from_cache();
-    token_set ensure_tokens(std::stop_token stop, bool interactive);
+    token_set ensure_tokens(std::stop_token stop, bool explicit_login);
+    token_set sign_in(std::stop_token stop);
     std::optional<token_set> current_tokens(bool& ended_elsewhere);
     std::optional<token_set> refresh_under_lock(
         token_set current, const std::function<bool(const token_set&)>& still_needed,
@@ -198,6 +206,10 @@ private:
     // disappearance then means the session was ended elsewhere (a logout in
     // another process). Guarded by flow_mutex_.
     bool store_had_record_ = false;
+    // True after a device flow ended without approval (denied or expired):
+    // until login() is called again, nothing else prompts (docs/design.md:
+    // no unattended prompt loop). Guarded by flow_mutex_.
+    bool sign_in_refused_ = false;
 };
 
 }  // namespace devflow

@@ -3,6 +3,7 @@
 
 #include <devflow/detail/display_text.hpp>
 
+#include <memory>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -59,8 +60,13 @@ public:
     /// `message` is made safe to show (detail::display_text): a server's words
     /// inside it cannot reach a terminal as control or bidi characters.
     error(errc code, const std::string& message, server_error_info server = {})
-        : std::system_error(make_error_code(code), detail::display_text(message)),
+        : std::system_error(make_error_code(code)),
+          message_(std::make_shared<const std::string>(detail::display_text(message))),
           server_(std::move(server)) {}
+
+    /// The message: one sentence saying what happened (std::system_error's
+    /// ": <code description>" suffix is not added; code() carries the code).
+    [[nodiscard]] const char* what() const noexcept override { return message_->c_str(); }
 
     /// The devflow::errc this error carries.
     [[nodiscard]] errc value() const noexcept { return static_cast<errc>(code().value()); }
@@ -79,6 +85,7 @@ public:
     [[nodiscard]] const server_error_info& server_info() const noexcept { return server_; }
 
 private:
+    std::shared_ptr<const std::string> message_;  // shared: copying an exception never throws
     server_error_info server_;
 };
 

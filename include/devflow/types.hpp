@@ -121,8 +121,13 @@ struct token_set {
     std::optional<std::chrono::system_clock::time_point> refresh_expires_at;
     std::string scope;       ///< as granted, if the server said
     secret id_token;
-    /// When the access token was received (wall clock).
+    /// When the access token's lifetime counts from (wall clock): when its
+    /// request was sent, less a second of server rounding.
     std::chrono::system_clock::time_point obtained_at{};
+    /// The refresh token's lifetime when the session began (Keycloak's idle
+    /// limit, from refresh_expires_in at sign-in): a later refresh token
+    /// that lives shorter means the session's maximum binds first.
+    std::optional<std::chrono::seconds> session_idle_limit;
 };
 
 /// The answer to a device authorization request (RFC 8628 §3.2).

@@ -597,6 +597,40 @@ cases.browser_environment = {
   },
 };
 
+cases.single_file_two_clients = {
+  title: 'a second client signing in with the same single-file cache is refused naming the first and nothing switches',
+  server: { DEVFLOW_CONFIDENTIAL_SECRET: CONFIDENTIAL_SECRET },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    remember(CONFIDENTIAL_SECRET);
+    const cache = join(ctx.dir, '.tokens.json');
+    const first = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--cache', cache]);
+    harvestSecrets(ctx.dir);
+    check(first.code === 0, `first login exit ${first.code}`, first.stderr);
+    const settingsBefore = readFileSync(`${cache}.cli-settings.json`, 'utf8');
+    const recordBefore = readFileSync(cache, 'utf8');
+    const devicesBefore = (await server.stats()).device_authorization_requests;
+
+    // Another client, the same file: refused before any request, naming whose session it is.
+    const env = { MY_CLIENT_SECRET: CONFIDENTIAL_SECRET };
+    const second = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', CONFIDENTIAL,
+      '--client-secret-env', 'MY_CLIENT_SECRET', '--cache', cache], { env });
+    checkFailure(second, 2, new RegExp(`^devflow: the token store already holds the session of client "${PUBLIC}" at ${info.issuer.replace(/[.]/g, '\\.')} \\(scopes: openid\\) under this key; signing in as client "${CONFIDENTIAL}" .* would replace it`));
+    checkEqual((await server.stats()).device_authorization_requests, devicesBefore, 'no device authorization for the refused client');
+    checkEqual(readFileSync(cache, 'utf8'), recordBefore, 'the first session is untouched');
+    checkEqual(readFileSync(`${cache}.cli-settings.json`, 'utf8'), settingsBefore, 'the remembered settings did not switch');
+
+    // The first client carries on with no options: its settings, its token.
+    const tok = await run(ctx, ['token', '--cache', cache]);
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    checkEqual((await userinfo(info, tok.stdout.trim())).status, 200, 'the first client token works');
+    const st = await run(ctx, ['status', '--cache', cache]);
+    check(st.stdout.includes(`client         ${PUBLIC}`), 'status names the first client', st.stdout);
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {

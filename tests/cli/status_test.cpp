@@ -132,3 +132,26 @@ TEST_CASE("durations and times read naturally", "[cli][status]") {
     CHECK(format_duration(-5s) == "0 s");
     CHECK(devflow::cli::format_utc(new_year) == "2026-01-01 00:00:00 UTC");
 }
+
+TEST_CASE("status says which of the server's limits ends the session (docs/keycloak.md)",
+          "[cli][status]") {
+    // At sign-in the refresh token lived 30 min: the idle limit.
+    status_input idle = signed_in_input();
+    idle.tokens->session_idle_limit = 1800s;
+    idle.tokens->refresh_expires_at = new_year + 1799s;
+    CHECK(devflow::cli::format_status_text(idle).find("session idle limit in 29 min") !=
+          std::string::npos);
+    CHECK(devflow::cli::status_json(idle)["refresh_token"]["session_ends_by"] == "idle");
+
+    // Nine and a half hours later Keycloak's refresh_expires_in is what is
+    // left of the 10-hour maximum, shorter than the idle limit.
+    status_input late = signed_in_input();
+    late.tokens->session_idle_limit = 1800s;
+    late.tokens->obtained_at = new_year - 1s;
+    late.tokens->refresh_expires_at = new_year + 599s;
+    const std::string text = devflow::cli::format_status_text(late);
+    INFO(text);
+    CHECK(text.find("session maximum in 9 min (until 2026-01-01 00:09:59 UTC)") != std::string::npos);
+    CHECK(text.find("idle limit") == std::string::npos);
+    CHECK(devflow::cli::status_json(late)["refresh_token"]["session_ends_by"] == "maximum");
+}

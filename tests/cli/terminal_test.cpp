@@ -92,3 +92,18 @@ TEST_CASE("the closing line names the server the user and the token lifetime", "
           "devflow: already signed in to https://a.example; the access token is valid for 30 seconds "
           "(use --force to sign in again)\n");
 }
+
+TEST_CASE("the json prompt event leaves out verification_uri_complete when the server sent none",
+          "[cli][terminal]") {
+    devflow::prompt_info p;
+    p.user_code = "WDJB-MJHT";
+    p.verification_uri = "https://sso.example.org/device";
+    p.host = "sso.example.org";
+    p.expires_in = std::chrono::seconds{600};
+    const auto without = devflow::cli::prompt_json(p);
+    CHECK_FALSE(without.contains("verification_uri_complete"));
+    CHECK(without["user_code"] == "WDJB-MJHT");
+    CHECK(without["event"] == "prompt");
+    p.verification_uri_complete = "https://sso.example.org/device?user_code=WDJB-MJHT";
+    CHECK(devflow::cli::prompt_json(p)["verification_uri_complete"] == p.verification_uri_complete);
+}

@@ -301,11 +301,13 @@ TEMPLATE_TEST_CASE("Tokens from the device flow are accepted by the provider use
                    "[provider]", devflow::curl_http, devflow::httplib_http) {
     provider server(with_env({{"DEVFLOW_INTERVAL", "1"}}));
     auto user = make_user(0, "devflow-userinfo");
-    flow_of<TestType> flow(server.public_client({"openid", "offline_access", "profile", "email"}),
-                           observed_adapter<TestType>(server, user), {}, {}, {}, user_browser{user});
+    auto cfg = server.public_client({"openid", "offline_access", "profile", "email"});
+    cfg.session_end = devflow::on_session_end::interactive;
+    flow_of<TestType> flow(cfg, observed_adapter<TestType>(server, user), {}, {}, {}, user_browser{user});
     auto out = capture_output(flow);
 
-    // No tokens yet: authorization_header() runs the device flow itself.
+    // No tokens yet: with session_end = interactive, authorization_header()
+    // runs the device flow itself.
     const std::string header = flow.authorization_header();
     INFO("simulated user: " << user->wait().output);
     CHECK(header.rfind("Bearer ", 0) == 0);

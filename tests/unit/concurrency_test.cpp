@@ -12,6 +12,7 @@ TEST_CASE("32 threads across one expiry make exactly one refresh request (DESIGN
     fixture f;
     f.http.set_latency(1s);  // the refresh takes a while: threads pile up behind it
     auto flow = f.make_flow();
+    flow->login();
     const auto before = flow->authorization_header();
     f.clock.advance(290s);
     std::vector<std::string> headers(32);
@@ -58,7 +59,9 @@ TEST_CASE("flows sharing a lockable store refresh once across an expiry like pro
 TEST_CASE("threads waiting behind a device flow share its result with no second sign-in",
           "[concurrency]") {
     fixture f;
-    auto flow = f.make_flow();
+    auto cfg = f.server.config();
+    cfg.session_end = devflow::on_session_end::interactive;  // the first caller signs in
+    auto flow = f.make_flow(cfg);
     std::vector<std::string> headers(8);
     {
         std::vector<std::jthread> threads;

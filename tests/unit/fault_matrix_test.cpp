@@ -738,7 +738,12 @@ void run_row(const fault_row& row, bool seeded) {
         flow = h.make_flow(h.config());
         old_access = flow->login().access_token.reveal();
         h.clock.advance(std::chrono::seconds{row.where == phase::refresh ? 250 : 400});
-        flow = h.make_flow(h.config());  // a new process: nothing cached in memory
+        // A new process, nothing cached in memory, that signs in again by
+        // itself when the session turns out to be over.
+        auto cfg = h.server.config();
+        cfg.session_end = devflow::on_session_end::interactive;
+        if (row.config) row.config(cfg);  // a row may say otherwise
+        flow = h.make_flow(cfg);
     } else if (seeded) {
         h.seed_stale_record();
     }

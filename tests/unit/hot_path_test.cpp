@@ -8,7 +8,9 @@ using namespace devflow_test;
 TEST_CASE("after logout the next header comes from a new sign-in and never from memory",
           "[hot_path]") {
     fixture f;
-    auto flow = f.make_flow();
+    auto cfg = f.server.config();
+    cfg.session_end = devflow::on_session_end::interactive;
+    auto flow = f.make_flow(cfg);
     const auto first = flow->authorization_header();
     CHECK(flow->logout());
     const auto second = flow->authorization_header();
@@ -21,6 +23,7 @@ TEST_CASE("authorization_header and access_token serve the same cached token wit
           "[hot_path]") {
     fixture f;
     auto flow = f.make_flow();
+    flow->login();
     const auto header = flow->authorization_header();
     const auto requests = f.http.requests().size();
     const devflow::secret token = flow->access_token();
@@ -37,6 +40,7 @@ TEST_CASE("a token answer without expires_in is served from memory until the flo
                    devflow::testing::respond(
                        200, R"({"access_token":"CANARY-no-expiry","token_type":"Bearer"})"));
     auto flow = f.make_flow();
+    flow->login();
     CHECK(flow->authorization_header() == "Bearer CANARY-no-expiry");
     const auto requests = f.http.requests().size();
     f.clock.advance(std::chrono::hours{24 * 365});
@@ -49,6 +53,7 @@ TEST_CASE("a refreshed token replaces the cached header for every later call (RF
           "[hot_path]") {
     fixture f;  // 300 s access tokens, default margin 60 s
     auto flow = f.make_flow();
+    flow->login();
     const auto first = flow->authorization_header();
     f.clock.advance(241s);
     const auto second = flow->authorization_header();

@@ -34,7 +34,9 @@ TEST_CASE("keep-alive keeps a 30-minute-idle session alive for 10 simulated hour
 
     // It returned by itself because the server's 10-hour maximum ended the session.
     CHECK_FALSE(stop.stop_requested());
-    CHECK(f.clock.elapsed() - signed_in >= 10h);
+    // Lifetimes count from each request's send less a second of server
+    // rounding (docs/design.md), so the end is seen up to a second early.
+    CHECK(f.clock.elapsed() - signed_in >= 10h - 1s);
     CHECK(f.clock.elapsed() - signed_in < 10h + 1min);
     const auto refreshes = f.refreshes();
     REQUIRE(refreshes.size() >= 20);

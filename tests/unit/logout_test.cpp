@@ -19,8 +19,9 @@ TEST_CASE("logout revokes the refresh token then the access token then erases th
     CHECK(revocations[1].field("token_type_hint") == "access_token");
     CHECK_FALSE(f.store.load(flow->store_key()));
     CHECK_FALSE(f.server.accepts(t.access_token.reveal()));
-    // The next use signs in again.
-    flow->authorization_header();
+    // The next use finds no session; login() signs in again.
+    devflow_test::expect_error([&] { flow->authorization_header(); }, devflow::errc::reauth_required);
+    flow->login();
     CHECK(f.server.device_authorizations() == 2);
 }
 

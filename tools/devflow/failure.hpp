@@ -42,15 +42,6 @@ inline std::string one_line(std::string_view text, std::size_t max = 400) {
     return devflow::detail::display_text(text, max);
 }
 
-/// e.what() without the ": <category message>" std::system_error appends.
-inline std::string bare_message(const devflow::error& e) {
-    std::string what = e.what();
-    const std::string suffix = ": " + e.code().message();
-    if (what.size() >= suffix.size() &&
-        what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0)
-        what.resize(what.size() - suffix.size());
-    return what;
-}
 
 /// The server's own words, "error: description", or "" when it sent none.
 inline std::string server_words(const devflow::error& e) {
@@ -115,7 +106,7 @@ inline exit_code exit_code_for(devflow::errc c) {
 inline failure describe(const devflow::error& e, const failure_context& ctx = {}) {
     using devflow::errc;
     const errc c = e.value();
-    const std::string what = bare_message(e);
+    const std::string what = e.what();
     const std::string said = server_words(e);
     const std::string client = ctx.client_id.empty() ? std::string("the client")
                                                      : "client \"" + ctx.client_id + "\"";

@@ -84,6 +84,7 @@ void out_json(const nlohmann::ordered_json& j) { out(j.dump() + "\n"); }
 struct run_context {
     cli::options opts;
     cli::cache_location cache;
+    std::optional<cli::remembered> memory;  ///< the remembered settings before this run
     cli::resolved settings;
     devflow::client_config base;
     std::stop_token stop;
@@ -193,33 +194,37 @@ int run_login(run_context& ctx) {
             m.scopes_supported, m.source == devflow::metadata_source::openid_configuration);
         cfg = devflow::detail::config_from_metadata(m, ctx.base);
     }
-    // Remember now, so that after a denial or expiry a bare `devflow login` retries.
-    write_remembered(cli::settings_path(ctx.cache),
-                     {cfg.issuer, cfg.client_id, cfg.scopes, st.client_secret_env}, *ctx.ui);
+    // Remembered once the sign-in is under way (a denied or expired one is
+    // then retried by a bare `devflow login`) or done; never when it is
+    // refused, e.g. because the cache holds another client's session. A
+    // change of client or issuer is said, never made silently.
+    const cli::remembered now_remembered{cfg.issuer, cfg.client_id, cfg.scopes, st.client_secret_env};
+    bool remembered_written = false;
+    auto remember = [&] {
+        if (remembered_written) return;
+        remembered_written = true;
+        if (ctx.memory && *ctx.memory == now_remembered) return;
+        write_remembered(cli::settings_path(ctx.cache), now_remembered, *ctx.ui);
+        if (ctx.memory && (ctx.memory->issuer != now_remembered.issuer ||
+                           ctx.memory->client_id != now_remembered.client_id))
+            ctx.ui->say(cli::settings_switch_line(*ctx.memory, now_remembered));
+    };
 
     flow_type flow(cfg, std::move(http), devflow::nlohmann_json{}, store, devflow::system_clock{},
                    cli_browser{!ctx.opts.no_browser, st.client_secret_env});
     wire_log(flow, ctx.ui);
     const bool json_out = ctx.opts.json;
     cli::terminal_ui* ui = ctx.ui;
-    flow.on_prompt([ui, json_out](const devflow::prompt_info& p) {
-        if (json_out) {
-            nlohmann::ordered_json j;
-            j["event"] = "prompt";
-            j["user_code"] = p.user_code;
-            j["verification_uri"] = p.verification_uri;
-            j["verification_uri_complete"] = p.verification_uri_complete;
-            j["host"] = p.host;
-            j["expires_in"] = p.expires_in.count();
-            j["browser_opened"] = p.browser_opened;
-            out_json(j);
-        }
+    flow.on_prompt([ui, json_out, &remember](const devflow::prompt_info& p) {
+        remember();
+        if (json_out) out_json(cli::prompt_json(p));
         ui->prompt(p);
     });
     // --force: end the current session properly first (revoked at the server,
     // as logout does), then sign in again.
     if (ctx.opts.force) flow.logout();
     const devflow::token_set tokens = flow.login(ctx.stop);
+    remember();
     ui->finish();
     const bool reused = !ui->prompted();
     std::optional<std::chrono::seconds> valid_for;
@@ -399,8 +404,8 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
                 std::error_code ec;
                 return std::filesystem::is_directory(p, ec);
             });
-        ctx.settings = cli::resolve_settings(o, environment_variable,
-                                             read_remembered(cli::settings_path(ctx.cache)));
+        ctx.memory = read_remembered(cli::settings_path(ctx.cache));
+        ctx.settings = cli::resolve_settings(o, environment_variable, ctx.memory);
         ctx.base.issuer = ctx.settings.issuer;
         ctx.base.client_id = ctx.settings.client_id;
         if (!ctx.settings.client_secret_env.empty()) {

@@ -5,6 +5,8 @@
 
 #include "arguments.hpp"
 
+#include <devflow/detail/display_text.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -100,6 +102,16 @@ inline std::optional<remembered> remembered_from_json(std::string_view text) {
     }
     if (r.issuer.empty() || r.client_id.empty()) return std::nullopt;
     return r;
+}
+
+/// The line `devflow login` says when the remembered client or issuer
+/// changes: later commands without options follow the new one, and the user
+/// is told so.
+inline std::string settings_switch_line(const remembered& before, const remembered& after) {
+    return "devflow: later commands use client \"" + devflow::detail::display_text(after.client_id, 200) +
+           "\" at " + devflow::detail::display_text(after.issuer, 200) + " (they used client \"" +
+           devflow::detail::display_text(before.client_id, 200) + "\" at " +
+           devflow::detail::display_text(before.issuer, 200) + ")\n";
 }
 
 /// The settings a command runs with.

@@ -176,7 +176,9 @@ inline std::string format_status_text(const status_input& s) {
     } else if (!t.refresh_expires_at) {
         refresh = "[redacted], no expiry given";
     } else if (s.now < *t.refresh_expires_at) {
-        refresh = "[redacted], session idle limit in " +
+        // docs/keycloak.md: say which of the server's limits ends the session.
+        refresh = std::string("[redacted], session ") +
+                  (devflow::detail::session_maximum_binds(t) ? "maximum" : "idle limit") + " in " +
                   format_duration(std::chrono::duration_cast<std::chrono::seconds>(
                       *t.refresh_expires_at - s.now)) +
                   " (until " + format_utc(*t.refresh_expires_at) + ")";
@@ -228,6 +230,8 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
         t.refresh_expires_at ? nlohmann::ordered_json(unix_seconds(*t.refresh_expires_at)) : nullptr;
     refresh["expires_in"] =
         t.refresh_expires_at ? nlohmann::ordered_json(remaining(*t.refresh_expires_at)) : nullptr;
+    if (t.refresh_expires_at)
+        refresh["session_ends_by"] = devflow::detail::session_maximum_binds(t) ? "maximum" : "idle";
     j["refresh_token"] = refresh;
     j["id_token"] = {{"present", !t.id_token.empty()}};
     if (t.obtained_at.time_since_epoch().count() > 0) j["obtained_at"] = unix_seconds(t.obtained_at);

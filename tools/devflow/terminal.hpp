@@ -9,6 +9,8 @@
 #include <devflow/detail/prompt.hpp>
 #include <devflow/types.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <chrono>
 #include <optional>
@@ -142,6 +144,20 @@ inline std::string plain_prompt(const prompt_info& p) {
     out += "devflow: the code expires in " + devflow::detail::describe_duration(p.expires_in) +
            "; waiting for approval (Ctrl-C to cancel)\n";
     return out;
+}
+
+/// The `--json` prompt event: what to show the user, machine-readable.
+/// verification_uri_complete is left out when the server sent none.
+inline nlohmann::ordered_json prompt_json(const prompt_info& p) {
+    nlohmann::ordered_json j;
+    j["event"] = "prompt";
+    j["user_code"] = p.user_code;
+    j["verification_uri"] = p.verification_uri;
+    if (!p.verification_uri_complete.empty()) j["verification_uri_complete"] = p.verification_uri_complete;
+    j["host"] = p.host;
+    j["expires_in"] = p.expires_in.count();
+    j["browser_opened"] = p.browser_opened;
+    return j;
 }
 
 /// How the terminal prompt is drawn.

@@ -8,6 +8,20 @@
 
 namespace devflow::detail {
 
+/// Servers count lifetimes in whole seconds (Keycloak: expires_in = exp minus
+/// the current second), so a lifetime may end up to a second sooner than
+/// "receipt + expires_in" suggests. devflow anchors every lifetime (token
+/// expiry, device code deadline) at the moment its request was sent, less
+/// this much (docs/design.md: conservative expiry).
+inline constexpr std::chrono::seconds server_rounding{1};
+
+/// When a device code dies (RFC 8628 §3.2 expires_in), anchored
+/// conservatively: the request's send time, less server_rounding.
+inline std::chrono::steady_clock::time_point device_code_deadline(
+    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
+    return requested_at - server_rounding + expires_in;
+}
+
 /// The polling pace of one device code. Every wait is measured from the
 /// moment the previous answer (or failure) arrived, never from when the
 /// request was sent, so the server never sees two polls closer than the
@@ -18,15 +32,21 @@ public:
     using seconds = std::chrono::seconds;
     using milliseconds = std::chrono::milliseconds;
 
-    /// `received_at` is when the device authorization answer arrived: the
-    /// deadline is measured from it (RFC 8628 §3.2 expires_in).
-    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
+    /// `received_at` is when the device authorization answer arrived (the
+    /// first poll is one interval after it, RFC 8628 §3.4); the device code
+    /// is dead at `deadline` (see device_code_deadline()).
+    poll_schedule(time_point received_at, time_point deadline, seconds interval,
                   milliseconds margin, seconds max_backoff) noexcept
-        : deadline_(received_at + expires_in),
+        : deadline_(deadline),
           interval_(interval),
           margin_(margin),
           max_backoff_(max_backoff),
           next_(received_at + interval + margin) {}  // RFC 8628 §3.4: first poll one interval after the answer
+
+    /// As above with the deadline `expires_in` after `received_at`.
+    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
+                  milliseconds margin, seconds max_backoff) noexcept
+        : poll_schedule(received_at, received_at + expires_in, interval, margin, max_backoff) {}
 
     /// When the next poll is due.
     [[nodiscard]] time_point next_poll() const noexcept { return next_; }

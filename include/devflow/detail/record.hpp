@@ -44,6 +44,12 @@ inline record_identity identity_of(const client_config& cfg) {
             normalized_scopes(cfg.scopes)};
 }
 
+/// "client \"C\" at ISSUER (scopes: S)", for messages (made safe by the caller).
+inline std::string describe_identity(const record_identity& id) {
+    return "client \"" + id.client_id + "\" at " + id.issuer +
+           (id.scopes.empty() ? std::string(" (no scopes)") : " (scopes: " + id.scopes + ")");
+}
+
 /// The token store key for an identity.
 inline std::string store_key(const record_identity& id) {
     return id.issuer + '\n' + id.client_id + '\n' + id.scopes;
@@ -83,6 +89,8 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
     if (!t.scope.empty()) o["scope"] = json_value::make_string(t.scope);
     if (!t.id_token.empty()) o["id_token"] = json_value::make_string(t.id_token.reveal());
     o["obtained_at"] = json_value::make_number(to_unix_seconds(t.obtained_at));
+    if (t.session_idle_limit)
+        o["session_idle_limit"] = json_value::make_number(static_cast<double>(t.session_idle_limit->count()));
     if (!endpoints.token_endpoint.empty())
         o["token_endpoint"] = json_value::make_string(endpoints.token_endpoint);
     if (!endpoints.device_authorization_endpoint.empty())
@@ -107,6 +115,7 @@ struct parsed_record {
     record_status status = record_status::corrupt;
     token_set tokens;
     cached_endpoints endpoints;
+    record_identity owner;  ///< whose record it is (ok and foreign)
 };
 
 /// Reads a record and checks it belongs to `expected`.
@@ -148,13 +157,16 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
     if (auto r = string_field(o, "refresh_token")) t.refresh_token = secret{*r};
     if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
     if (auto id = string_field(o, "id_token")) t.id_token = secret{*id};
+    if (const auto idle = seconds_field(o, "session_idle_limit", std::chrono::hours{24 * 3660});
+        idle.status == seconds_status::ok)
+        t.session_idle_limit = idle.value;
     if (auto e = string_field(o, "token_endpoint")) out.endpoints.token_endpoint = std::string(*e);
     if (auto e = string_field(o, "device_authorization_endpoint"))
         out.endpoints.device_authorization_endpoint = std::string(*e);
     if (auto e = string_field(o, "revocation_endpoint"))
         out.endpoints.revocation_endpoint = std::string(*e);
-    const record_identity found{std::string(*issuer), std::string(*client), std::string(*scopes)};
-    out.status = found == expected ? record_status::ok : record_status::foreign;
+    out.owner = {std::string(*issuer), std::string(*client), std::string(*scopes)};
+    out.status = out.owner == expected ? record_status::ok : record_status::foreign;
     return out;
 }
 

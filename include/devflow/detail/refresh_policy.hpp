@@ -52,7 +52,26 @@ inline token_set merge_refreshed(const token_set& before, token_set fresh) {
     }
     if (fresh.id_token.empty()) fresh.id_token = before.id_token;
     if (fresh.scope.empty()) fresh.scope = before.scope;
+    if (!fresh.session_idle_limit) fresh.session_idle_limit = before.session_idle_limit;
     return fresh;
+}
+
+/// The tokens of a new session (a device flow's answer): the refresh token's
+/// lifetime now is the session's idle limit (docs/keycloak.md).
+inline token_set begin_session(token_set t) {
+    if (t.refresh_expires_at)
+        t.session_idle_limit =
+            std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
+    return t;
+}
+
+/// True when the session will end at its maximum before its idle limit:
+/// the refresh token lives shorter than the idle limit seen at sign-in
+/// (Keycloak answers refresh_expires_in = min(idle left, maximum left)).
+inline bool session_maximum_binds(const token_set& t) {
+    if (!t.refresh_expires_at || !t.session_idle_limit) return false;
+    const auto life = std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
+    return life + std::chrono::seconds{1} < *t.session_idle_limit;
 }
 
 /// When the keep-alive refresher should refresh next (wall time): a margin

@@ -5,6 +5,7 @@
 
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/json_fields.hpp>
+#include <devflow/detail/polling.hpp>
 #include <devflow/detail/retry_after.hpp>
 #include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
@@ -58,7 +59,15 @@ struct token_outcome {
     std::optional<std::chrono::seconds> retry_after;  ///< Retry-After, for retry
 };
 
-/// Parses a successful token answer (RFC 6749 §5.1) received at wall time `now`.
+/// The wall time a token's lifetime counts from: the moment its request was
+/// sent, less server_rounding (docs/design.md: conservative expiry).
+inline std::chrono::system_clock::time_point lifetime_anchor(
+    std::chrono::system_clock::time_point sent_at) noexcept {
+    return sent_at - server_rounding;
+}
+
+/// Parses a successful token answer (RFC 6749 §5.1) whose lifetimes count
+/// from wall time `now` (lifetime_anchor() of the request's send time).
 /// std::nullopt with `why` set when it has no usable access_token or a bad field.
 inline std::optional<token_set> parse_token_set(const json_object& o,
                                                 std::chrono::system_clock::time_point now,
@@ -103,10 +112,14 @@ inline std::optional<token_set> parse_token_set(const json_object& o,
 }
 
 /// Classifies one token endpoint answer. `body` is the parsed body, or
-/// std::nullopt when it was not a JSON object. `now` is the wall time of receipt.
-inline token_outcome classify_token_response(const http_response& resp,
-                                             const std::optional<json_object>& body,
-                                             std::chrono::system_clock::time_point now) {
+/// std::nullopt when it was not a JSON object. `now` is the wall time of
+/// receipt (a Retry-After date is read against it); token lifetimes count
+/// from `lifetimes_from` (lifetime_anchor() of the send time), or from `now`
+/// when it is not given.
+inline token_outcome classify_token_response(
+    const http_response& resp, const std::optional<json_object>& body,
+    std::chrono::system_clock::time_point now,
+    std::optional<std::chrono::system_clock::time_point> lifetimes_from = std::nullopt) {
     token_outcome out;
     if (!resp) {
         out.kind = token_outcome_kind::retry;
@@ -149,7 +162,7 @@ inline token_outcome classify_token_response(const http_response& resp,
         }
         if (status >= 200 && status <= 299) {
             std::string why;
-            if (auto tokens = parse_token_set(*body, now, why)) {
+            if (auto tokens = parse_token_set(*body, lifetimes_from.value_or(now), why)) {
                 out.kind = token_outcome_kind::success;
                 out.tokens = std::move(*tokens);
                 return out;

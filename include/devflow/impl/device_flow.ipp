@@ -87,7 +87,7 @@ device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config conf
 template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_token stop) {
     if (auto cached = fresh_from_cache()) return std::move(*cached);
-    return ensure_tokens(stop, /*interactive=*/true);
+    return ensure_tokens(stop, /*explicit_login=*/true);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -100,8 +100,7 @@ std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_head
         if (!cached_header_.empty() && clock_.now() < fresh_until_)
             return cached_header_.reveal();
     }
-    const token_set t =
-        ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    const token_set t = ensure_tokens(stop, /*explicit_login=*/false);
     return "Bearer " + t.access_token.reveal();
 }
 
@@ -112,7 +111,7 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
         if (!cached_header_.empty() && clock_.now() < fresh_until_)
             return cache_->access_token;
     }
-    token_set t = ensure_tokens(stop, config_.session_end == on_session_end::interactive);
+    token_set t = ensure_tokens(stop, /*explicit_login=*/false);
     return std::move(t.access_token);
 }
 
@@ -140,7 +139,8 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     }
     drop_cache();
     store_had_record_ = false;
-    store_.erase(key_);
+    // Another client's session under this key is not ours to end.
+    if (found.state != detail::record_status::foreign) store_.erase(key_);
     return revoked;
 }
 
@@ -263,7 +263,9 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::fresh
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
-                                                                         bool interactive) {
+                                                                         bool explicit_login) {
+    const bool interactive =
+        explicit_login || config_.session_end == on_session_end::interactive;
     // One at a time in this process: threads that queue here find the result
     // of the one before them in the cache (single flight). The wait can be
     // cancelled.
@@ -318,9 +320,36 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
                                   "login() to sign in"
                                 : "no valid session is left and interactive sign-in is disabled "
                                   "(client_config.session_end = raise); run login() to sign in");
+    // docs/design.md (no unattended prompt loop): after a sign-in that was
+    // denied or expired, only login() prompts again.
+    if (!explicit_login && sign_in_refused_)
+        detail::throw_error(errc::reauth_required,
+                            "the last sign-in was not approved (denied, or its code expired); "
+                            "call login() to sign in again");
     // Still under the store lock: another process that needs tokens waits for
     // this sign-in and then uses its result instead of prompting again.
-    return run_device_flow(stop);
+    return sign_in(stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::sign_in(std::stop_token stop) {
+    // Never replace another client's or issuer's session (a single-file
+    // cache shared by two clients): say whose it is instead.
+    if (const stored_record found = read_store(); found.state == detail::record_status::foreign)
+        detail::throw_error(errc::invalid_config,
+                            "the token store already holds the session of " +
+                                detail::describe_identity(found.owner) + " under this key; "
+                                "signing in as " + detail::describe_identity(identity_) +
+                                " would replace it: sign that session out first, or give this "
+                                "client a store of its own");
+    sign_in_refused_ = false;
+    try {
+        return run_device_flow(stop);
+    } catch (const error& e) {
+        if (e.value() == errc::access_denied || e.value() == errc::expired_token)
+            sign_in_refused_ = true;
+        throw;
+    }
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -418,9 +447,11 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
     const http_request req = token_request({{"grant_type", "refresh_token"},
                                             {"refresh_token", current.refresh_token.reveal()}});
     last_refresh_sent_ = clock_.steady_now();
+    // docs/design.md (conservative expiry): lifetimes count from the send, less a second.
+    const auto lifetimes_from = detail::lifetime_anchor(clock_.now());
     const http_response resp = http_.send(req);
     const auto outcome =
-        detail::classify_token_response(resp, parse_body(resp), clock_.now());
+        detail::classify_token_response(resp, parse_body(resp), clock_.now(), lifetimes_from);
     switch (outcome.kind) {
         case detail::token_outcome_kind::success: {
             refresh_backoff_until_ = {};
@@ -473,9 +504,11 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     // No request, browser or prompt once a stop has been asked for.
     throw_if_stopped(stop, "sign-in cancelled");
 
-    // RFC 8628 §3.1: the device authorization request.
+    // RFC 8628 §3.1: the device authorization request. Its expires_in is
+    // anchored at the send, less a second of server rounding (docs/design.md).
+    const auto requested_at = clock_.steady_now();
     const http_response resp = http_.send(detail::device_authorization_request(config_));
-    // RFC 8628 §3.2: expires_in counts from receipt of this answer.
+    // RFC 8628 §3.4: the first poll is one interval after this answer.
     const auto received_at = clock_.steady_now();
     if (!resp)
         detail::throw_error(errc::transport_failed,
@@ -501,7 +534,9 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     const device_authorization da =
         detail::parse_device_authorization(*body, config_.max_expires_in);
 
-    detail::poll_schedule schedule(received_at, da.expires_in, da.interval, config_.poll_margin,
+    detail::poll_schedule schedule(received_at,
+                                   detail::device_code_deadline(requested_at, da.expires_in),
+                                   da.interval, config_.poll_margin,
                                    config_.max_backoff);
 
     // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
@@ -536,12 +571,15 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         // starved process) sends no poll with the dead code either.
         if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
 
+        const auto poll_lifetimes_from = detail::lifetime_anchor(clock_.now());
         const http_response answer = http_.send(token_request(poll_fields));
         const auto answered_at = clock_.steady_now();
-        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now());
+        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now(),
+                                                       poll_lifetimes_from);
         switch (outcome.kind) {
             case detail::token_outcome_kind::success:
                 // RFC 8628 §3.5: stop polling once tokens arrive.
+                outcome.tokens = detail::begin_session(std::move(outcome.tokens));
                 store_had_record_ = write_store(outcome.tokens);
                 set_cache(outcome.tokens);
                 log(log_level::info, "signed in");
@@ -624,6 +662,7 @@ device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
     detail::parsed_record record;
     if (object) record = detail::record_from_json(*object, identity_);
     out.state = record.status;
+    out.owner = record.owner;
     if (record.status == detail::record_status::ok) {
         out.tokens = std::move(record.tokens);
         return out;

@@ -38,6 +38,10 @@ struct server_options {
     bool strict = true;
     /// The user approves on this poll of a device code (1 = the first).
     int approve_on_poll = 3;
+    /// Keycloak counts lifetimes in whole seconds: a token issued at 12.9 s
+    /// with `expires_in: 3` dies at 15 s, not 15.9 s (and so does a device
+    /// code). Off: lifetimes count from the exact moment of issue.
+    bool whole_seconds = false;
 };
 
 /// An authorization server for tests: device authorization, token (device
@@ -121,6 +125,19 @@ public:
     /// Revocation requests received.
     [[nodiscard]] int revocations() const { return read(&state::revocations); }
 
+    /// When `access_token` really expires at the server (std::nullopt for a
+    /// token it never issued or no longer knows).
+    [[nodiscard]] std::optional<std::chrono::system_clock::time_point> access_token_expiry(
+        const std::string& access_token) const {
+        std::lock_guard lock(state_->mutex);
+        for (const auto& [id, s] : state_->sessions)
+            if (s.access_token == access_token) return s.access_expires_at;
+        return std::nullopt;
+    }
+
+    /// Polls that arrived with a device code that had already expired.
+    [[nodiscard]] int polls_after_expiry() const { return read(&state::polls_after_expiry); }
+
     /// True when `access_token` was issued and its session is alive and the
     /// token has not expired: what a resource server would check.
     [[nodiscard]] bool accepts(const std::string& access_token) const {
@@ -160,7 +177,14 @@ private:
         int next_id = 1;
         bool deny = false;
         int device_authorizations = 0, polls = 0, slow_downs = 0, refreshes = 0,
-            successful_refreshes = 0, revocations = 0;
+            successful_refreshes = 0, revocations = 0, polls_after_expiry = 0;
+
+        /// The moment lifetimes count from: now, or the start of the current
+        /// second when the server counts in whole seconds (Keycloak).
+        std::chrono::system_clock::time_point issue_time(std::chrono::system_clock::time_point now) const {
+            if (!options.whole_seconds) return now;
+            return std::chrono::floor<seconds>(now);
+        }
 
         static http_response error(int status, const std::string& code, const std::string& description = {}) {
             std::string body = R"({"error":")" + code + '"';
@@ -186,7 +210,7 @@ private:
         std::string issue(session_state& s, std::chrono::system_clock::time_point now, int id) {
             const int n = next_id++;
             s.access_token = "CANARY-access-" + std::to_string(id) + "-" + std::to_string(n);
-            s.access_expires_at = now + options.access_token_lifetime;
+            s.access_expires_at = issue_time(now) + options.access_token_lifetime;
             std::string body = R"({"access_token":")" + s.access_token +
                                R"(","token_type":"Bearer","expires_in":)" +
                                std::to_string(options.access_token_lifetime.count());
@@ -197,7 +221,7 @@ private:
                 body += R"(,"refresh_token":")" + s.refresh_token + '"';
             }
             if (options.send_refresh_expires_in) {
-                const auto left = std::chrono::duration_cast<seconds>(s.started + options.session_max - now);
+                const auto left = std::chrono::duration_cast<seconds>(s.started + options.session_max - issue_time(now));
                 body += R"(,"refresh_expires_in":)" +
                         std::to_string(std::min(options.session_idle, left).count());
             }
@@ -213,7 +237,8 @@ private:
             const std::string code = "CANARY-device-" + std::to_string(n);
             device_code_state d;
             d.user_code = "WDJB-MJH" + std::to_string(n % 10);
-            d.issued_at = clock.steady_now();
+            // In whole seconds, the code's life starts at the start of this second.
+            d.issued_at = clock.steady_now() - (clock.now() - issue_time(clock.now()));
             d.last_poll = d.issued_at;
             d.interval = options.interval;
             codes[code] = d;
@@ -242,7 +267,10 @@ private:
             if (it == codes.end()) return error(400, "invalid_grant", "unknown device code");
             device_code_state& d = it->second;
             const auto now = clock.steady_now();
-            if (now >= d.issued_at + options.device_code_lifetime) return error(400, "expired_token");
+            if (now >= d.issued_at + options.device_code_lifetime) {
+                ++polls_after_expiry;
+                return error(400, "expired_token");
+            }
             if (d.used) {
                 // Polling again after success: the issued tokens are revoked.
                 sessions[d.session].revoked = true;
@@ -262,7 +290,7 @@ private:
             d.used = true;
             const int id = next_id++;
             session_state s;
-            s.started = s.last_refresh = clock.now();
+            s.started = s.last_refresh = issue_time(clock.now());
             std::string body = issue(s, s.started, id);
             d.session = id;
             sessions[id] = std::move(s);
@@ -283,7 +311,7 @@ private:
                 }
                 if (s.refresh_token != token) continue;
                 if (!alive(s, now)) return error(400, "invalid_grant", "Session not active");
-                s.last_refresh = now;
+                s.last_refresh = issue_time(now);
                 ++successful_refreshes;
                 return respond(200, issue(s, now, id));
             }

@@ -37,11 +37,15 @@ inline bool plant(std::string& body, int serial) {
     return clean;
 }
 
-inline bool allowed_code(std::error_code code) {
+/// The codes login() may end with here: never configuration, storage or
+/// cancellation — except that a seeded record of another client is refused
+/// (invalid_config) and one of a newer format is left alone (storage_failed).
+inline bool allowed_code(std::error_code code, devflow::detail::record_status seeded) {
     using devflow::errc;
-    // login() never fails on configuration, storage or cancellation here.
-    return code != errc::invalid_config && code != errc::insecure_endpoint &&
-           code != errc::storage_failed && code != errc::cancelled &&
+    using devflow::detail::record_status;
+    if (code == errc::invalid_config) return seeded == record_status::foreign;
+    if (code == errc::storage_failed) return seeded == record_status::newer;
+    return code != errc::insecure_endpoint && code != errc::cancelled &&
            code != errc::issuer_mismatch && code != errc::reauth_required;
 }
 
@@ -69,9 +73,12 @@ DEVFLOW_FUZZ_TARGET(flow) {
     std::string record(sections[0]);
     const std::string key =
         devflow::detail::store_key(devflow::detail::identity_of(cfg));
+    auto seeded = devflow::detail::record_status::absent;
     if (!record.empty()) {
         check_leaks = self::plant(record, 0) && check_leaks;
         store.save(key, devflow::secret{record});
+        if (const auto doc = devflow::nlohmann_json{}.parse(record))
+            seeded = devflow::detail::record_from_json(*doc, devflow::detail::identity_of(cfg)).status;
     }
     // Section 1: the device authorization answer; then the token answers.
     std::optional<devflow::json_object> device_answer;
@@ -97,7 +104,7 @@ DEVFLOW_FUZZ_TARGET(flow) {
     try {
         tokens = flow.login();
     } catch (const devflow::error& e) {
-        DEVFLOW_FUZZ_CHECK(self::allowed_code(e.code()));
+        DEVFLOW_FUZZ_CHECK(self::allowed_code(e.code(), seeded));
         seen.emplace_back(e.what());
         seen.push_back(e.error_description());
     }

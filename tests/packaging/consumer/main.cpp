@@ -23,6 +23,7 @@ int main() {
                               devflow::testing::recording_browser{}};
     flow.on_prompt([](const devflow::prompt_info&) {});
 
+    flow.login();
     const std::string header = flow.authorization_header();
     bool ok = header.rfind("Bearer ", 0) == 0 && server.device_authorizations() == 1 &&
               curl.settings().user_agent.find("libcurl/") != std::string::npos;
