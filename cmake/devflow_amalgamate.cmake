@@ -68,6 +68,11 @@ endfunction()
 
 file(GLOB_RECURSE headers RELATIVE "${include_root}" "${include_root}/devflow/*.hpp")
 list(SORT headers)
+# impl/*.hpp hold template definitions: each is pulled in by the header that
+# declares what it defines, never on its own.
+set(implementation_files ${headers})
+list(FILTER implementation_files INCLUDE REGEX "^devflow/impl/")
+list(FILTER headers EXCLUDE REGEX "^devflow/impl/")
 list(REMOVE_ITEM headers "devflow/device_flow.hpp")
 list(PREPEND headers "devflow/device_flow.hpp")
 
@@ -81,8 +86,7 @@ foreach(header IN LISTS headers)
     endif()
 endforeach()
 
-# Every .ipp must have been pulled in by the header that owns it.
-file(GLOB_RECURSE implementation_files RELATIVE "${include_root}" "${include_root}/devflow/*.ipp")
+# Every impl/ header must have been pulled in by the header that owns it.
 get_property(done GLOBAL PROPERTY devflow_amalgamated)
 foreach(file IN LISTS implementation_files)
     if(NOT "|${file}|" IN_LIST done)

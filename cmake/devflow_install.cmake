@@ -22,7 +22,7 @@ set(DEVFLOW_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
 # The core.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT devflow
-        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.ipp")
+        FILES_MATCHING PATTERN "*.hpp")
 install(TARGETS devflow EXPORT devflow-targets COMPONENT devflow)
 install(EXPORT devflow-targets NAMESPACE devflow::
         DESTINATION "${DEVFLOW_INSTALL_CMAKEDIR}" COMPONENT devflow)
@@ -47,7 +47,7 @@ foreach(_dir IN LISTS _devflow_adapter_dirs)
     if(IS_DIRECTORY "${_dir}/include")
         install(DIRECTORY "${_dir}/include/"
                 DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT devflow
-                FILES_MATCHING PATTERN "*.hpp" PATTERN "*.ipp")
+                FILES_MATCHING PATTERN "*.hpp")
     endif()
     install(TARGETS devflow_${_name} EXPORT devflow-${_name}-targets COMPONENT devflow)
     install(EXPORT devflow-${_name}-targets NAMESPACE devflow::

@@ -18,7 +18,7 @@
 //     std::string h = flow.authorization_header();  // cache -> refresh -> device flow
 //
 // Declarations and their contracts are here; definitions are in
-// impl/device_flow.ipp; protocol decisions are pure functions in detail/.
+// impl/device_flow.hpp; protocol decisions are pure functions in detail/.
 
 // ---- begin <devflow/concepts.hpp> ----
 // devflow — the five policy concepts (docs/policies.md has the tables of
@@ -679,7 +679,7 @@ struct std::is_error_code_enum<devflow::errc> : std::true_type {};
 // ---- end <devflow/error.hpp> ----
 // ---- begin <devflow/file_store.hpp> ----
 // devflow — file_store: the default token store, one private file per key
-// (docs/storage.md). Declarations here; definitions in impl/file_store.ipp.
+// (docs/storage.md). Declarations here; definitions in impl/file_store.hpp.
 //
 // Security (DESIGN.md §4): records are files of mode 0600 in a directory of
 // mode 0700; every save writes a temporary file, fsyncs it, renames it over
@@ -877,7 +877,7 @@ private:
 
 }  // namespace devflow
 
-// ---- begin <devflow/impl/file_store.ipp> ----
+// ---- begin <devflow/impl/file_store.hpp> ----
 // devflow — definitions of file_store (include <devflow/file_store.hpp>, not this).
 
 // ---- begin <devflow/detail/sha256.hpp> ----
@@ -1575,7 +1575,7 @@ inline std::optional<file_store::key_lock> file_store::try_lock(std::string_view
 
 }  // namespace devflow
 
-// ---- end <devflow/impl/file_store.ipp> ----
+// ---- end <devflow/impl/file_store.hpp> ----
 
 // ---- end <devflow/file_store.hpp> ----
 // ---- begin <devflow/memory_store.hpp> ----
@@ -3133,10 +3133,11 @@ private:
 
 }  // namespace devflow
 
-// ---- begin <devflow/impl/device_flow.ipp> ----
-// devflow — definitions of device_flow (declared in device_flow.hpp). The
-// decisions are made by the pure functions of detail/; this file wires the
-// policies to them.
+// ---- begin <devflow/impl/device_flow.hpp> ----
+// devflow — definitions of device_flow (include <devflow/device_flow.hpp>,
+// which declares it). The decisions are made by the pure functions of
+// detail/; this file wires the policies to them.
+
 
 // ---- begin <devflow/detail/polling.hpp> ----
 // devflow — when to poll next (RFC 8628 §3.4–3.5). Pure; tested in
@@ -4395,7 +4396,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::log(log_level level,
 
 }  // namespace devflow
 
-// ---- end <devflow/impl/device_flow.ipp> ----
+// ---- end <devflow/impl/device_flow.hpp> ----
 
 // ---- end <devflow/device_flow.hpp> ----
 

@@ -7,7 +7,7 @@
 //     std::string h = flow.authorization_header();  // cache -> refresh -> device flow
 //
 // Declarations and their contracts are here; definitions are in
-// impl/device_flow.ipp; protocol decisions are pure functions in detail/.
+// impl/device_flow.hpp; protocol decisions are pure functions in detail/.
 #pragma once
 
 #include <devflow/concepts.hpp>
@@ -214,4 +214,4 @@ private:
 
 }  // namespace devflow
 
-#include <devflow/impl/device_flow.ipp>
+#include <devflow/impl/device_flow.hpp>

@@ -1,5 +1,5 @@
 // devflow — file_store: the default token store, one private file per key
-// (docs/storage.md). Declarations here; definitions in impl/file_store.ipp.
+// (docs/storage.md). Declarations here; definitions in impl/file_store.hpp.
 //
 // Security (DESIGN.md §4): records are files of mode 0600 in a directory of
 // mode 0700; every save writes a temporary file, fsyncs it, renames it over
@@ -200,4 +200,4 @@ private:
 
 }  // namespace devflow
 
-#include <devflow/impl/file_store.ipp>
+#include <devflow/impl/file_store.hpp>

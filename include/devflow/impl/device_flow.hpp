@@ -1,7 +1,9 @@
-// devflow — definitions of device_flow (declared in device_flow.hpp). The
-// decisions are made by the pure functions of detail/; this file wires the
-// policies to them.
+// devflow — definitions of device_flow (include <devflow/device_flow.hpp>,
+// which declares it). The decisions are made by the pure functions of
+// detail/; this file wires the policies to them.
 #pragma once
+
+#include <devflow/device_flow.hpp>
 
 #include <devflow/detail/device_authorization.hpp>
 #include <devflow/detail/form.hpp>
