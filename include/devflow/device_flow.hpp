@@ -170,7 +170,6 @@ private:
     void set_cache(const token_set& tokens);
     void drop_cache();
     void log(log_level level, std::string_view message) const;
-    http_request token_request(std::vector<detail::form_field> fields) const;
     std::optional<json_object> parse_body(const http_response& response);
     bool revoke(const secret& token, std::string_view hint);
     auto lock_store(std::stop_token stop);
@@ -198,7 +197,6 @@ private:
     // No refresh attempt before this time after a transient refresh failure
     // (while the access token is still valid). Guarded by flow_mutex_.
     std::chrono::steady_clock::time_point refresh_backoff_until_{};
-    static constexpr std::chrono::seconds refresh_retry_delay{10};
     // When this flow last sent a refresh request (the one-a-second pace).
     // Guarded by flow_mutex_.
     std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;

@@ -35,6 +35,33 @@ enum class errc {
     invalid_config,      ///< The client_config (or an argument) is unusable.
 };
 
+/// The stable name of an errc: its enumerator's spelling ("access_denied",
+/// "storage_failed", ...). These names are a contract: the CLI's `--json`
+/// output and logs carry them, and they never change for an existing code.
+/// Returns "unknown" for a value that is not an errc.
+[[nodiscard]] constexpr const char* to_string(errc code) noexcept {
+    switch (code) {
+        case errc::access_denied: return "access_denied";
+        case errc::expired_token: return "expired_token";
+        case errc::invalid_grant: return "invalid_grant";
+        case errc::invalid_client: return "invalid_client";
+        case errc::invalid_request: return "invalid_request";
+        case errc::invalid_scope: return "invalid_scope";
+        case errc::unauthorized_client: return "unauthorized_client";
+        case errc::unsupported_grant_type: return "unsupported_grant_type";
+        case errc::server_error: return "server_error";
+        case errc::transport_failed: return "transport_failed";
+        case errc::malformed_response: return "malformed_response";
+        case errc::insecure_endpoint: return "insecure_endpoint";
+        case errc::issuer_mismatch: return "issuer_mismatch";
+        case errc::storage_failed: return "storage_failed";
+        case errc::reauth_required: return "reauth_required";
+        case errc::cancelled: return "cancelled";
+        case errc::invalid_config: return "invalid_config";
+    }
+    return "unknown";
+}
+
 /// The std::error_category of devflow::errc.
 const std::error_category& error_category() noexcept;
 

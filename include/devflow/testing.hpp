@@ -7,9 +7,10 @@
 //     devflow::device_flow flow{as.config(), http, devflow::nlohmann_json{},
 //                               devflow::memory_store{}, clock,
 //                               devflow::testing::recording_browser{}};
-//     flow.authorization_header();   // a whole device flow, in microseconds
+//     flow.login();                  // a whole device flow, in microseconds
 #pragma once
 
 #include <devflow/testing/fake_authorization_server.hpp>
 #include <devflow/testing/fake_clock.hpp>
 #include <devflow/testing/fake_http.hpp>
+#include <devflow/testing/recording_browser.hpp>

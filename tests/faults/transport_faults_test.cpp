@@ -358,14 +358,6 @@ const char* kind_name(transport_error e) {
     return "?";
 }
 
-const char* errc_name(errc c) {
-    switch (c) {
-        case errc::transport_failed: return "transport_failed";
-        case errc::malformed_response: return "malformed_response";
-        case errc::server_error: return "server_error";
-        default: return "other";
-    }
-}
 
 /// The refresh request a flow would send, with a canary refresh token.
 devflow::http_request refresh_request(const std::string& url) {
@@ -535,7 +527,7 @@ std::string markdown_table() {
         o << "| T" << ++n << " | " << r.name << " | " << r.server_does << " | " << expect_text(r.curl)
           << " | " << expect_text(r.httplib) << " | "
           << (r.flow.succeeds ? std::string("refreshed")
-                              : std::string("`") + errc_name(r.flow.code) + "`")
+                              : std::string("`") + devflow::to_string(r.flow.code) + "`")
           << " | "
           << (r.flow.succeeds ? "replaced by the new tokens, 0600"
                               : "byte-identical, 0600, nothing else written")

@@ -1,5 +1,6 @@
-// detail/device_authorization.hpp: the device authorization request and the
-// validation of its answer (RFC 8628 §3.1–3.2).
+// detail/device_authorization.hpp: the validation of the device
+// authorization answer and the reading of an error answer (RFC 8628 §3.2).
+// (The request itself: tests/unit/requests_test.cpp.)
 #include <devflow/detail/device_authorization.hpp>
 
 #include "canary.hpp"
@@ -9,15 +10,10 @@
 #include <string>
 #include <utility>
 
-using devflow::client_config;
 using devflow::errc;
-using devflow::http_method;
-using devflow::http_request;
 using devflow::json_object;
 using devflow::json_value;
 using devflow::secret;
-using devflow::detail::device_authorization_request;
-using devflow::detail::join_scopes;
 using devflow::detail::parse_device_authorization;
 using devflow_test::expect_error;
 using devflow_test::leak_free;
@@ -29,23 +25,6 @@ constexpr seconds max_expires_in{std::chrono::hours{24}};
 
 json_value str(std::string s) { return json_value::make_string(std::move(s)); }
 json_value num(double n) { return json_value::make_number(n); }
-
-client_config public_client() {
-    client_config cfg;
-    cfg.device_authorization_endpoint = "https://auth.example.com/device";
-    cfg.token_endpoint = "https://auth.example.com/token";
-    cfg.client_id = "devflow-cli";
-    cfg.scopes = {"openid", "profile", "offline_access"};
-    cfg.extra_parameters = {{"audience", "api://orders"}, {"resource", "https://api.example.com/"}};
-    return cfg;
-}
-
-/// The header called `name`, or nullptr.
-const secret* header(const http_request& req, std::string_view name) {
-    for (const auto& h : req.headers)
-        if (h.name == name) return &h.value;
-    return nullptr;
-}
 
 json_object good_answer() {
     return json_object{{"device_code", str("CANARY-device-code-1")},
@@ -62,53 +41,6 @@ devflow::device_authorization parse(const json_object& o) {
 }
 
 }  // namespace
-
-TEST_CASE("join_scopes joins with single spaces and skips empty scopes (RFC 6749 §3.3)",
-          "[device_authorization]") {
-    CHECK(join_scopes({}) == "");
-    CHECK(join_scopes({"openid"}) == "openid");
-    CHECK(join_scopes({"openid", "", "email"}) == "openid email");
-}
-
-TEST_CASE("a public client sends client_id then the space-joined scope then extra parameters in order",
-          "[device_authorization]") {
-    const http_request req = device_authorization_request(public_client());
-    CHECK(req.method == http_method::post);
-    CHECK(req.url == "https://auth.example.com/device");
-    CHECK(req.body.reveal() ==
-          "client_id=devflow-cli&scope=openid+profile+offline_access"
-          "&audience=api%3A%2F%2Forders&resource=https%3A%2F%2Fapi.example.com%2F");
-    const secret* type = header(req, "content-type");
-    REQUIRE(type);
-    CHECK(type->reveal() == "application/x-www-form-urlencoded");
-    const secret* accept = header(req, "accept");
-    REQUIRE(accept);
-    CHECK(accept->reveal() == "application/json");
-    CHECK(header(req, "authorization") == nullptr);
-}
-
-TEST_CASE("a request without scopes omits the scope parameter", "[device_authorization]") {
-    client_config cfg = public_client();
-    cfg.scopes.clear();
-    cfg.extra_parameters.clear();
-    CHECK(device_authorization_request(cfg).body.reveal() == "client_id=devflow-cli");
-}
-
-TEST_CASE("a confidential client sends Basic authentication and no client_id in the body",
-          "[device_authorization]") {
-    client_config cfg = public_client();
-    cfg.client_secret = secret{"CANARY-client-secret"};
-    const http_request req = device_authorization_request(cfg);
-    const secret* auth = header(req, "authorization");
-    REQUIRE(auth);
-    // base64("devflow-cli:CANARY-client-secret"), RFC 6749 §2.3.1.
-    CHECK(auth->reveal() == "Basic ZGV2Zmxvdy1jbGk6Q0FOQVJZLWNsaWVudC1zZWNyZXQ=");
-    CHECK(req.body.reveal() ==
-          "scope=openid+profile+offline_access"
-          "&audience=api%3A%2F%2Forders&resource=https%3A%2F%2Fapi.example.com%2F");
-    CHECK(req.body.reveal().find("client_id") == std::string::npos);
-    CHECK(leak_free(req.body.reveal()));
-}
 
 TEST_CASE("a complete answer is read field by field", "[device_authorization]") {
     const auto da = parse(good_answer());
@@ -254,4 +186,44 @@ TEST_CASE("a user_code with control characters is refused before it reaches a te
     devflow_test::expect_error(
         [&] { (void)devflow::detail::parse_device_authorization(o, std::chrono::hours{24}); },
         devflow::errc::malformed_response);
+}
+
+TEST_CASE("an error answer to the device authorization request carries the server's code and words "
+          "whatever its status (RFC 8628 §3.2; RFC 6749 §5.2)",
+          "[device_authorization]") {
+    using devflow::detail::read_device_authorization;
+    devflow::http_response r;
+    r.status = 401;
+    const json_object body{{"error", str("invalid_client")}, {"error_description", str("unknown client")}};
+    const auto e = expect_error([&] { (void)read_device_authorization(r, body, max_expires_in); },
+                                errc::invalid_client);
+    CHECK(e.server_error() == "invalid_client");
+    CHECK(e.error_description() == "unknown client");
+    CHECK(e.http_status() == 401);
+    CHECK(std::string(e.what()) == "device authorization endpoint answered invalid_client: unknown client");
+}
+
+TEST_CASE("a device authorization answer without an OAuth error is judged by its status "
+          "(RFC 8628 §3.2; RFC 6585 §4)",
+          "[device_authorization]") {
+    using devflow::detail::read_device_authorization;
+    devflow::http_response r;
+    r.status = 503;
+    expect_error([&] { (void)read_device_authorization(r, std::nullopt, max_expires_in); },
+                 errc::server_error);
+    r.status = 429;
+    expect_error([&] { (void)read_device_authorization(r, std::nullopt, max_expires_in); },
+                 errc::server_error);
+    r.status = 404;
+    expect_error([&] { (void)read_device_authorization(r, std::nullopt, max_expires_in); },
+                 errc::malformed_response);
+    r.status = 200;
+    expect_error([&] { (void)read_device_authorization(r, std::nullopt, max_expires_in); },
+                 errc::malformed_response);
+    CHECK(read_device_authorization(r, good_answer(), max_expires_in).user_code == "WDJB-MJHT");
+    devflow::http_response none;
+    none.transport = devflow::transport_error::connect;
+    none.transport_message = "connection refused";
+    expect_error([&] { (void)read_device_authorization(none, good_answer(), max_expires_in); },
+                 errc::transport_failed);
 }

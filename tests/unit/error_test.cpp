@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 
@@ -125,4 +126,21 @@ TEST_CASE("devflow::error copies keep the code and the server fields", "[error]"
     CHECK(copy.server_error() == "invalid_grant");
     CHECK(copy.http_status() == 400);
     CHECK(std::string(copy.what()) == original.what());
+}
+
+TEST_CASE("to_string gives every errc its stable enumerator name", "[error]") {
+    static_assert(std::string_view(devflow::to_string(errc::access_denied)) == "access_denied");
+    std::set<std::string> names;
+    for (const errc c : all_codes) {
+        const std::string name = devflow::to_string(c);
+        CHECK(name != "unknown");
+        CHECK(name.find(' ') == std::string::npos);
+        names.insert(name);
+    }
+    CHECK(names.size() == std::size(all_codes));
+    // The names the CLI's --json output promises (docs/cli.md).
+    CHECK(std::string(devflow::to_string(errc::storage_failed)) == "storage_failed");
+    CHECK(std::string(devflow::to_string(errc::reauth_required)) == "reauth_required");
+    CHECK(std::string(devflow::to_string(errc::invalid_config)) == "invalid_config");
+    CHECK(std::string(devflow::to_string(static_cast<errc>(9999))) == "unknown");
 }

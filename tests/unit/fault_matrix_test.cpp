@@ -859,29 +859,6 @@ void run_phase(phase p) {
 
 // ================================================================ the document
 
-const char* errc_name(errc c) {
-    switch (c) {
-        case errc::access_denied: return "access_denied";
-        case errc::expired_token: return "expired_token";
-        case errc::invalid_grant: return "invalid_grant";
-        case errc::invalid_client: return "invalid_client";
-        case errc::invalid_request: return "invalid_request";
-        case errc::invalid_scope: return "invalid_scope";
-        case errc::unauthorized_client: return "unauthorized_client";
-        case errc::unsupported_grant_type: return "unsupported_grant_type";
-        case errc::server_error: return "server_error";
-        case errc::transport_failed: return "transport_failed";
-        case errc::malformed_response: return "malformed_response";
-        case errc::insecure_endpoint: return "insecure_endpoint";
-        case errc::issuer_mismatch: return "issuer_mismatch";
-        case errc::storage_failed: return "storage_failed";
-        case errc::reauth_required: return "reauth_required";
-        case errc::cancelled: return "cancelled";
-        case errc::invalid_config: return "invalid_config";
-    }
-    return "?";
-}
-
 const char* phase_name(phase p) {
     switch (p) {
         case phase::device: return "device authorization";
@@ -897,7 +874,7 @@ const char* phase_name(phase p) {
 std::string outcome_text(const expectation& e) {
     if (!e.note.empty()) return e.note;
     switch (e.kind) {
-        case result::error: return std::string("`") + errc_name(e.code) + "`";
+        case result::error: return std::string("`") + devflow::to_string(e.code) + "`";
         case result::cached_token: return "still-valid access token served; warning logged";
         case result::tokens:
             return e.requests_at.size() > 1 ? "retried then succeeded" : "succeeded";

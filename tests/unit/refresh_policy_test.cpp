@@ -1,5 +1,6 @@
 // detail/refresh_policy.hpp: when tokens are fresh, when to refresh, and
 // what a refresh keeps (RFC 6749 §6).
+#include <devflow/detail/lifetimes.hpp>
 #include <devflow/detail/refresh_policy.hpp>
 
 #include "catch.hpp"
@@ -190,4 +191,61 @@ TEST_CASE("next_keep_alive is never before now", "[refresh_policy]") {
     CHECK(next_keep_alive(t, after, seconds{120}, seconds{60}) == after);
     t.refresh_expires_at.reset();
     CHECK(next_keep_alive(t, after, seconds{120}, seconds{60}) == after);
+}
+
+TEST_CASE("next_session_step serves a fresh token and refreshes one within the margin "
+          "(RFC 6749 §6)",
+          "[refresh_policy]") {
+    using devflow::detail::next_session_step;
+    using devflow::detail::session_step;
+    const auto t = tokens(seconds{300});
+    CHECK(next_session_step(std::nullopt, t0, seconds{60}, false) == session_step::sign_in);
+    CHECK(next_session_step(t, t0 + seconds{239}, seconds{60}, false) == session_step::serve);
+    CHECK(next_session_step(t, t0 + seconds{241}, seconds{60}, false) == session_step::refresh);
+    // In the backoff after a transient failure a still-valid token is served...
+    CHECK(next_session_step(t, t0 + seconds{241}, seconds{60}, true) == session_step::serve);
+    // ...but an expired one is refreshed whatever the backoff says.
+    CHECK(next_session_step(t, t0 + seconds{301}, seconds{60}, true) == session_step::refresh);
+    // Without a usable refresh token: served until it really expires.
+    auto no_refresh = t;
+    no_refresh.refresh_token.clear();
+    CHECK(next_session_step(no_refresh, t0 + seconds{299}, seconds{60}, false) == session_step::serve);
+    CHECK(next_session_step(no_refresh, t0 + seconds{300}, seconds{60}, false) == session_step::sign_in);
+    auto dead_session = t;
+    dead_session.refresh_expires_at = t0 + seconds{100};
+    CHECK(next_session_step(dead_session, t0 + seconds{301}, seconds{60}, false) == session_step::sign_in);
+}
+
+TEST_CASE("a record that vanished or was replaced since the flow saw it means the session ended "
+          "elsewhere (docs/security.md S2)",
+          "[refresh_policy]") {
+    using devflow::detail::session_ended_elsewhere;
+    CHECK(session_ended_elsewhere(true, true, false));
+    CHECK(session_ended_elsewhere(true, false, true));
+    CHECK_FALSE(session_ended_elsewhere(true, false, false));  // still there
+    CHECK_FALSE(session_ended_elsewhere(false, true, false));  // never saved: memory is all there is
+}
+
+TEST_CASE("keep-alive waits until the refresh is due and the pace allows one, and backs off "
+          "30 s doubling to 5 min after failures",
+          "[refresh_policy][keep_alive]") {
+    using devflow::detail::keep_alive_wait;
+    using devflow::detail::next_keep_alive_retry_wait;
+    using std::chrono::steady_clock;
+    CHECK(keep_alive_wait(t0 + seconds{10}, t0, steady_clock::duration::zero()) == seconds{10});
+    CHECK(keep_alive_wait(t0, t0, steady_clock::duration::zero()) == steady_clock::duration::zero());
+    CHECK(keep_alive_wait(t0 - seconds{5}, t0, std::chrono::milliseconds{400}) ==
+          std::chrono::milliseconds{400});
+    CHECK(devflow::detail::keep_alive_first_retry_wait == seconds{30});
+    CHECK(next_keep_alive_retry_wait(seconds{30}) == seconds{60});
+    CHECK(next_keep_alive_retry_wait(seconds{240}) == seconds{300});
+    CHECK(next_keep_alive_retry_wait(seconds{300}) == seconds{300});
+}
+
+TEST_CASE("lifetimes count from the send less a second of server rounding "
+          "(docs/design.md conservative expiry)",
+          "[refresh_policy]") {
+    CHECK(devflow::detail::lifetime_anchor(t0) == t0 - seconds{1});
+    const std::chrono::steady_clock::time_point s0{hours{5}};
+    CHECK(devflow::detail::device_code_deadline(s0, seconds{600}) == s0 + seconds{599});
 }

@@ -51,31 +51,6 @@ inline std::string server_words(const devflow::error& e) {
     return s;
 }
 
-/// The stable name of an errc for --json output.
-inline std::string errc_name(devflow::errc c) {
-    using devflow::errc;
-    switch (c) {
-        case errc::access_denied: return "access_denied";
-        case errc::expired_token: return "expired_token";
-        case errc::invalid_grant: return "invalid_grant";
-        case errc::invalid_client: return "invalid_client";
-        case errc::invalid_request: return "invalid_request";
-        case errc::invalid_scope: return "invalid_scope";
-        case errc::unauthorized_client: return "unauthorized_client";
-        case errc::unsupported_grant_type: return "unsupported_grant_type";
-        case errc::server_error: return "server_error";
-        case errc::transport_failed: return "transport_failed";
-        case errc::malformed_response: return "malformed_response";
-        case errc::insecure_endpoint: return "insecure_endpoint";
-        case errc::issuer_mismatch: return "issuer_mismatch";
-        case errc::storage_failed: return "storage_failed";
-        case errc::reauth_required: return "reauth_required";
-        case errc::cancelled: return "cancelled";
-        case errc::invalid_config: return "invalid_config";
-    }
-    return "unknown";
-}
-
 /// The exit code for a devflow::errc.
 inline exit_code exit_code_for(devflow::errc c) {
     using devflow::errc;
@@ -175,7 +150,7 @@ inline failure describe(const devflow::error& e, const failure_context& ctx = {}
             text = what;
             break;
     }
-    return {exit_code_for(c), "devflow: " + one_line(text), errc_name(c)};
+    return {exit_code_for(c), "devflow: " + one_line(text), devflow::to_string(c)};
 }
 
 /// A usage failure: the problem and where to read more.

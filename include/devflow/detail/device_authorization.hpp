@@ -1,64 +1,25 @@
-// devflow — the device authorization request and answer (RFC 8628 §3.1–3.2).
-// Pure functions; tested in tests/unit/device_authorization_test.cpp.
+// devflow — the device authorization answer (RFC 8628 §3.2): what it must
+// hold and how an error answer is read. (The request is built in
+// detail/requests.hpp.) Pure functions; tested in
+// tests/unit/device_authorization_test.cpp.
 #pragma once
 
 #include <devflow/config.hpp>
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/form.hpp>
+#include <devflow/detail/requests.hpp>
+#include <devflow/detail/token_response.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
 #include <devflow/types.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace devflow::detail {
-
-/// Scopes joined by single spaces (RFC 6749 §3.3).
-inline std::string join_scopes(const std::vector<std::string>& scopes) {
-    std::string out;
-    for (const auto& s : scopes) {
-        if (s.empty()) continue;
-        if (!out.empty()) out.push_back(' ');
-        out += s;
-    }
-    return out;
-}
-
-/// Headers every token-endpoint-style request carries, plus client
-/// authentication for a confidential client (RFC 6749 §2.3.1).
-inline std::vector<http_header> request_headers(const client_config& cfg) {
-    std::vector<http_header> headers;
-    headers.push_back({"content-type", secret{"application/x-www-form-urlencoded"}});
-    headers.push_back({"accept", secret{"application/json"}});
-    if (!cfg.client_secret.empty())
-        headers.push_back({"authorization", basic_authorization(cfg.client_id, cfg.client_secret)});
-    return headers;
-}
-
-/// Appends client_id to a form for a public client. A confidential client
-/// authenticates with Basic only, never both (RFC 6749 §2.3.1).
-inline void add_client_id(const client_config& cfg, std::vector<form_field>& fields) {
-    if (cfg.client_secret.empty()) fields.push_back({"client_id", cfg.client_id});
-}
-
-/// The device authorization request (RFC 8628 §3.1): client_id (public
-/// clients), scope (space-joined, omitted when empty) and the configured
-/// extra parameters.
-inline http_request device_authorization_request(const client_config& cfg) {
-    std::vector<form_field> fields;
-    add_client_id(cfg, fields);
-    const std::string scope = join_scopes(cfg.scopes);
-    if (!scope.empty()) fields.push_back({"scope", scope});
-    for (const auto& [name, value] : cfg.extra_parameters) fields.push_back({name, value});
-    http_request req;
-    req.method = http_method::post;
-    req.url = cfg.device_authorization_endpoint;
-    req.headers = request_headers(cfg);
-    req.body = form_encode(fields);
-    return req;
-}
 
 /// Validates a device authorization answer (RFC 8628 §3.2) and returns it.
 /// @throws devflow::error malformed_response naming the missing or bad field.
@@ -120,6 +81,34 @@ inline device_authorization parse_device_authorization(const json_object& o,
     // An interval of 0 would mean polling in a tight loop; 1 s is the floor we accept.
     if (da.interval < std::chrono::seconds{1}) da.interval = std::chrono::seconds{1};
     return da;
+}
+
+/// Reads the answer to the device authorization request (RFC 8628 §3.2):
+/// the validated answer, or the error it carries. `body` is the parsed body,
+/// std::nullopt when it was not a JSON object.
+/// @throws devflow::error transport_failed when no answer came; the server's
+///         own error code (with its words) for an OAuth error body, whatever
+///         the status; server_error for 5xx or 429 without one (RFC 6585 §4:
+///         an overloaded server, not a malformed answer); malformed_response
+///         for anything else that is not a usable answer.
+inline device_authorization read_device_authorization(const http_response& resp,
+                                                      const std::optional<json_object>& body,
+                                                      std::chrono::seconds max_expires_in) {
+    if (!resp)
+        throw_error(errc::transport_failed,
+                    "device authorization request failed: " + resp.transport_message);
+    if (body) {
+        if (auto info = error_fields(*body, resp.status))
+            throw_error(errc_from_server_error(info->error),
+                        "device authorization endpoint answered " + server_words(*info), *info);
+    }
+    if (resp.status < 200 || resp.status > 299)
+        throw_error(resp.status >= 500 || resp.status == 429 ? errc::server_error
+                                                             : errc::malformed_response,
+                    "device authorization endpoint answered HTTP " + std::to_string(resp.status),
+                    server_error_info{{}, {}, {}, resp.status});
+    if (!body) throw_error(errc::malformed_response, "device authorization answer is not a JSON object");
+    return parse_device_authorization(*body, max_expires_in);
 }
 
 }  // namespace devflow::detail

@@ -7,8 +7,10 @@
 
 #include <devflow/config.hpp>
 #include <devflow/detail/json_fields.hpp>
+#include <devflow/detail/requests.hpp>
 #include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
+#include <devflow/server_metadata.hpp>
 #include <devflow/types.hpp>
 
 #include <algorithm>
@@ -19,30 +21,8 @@
 
 namespace devflow {
 
-/// Where a metadata document was found.
-enum class metadata_source {
-    openid_configuration,        ///< /.well-known/openid-configuration (OIDC Discovery §4)
-    oauth_authorization_server,  ///< /.well-known/oauth-authorization-server (RFC 8414 §3)
-};
-
-/// What devflow reads from an authorization server's metadata document
-/// (RFC 8414 §2, OpenID Connect Discovery §3, RFC 8628 §4).
-struct server_metadata {
-    std::string issuer;                         ///< identical to the issuer asked for
-    std::string device_authorization_endpoint;  ///< RFC 8628 §4
-    std::string token_endpoint;                 ///< RFC 8414 §2
-    std::string revocation_endpoint;            ///< RFC 8414 §2 (RFC 7009); empty when absent
-    std::string userinfo_endpoint;              ///< OIDC Discovery §3; empty when absent or not https
-    std::vector<std::string> grant_types_supported;  ///< empty when absent
-    std::vector<std::string> scopes_supported;       ///< empty when absent
-    metadata_source source = metadata_source::openid_configuration;
-    std::string url;  ///< the document's URL
-};
-
 namespace detail {
 
-/// RFC 8628 §3.4: the device_code grant type, as servers list it.
-inline constexpr std::string_view device_grant_type = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// One URL to try for the metadata of an issuer.
 struct metadata_location {
@@ -146,7 +126,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     if (m.device_authorization_endpoint.empty()) {
         const bool listed = std::find(m.grant_types_supported.begin(),
                                       m.grant_types_supported.end(),
-                                      device_grant_type) != m.grant_types_supported.end();
+                                      device_code_grant_type) != m.grant_types_supported.end();
         // RFC 8628 §4: a server offering the device grant publishes this endpoint.
         throw_error(errc::invalid_config,
                     "the server at " + display_text(expected_issuer, 200) +

@@ -2,25 +2,13 @@
 // tests/unit/polling_test.cpp.
 #pragma once
 
+#include <devflow/detail/lifetimes.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
 
 namespace devflow::detail {
-
-/// Servers count lifetimes in whole seconds (Keycloak: expires_in = exp minus
-/// the current second), so a lifetime may end up to a second sooner than
-/// "receipt + expires_in" suggests. devflow anchors every lifetime (token
-/// expiry, device code deadline) at the moment its request was sent, less
-/// this much (docs/design.md: conservative expiry).
-inline constexpr std::chrono::seconds server_rounding{1};
-
-/// When a device code dies (RFC 8628 §3.2 expires_in), anchored
-/// conservatively: the request's send time, less server_rounding.
-inline std::chrono::steady_clock::time_point device_code_deadline(
-    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
-    return requested_at - server_rounding + expires_in;
-}
 
 /// The polling pace of one device code. Every wait is measured from the
 /// moment the previous answer (or failure) arrived, never from when the

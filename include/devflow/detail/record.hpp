@@ -4,7 +4,7 @@
 #pragma once
 
 #include <devflow/config.hpp>
-#include <devflow/detail/device_authorization.hpp>
+#include <devflow/detail/scopes.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/types.hpp>
 
@@ -19,15 +19,6 @@ namespace devflow::detail {
 
 /// The record format version written by this library.
 inline constexpr double record_version = 1;
-
-/// Scopes sorted, de-duplicated and space-joined: the same set in any order
-/// names the same record.
-inline std::string normalized_scopes(std::vector<std::string> scopes) {
-    scopes.erase(std::remove(scopes.begin(), scopes.end(), std::string{}), scopes.end());
-    std::sort(scopes.begin(), scopes.end());
-    scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
-    return join_scopes(scopes);
-}
 
 /// Who a record belongs to: issuer (or the token endpoint when no issuer is
 /// configured), client_id and scopes.

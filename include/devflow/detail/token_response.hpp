@@ -5,7 +5,7 @@
 
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/json_fields.hpp>
-#include <devflow/detail/polling.hpp>
+#include <devflow/detail/lifetimes.hpp>
 #include <devflow/detail/retry_after.hpp>
 #include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
@@ -58,13 +58,6 @@ struct token_outcome {
     std::optional<std::chrono::seconds> interval;     ///< slow_down body `interval`
     std::optional<std::chrono::seconds> retry_after;  ///< Retry-After, for retry
 };
-
-/// The wall time a token's lifetime counts from: the moment its request was
-/// sent, less server_rounding (docs/design.md: conservative expiry).
-inline std::chrono::system_clock::time_point lifetime_anchor(
-    std::chrono::system_clock::time_point sent_at) noexcept {
-    return sent_at - server_rounding;
-}
 
 /// Parses a successful token answer (RFC 6749 §5.1) whose lifetimes count
 /// from wall time `now` (lifetime_anchor() of the request's send time).

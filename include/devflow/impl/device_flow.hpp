@@ -5,67 +5,23 @@
 
 #include <devflow/device_flow.hpp>
 
+#include <devflow/detail/console.hpp>
 #include <devflow/detail/device_authorization.hpp>
 #include <devflow/detail/form.hpp>
 #include <devflow/detail/polling.hpp>
 #include <devflow/detail/prompt.hpp>
 #include <devflow/detail/record.hpp>
 #include <devflow/detail/refresh_policy.hpp>
+#include <devflow/detail/requests.hpp>
 #include <devflow/detail/stoppable_mutex.hpp>
 #include <devflow/detail/token_response.hpp>
 #include <devflow/detail/url.hpp>
+#include <devflow/detail/validate_config.hpp>
 
-#include <cstdio>
 #include <utility>
 
 namespace devflow {
 
-namespace detail {
-
-/// RFC 8628 §3.4: the device_code grant type.
-inline constexpr std::string_view device_code_grant = "urn:ietf:params:oauth:grant-type:device_code";
-
-/// Checks a config before any request is made.
-inline void validate_config(const client_config& cfg) {
-    if (cfg.client_id.empty()) throw_error(errc::invalid_config, "client_config.client_id is empty");
-    if (cfg.token_endpoint.empty())
-        throw_error(errc::invalid_config, "client_config.token_endpoint is empty");
-    const bool any_http = cfg.insecure_allow_http_for_non_loopback_hosts;
-    // DESIGN.md §4: https only, except loopback hosts or the explicit opt-in.
-    require_secure_endpoint("token_endpoint", cfg.token_endpoint, any_http);
-    if (!cfg.device_authorization_endpoint.empty())
-        require_secure_endpoint("device_authorization_endpoint", cfg.device_authorization_endpoint,
-                                any_http);
-    if (!cfg.revocation_endpoint.empty())
-        require_secure_endpoint("revocation_endpoint", cfg.revocation_endpoint, any_http);
-    for (const auto& [name, value] : cfg.extra_parameters) {
-        if (name.empty() || name == "client_id" || name == "scope" || name == "client_secret" ||
-            name == "grant_type" || name == "device_code")
-            throw_error(errc::invalid_config,
-                        "client_config.extra_parameters may not set \"" + name + "\"");
-    }
-    for (const auto& scope : cfg.scopes)
-        for (char c : scope)
-            if (c == ' ' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x21)
-                throw_error(errc::invalid_config,
-                            "client_config.scopes holds a scope with a space or a forbidden "
-                            "character (RFC 6749 §3.3)");
-}
-
-inline void default_prompt(const prompt_info& p) {
-    std::fputs(p.text.c_str(), stderr);
-    std::fflush(stderr);
-}
-
-inline void default_log(log_level level, std::string_view message) {
-    if (level != log_level::warning) return;
-    std::string line = "devflow: warning: ";
-    line.append(message);
-    line.push_back('\n');
-    std::fputs(line.c_str(), stderr);
-}
-
-}  // namespace detail
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config config, Http http,
@@ -148,8 +104,7 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
-    using namespace std::chrono_literals;
-    std::chrono::seconds retry_wait = 30s;
+    std::chrono::seconds retry_wait = detail::keep_alive_first_retry_wait;
     bool warned_no_room = false;
     while (!stop.stop_requested()) {
         std::optional<token_set> current;
@@ -184,11 +139,9 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
         // second, whatever lifetimes the server gives; every wait moves time on.
         const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
                                                  config_.refresh_margin);
-        const auto pace = refresh_pace_wait();
-        if (due > now || pace > std::chrono::steady_clock::duration::zero()) {
-            const auto until_due =
-                std::chrono::ceil<std::chrono::steady_clock::duration>(due - now);
-            if (!clock_.sleep_for(std::max(until_due, pace), stop)) return;
+        if (const auto wait = detail::keep_alive_wait(due, now, refresh_pace_wait());
+            wait > std::chrono::steady_clock::duration::zero()) {
+            if (!clock_.sleep_for(wait, stop)) return;
             continue;  // look at the record again: another thread may have refreshed
         }
         try {
@@ -219,7 +172,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
                 return;
             }
             log(log_level::debug, "keep-alive: session refreshed");
-            retry_wait = 30s;
+            retry_wait = detail::keep_alive_first_retry_wait;
             std::optional<token_set> after;
             {
                 std::shared_lock lock(cache_mutex_);
@@ -237,7 +190,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
             if (e.code() == errc::cancelled) return;
             log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
             if (!clock_.sleep_for(retry_wait, stop)) return;
-            retry_wait = std::min<std::chrono::seconds>(retry_wait * 2, 5min);
+            retry_wait = detail::next_keep_alive_retry_wait(retry_wait);
         }
     }
 }
@@ -293,35 +246,27 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
     (void)store_lock;
     bool ended_elsewhere = false;
     std::optional<token_set> current = current_tokens(ended_elsewhere);
-    if (current && !needs_refresh(*current)) {
-        set_cache(*current);
-        return std::move(*current);
-    }
-    if (current && detail::refresh_token_usable(*current, clock_.now())) {
-        // After a transient refresh failure, serve the still-valid token for a
-        // while instead of sending every caller's request to a failing server.
-        if (clock_.steady_now() < refresh_backoff_until_ &&
-            detail::access_token_usable(*current, clock_.now())) {
+    // After a transient refresh failure a still-valid token is served for a
+    // while instead of sending every caller's request to a failing server.
+    const bool in_backoff = clock_.steady_now() < refresh_backoff_until_;
+    switch (detail::next_session_step(current, clock_.now(), margin, in_backoff)) {
+        case detail::session_step::serve:
             set_cache(*current);
             return std::move(*current);
-        }
-        if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
-            return std::move(*refreshed);
-    } else if (current && detail::access_token_usable(*current, clock_.now())) {
-        // No way to refresh: serve the token until it really expires.
-        set_cache(*current);
-        return std::move(*current);
-    } else if (current) {
-        log(log_level::info, "the stored session has no usable refresh token");
+        case detail::session_step::refresh:
+            if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
+                return std::move(*refreshed);
+            break;  // the session is over
+        case detail::session_step::sign_in:
+            if (current) log(log_level::info, "the stored session has no usable refresh token");
+            break;
     }
     if (!interactive)
         detail::throw_error(errc::reauth_required,
                             ended_elsewhere
-                                ? "the session was ended elsewhere (signed out) and interactive "
-                                  "sign-in is disabled (client_config.session_end = raise); run "
-                                  "login() to sign in"
-                                : "no valid session is left and interactive sign-in is disabled "
-                                  "(client_config.session_end = raise); run login() to sign in");
+                                ? "the session was ended elsewhere (signed out); call login() to "
+                                  "sign in again"
+                                : "no valid session is left; call login() to sign in");
     // docs/design.md (no unattended prompt loop): after a sign-in that was
     // denied or expired, only login() prompts again.
     if (!explicit_login && sign_in_refused_)
@@ -378,7 +323,9 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::curre
         store_had_record_ = true;
         return std::move(found.tokens);
     }
-    if (found.state != detail::record_status::corrupt && store_had_record_) {
+    if (detail::session_ended_elsewhere(store_had_record_,
+                                        found.state == detail::record_status::absent,
+                                        found.state == detail::record_status::foreign)) {
         // docs/design.md (logout elsewhere): the record this flow saw is gone
         // (or replaced by another client's), so the session was ended
         // elsewhere: never refresh it back to life from memory.
@@ -446,8 +393,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_once(
     const token_set& current, bool& session_over) {
     // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
-    const http_request req = token_request({{"grant_type", "refresh_token"},
-                                            {"refresh_token", current.refresh_token.reveal()}});
+    const http_request req = detail::refresh_request(config_, current.refresh_token);
     last_refresh_sent_ = clock_.steady_now();
     // docs/design.md (conservative expiry): lifetimes count from the send, less a second.
     const auto lifetimes_from = detail::lifetime_anchor(clock_.now());
@@ -486,7 +432,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
                                     outcome.kind == detail::token_outcome_kind::fail
                                 ? outcome.message
                                 : "token endpoint answered " + outcome.server.error + " to a refresh";
-    refresh_backoff_until_ = clock_.steady_now() + refresh_retry_delay;
+    refresh_backoff_until_ = clock_.steady_now() + detail::transient_refresh_backoff;
     if (detail::access_token_usable(current, clock_.now())) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
         set_cache(current);
@@ -512,29 +458,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     const http_response resp = http_.send(detail::device_authorization_request(config_));
     // RFC 8628 §3.4: the first poll is one interval after this answer.
     const auto received_at = clock_.steady_now();
-    if (!resp)
-        detail::throw_error(errc::transport_failed,
-                            "device authorization request failed: " + resp.transport_message);
-    const auto body = parse_body(resp);
-    if (body) {
-        if (auto info = detail::error_fields(*body, resp.status))
-            detail::throw_error(detail::errc_from_server_error(info->error),
-                                "device authorization endpoint answered " +
-                                    detail::server_words(*info),
-                                *info);
-    }
-    if (resp.status < 200 || resp.status > 299)
-        // RFC 6585 §4: 429 is an overloaded server, like 5xx, not a malformed answer.
-        detail::throw_error(resp.status >= 500 || resp.status == 429 ? errc::server_error
-                                                                     : errc::malformed_response,
-                            "device authorization endpoint answered HTTP " +
-                                std::to_string(resp.status),
-                            server_error_info{{}, {}, {}, resp.status});
-    if (!body)
-        detail::throw_error(errc::malformed_response,
-                            "device authorization answer is not a JSON object");
     const device_authorization da =
-        detail::parse_device_authorization(*body, config_.max_expires_in);
+        detail::read_device_authorization(resp, parse_body(resp), config_.max_expires_in);
 
     detail::poll_schedule schedule(received_at,
                                    detail::device_code_deadline(requested_at, da.expires_in),
@@ -550,8 +475,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     prompt_(detail::make_prompt(da, opened, schedule.deadline()));
 
     // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
-    std::vector<detail::form_field> poll_fields{{"grant_type", detail::device_code_grant},
-                                                {"device_code", da.device_code.reveal()}};
+    const http_request poll = detail::poll_request(config_, da.device_code);
     std::string last_trouble;
     auto give_up_expired = [&last_trouble] {
         detail::throw_error(errc::expired_token,
@@ -574,7 +498,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
 
         const auto poll_lifetimes_from = detail::lifetime_anchor(clock_.now());
-        const http_response answer = http_.send(token_request(poll_fields));
+        const http_response answer = http_.send(poll);
         const auto answered_at = clock_.steady_now();
         auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now(),
                                                        poll_lifetimes_from);
@@ -607,29 +531,10 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-http_request device_flow<Http, Json, Storage, Clock, Browser>::token_request(
-    std::vector<detail::form_field> fields) const {
-    detail::add_client_id(config_, fields);
-    http_request req;
-    req.method = http_method::post;
-    req.url = config_.token_endpoint;
-    req.headers = detail::request_headers(config_);
-    req.body = detail::form_encode(fields);
-    return req;
-}
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::revoke(const secret& token,
                                                              std::string_view hint) {
     // RFC 7009 §2.1: token and token_type_hint, with client authentication.
-    std::vector<detail::form_field> fields{{"token", token.reveal()}, {"token_type_hint", hint}};
-    detail::add_client_id(config_, fields);
-    http_request req;
-    req.method = http_method::post;
-    req.url = config_.revocation_endpoint;
-    req.headers = detail::request_headers(config_);
-    req.body = detail::form_encode(fields);
-    const http_response resp = http_.send(req);
+    const http_response resp = http_.send(detail::revocation_request(config_, token, hint));
     // RFC 7009 §2.2: 200 means revoked (or already invalid).
     if (resp && resp.status == 200) return true;
     log(log_level::warning, resp ? "revocation endpoint answered HTTP " + std::to_string(resp.status)
