@@ -8,7 +8,7 @@
 //         --client-id ID [--scope S] [--issuer URL] [--clock-scale F]
 //
 // --clock-scale 0.9 plays a client whose clock runs 10% fast: every wait
-// lasts 0.9 of what the flow asked for (the "fast VM clock" case of DESIGN.md §3).
+// lasts 0.9 of what the flow asked for (the "fast VM clock" case of docs/design.md §2).
 #include <devflow/adapters/curl_http.hpp>
 #include <devflow/adapters/nlohmann_json.hpp>
 #include <devflow/device_flow.hpp>

@@ -1,6 +1,6 @@
 // 64 real threads call authorization_header() at once just after the access
 // token has entered its refresh margin. Measured: refresh requests the server
-// got (must be 1: single flight, DESIGN.md §3) and the wall time until every
+// got (must be 1: single flight, docs/design.md §2) and the wall time until every
 // thread holds its header, with the token endpoint answering after a real
 // delay. Wall time of the token (expiry) is virtual: the fake clock crosses
 // the expiry without waiting. docs/performance.md#refresh-storm

@@ -575,6 +575,33 @@ enum class errc {
     invalid_config,      ///< The client_config (or an argument) is unusable.
 };
 
+/// The stable name of an errc: its enumerator's spelling ("access_denied",
+/// "storage_failed", ...). These names are a contract: the CLI's `--json`
+/// output and logs carry them, and they never change for an existing code.
+/// Returns "unknown" for a value that is not an errc.
+[[nodiscard]] constexpr const char* to_string(errc code) noexcept {
+    switch (code) {
+        case errc::access_denied: return "access_denied";
+        case errc::expired_token: return "expired_token";
+        case errc::invalid_grant: return "invalid_grant";
+        case errc::invalid_client: return "invalid_client";
+        case errc::invalid_request: return "invalid_request";
+        case errc::invalid_scope: return "invalid_scope";
+        case errc::unauthorized_client: return "unauthorized_client";
+        case errc::unsupported_grant_type: return "unsupported_grant_type";
+        case errc::server_error: return "server_error";
+        case errc::transport_failed: return "transport_failed";
+        case errc::malformed_response: return "malformed_response";
+        case errc::insecure_endpoint: return "insecure_endpoint";
+        case errc::issuer_mismatch: return "issuer_mismatch";
+        case errc::storage_failed: return "storage_failed";
+        case errc::reauth_required: return "reauth_required";
+        case errc::cancelled: return "cancelled";
+        case errc::invalid_config: return "invalid_config";
+    }
+    return "unknown";
+}
+
 /// The std::error_category of devflow::errc.
 const std::error_category& error_category() noexcept;
 
@@ -681,7 +708,7 @@ struct std::is_error_code_enum<devflow::errc> : std::true_type {};
 // devflow — file_store: the default token store, one private file per key
 // (docs/storage.md). Declarations here; definitions in impl/file_store.hpp.
 //
-// Security (DESIGN.md §4): records are files of mode 0600 in a directory of
+// Security (docs/design.md §3): records are files of mode 0600 in a directory of
 // mode 0700; every save writes a temporary file, fsyncs it, renames it over
 // the record and fsyncs the directory, so a reader sees the old record or the
 // new one, never half. A record that is not a regular file owned by this user
@@ -1134,7 +1161,7 @@ inline void atomic_write_file(const std::filesystem::path& target, std::string_v
             std::chrono::steady_clock::now().time_since_epoch().count());
         temp = dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
                       std::to_string(counter.fetch_add(1)) + "-" + std::to_string(stamp % 1000000));
-        // DESIGN.md §4: a fresh private file, never through a symlink.
+        // docs/design.md §3: a fresh private file, never through a symlink.
         fd = unique_fd(
             ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (fd.get() < 0 && errno != EEXIST) throw_storage("cannot create temporary file", temp, errno);
@@ -1151,7 +1178,7 @@ inline void atomic_write_file(const std::filesystem::path& target, std::string_v
     if (const int e = write_all(fd.get(), bytes)) fail("cannot write", temp, e);
     if (const int e = fsync_retry(fd.get())) fail("cannot sync", temp, e);
     if (::close(fd.release()) != 0) fail("cannot close", temp, errno);
-    // DESIGN.md §4: rename over the record, so readers see old or new, never half.
+    // docs/design.md §3: rename over the record, so readers see old or new, never half.
     if (::rename(temp.c_str(), target.c_str()) != 0) fail("cannot replace", target, errno);
     fsync_directory(dir);
 }
@@ -2127,187 +2154,44 @@ public:
 
 // ---- end <devflow/version.hpp> ----
 // ---- begin <devflow/detail/record.hpp> ----
-// devflow — the stored token record and its key (DESIGN.md §4: a token is
+// devflow — the stored token record and its key (docs/design.md §3: a token is
 // only ever sent to the server that issued it). Pure; tested in
 // tests/unit/record_test.cpp.
 
-// ---- begin <devflow/detail/device_authorization.hpp> ----
-// devflow — the device authorization request and answer (RFC 8628 §3.1–3.2).
-// Pure functions; tested in tests/unit/device_authorization_test.cpp.
+// ---- begin <devflow/detail/scopes.hpp> ----
+// devflow — scope lists as the protocol writes them (RFC 6749 §3.3) and as
+// the token store keys them. Pure; tested in tests/unit/device_authorization_test.cpp
+// and tests/unit/record_test.cpp.
 
-// ---- begin <devflow/detail/form.hpp> ----
-// devflow — application/x-www-form-urlencoded bodies and Basic credentials.
-// Pure functions; tested in tests/unit/form_test.cpp.
-
-
+#include <algorithm>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 namespace devflow::detail {
 
-/// True for the bytes a form body carries as they are (WHATWG urlencoded).
-inline bool form_unreserved(unsigned char c) noexcept {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~' || c == '*';
-}
-
-/// How many bytes form_escape(in) writes: a buffer reserved to exactly this
-/// never grows, so no reallocation leaves a copy of a secret behind.
-inline std::size_t form_escaped_size(std::string_view in) noexcept {
-    std::size_t n = 0;
-    for (unsigned char c : in) n += (form_unreserved(c) || c == ' ') ? 1 : 3;
-    return n;
-}
-
-/// Percent-encodes `in` for a form body: unreserved characters stay, space
-/// becomes '+', everything else %XX (WHATWG / RFC 6749 Appendix B).
-inline void form_escape(std::string_view in, std::string& out) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    for (unsigned char c : in) {
-        if (form_unreserved(c)) {
-            out.push_back(static_cast<char>(c));
-        } else if (c == ' ') {
-            out.push_back('+');
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0x0F]);
-        }
-    }
-}
-
-/// Percent-encodes `in` for a form body and returns it.
-inline std::string form_escape(std::string_view in) {
+/// Scopes joined by single spaces, empty ones skipped (RFC 6749 §3.3).
+inline std::string join_scopes(const std::vector<std::string>& scopes) {
     std::string out;
-    out.reserve(form_escaped_size(in));
-    form_escape(in, out);
-    return out;
-}
-
-/// One name/value pair of a form; values may be secrets.
-struct form_field {
-    std::string_view name;
-    std::string_view value;
-};
-
-/// Builds a form body from fields, in order. The result may hold secrets: it
-/// is written into a buffer of exactly its size, so it never reallocates.
-inline secret form_encode(const std::vector<form_field>& fields) {
-    std::size_t size = 0;
-    for (const auto& f : fields)
-        size += (size == 0 ? 0 : 1) + form_escaped_size(f.name) + 1 + form_escaped_size(f.value);
-    std::string out;
-    out.reserve(size);
-    for (const auto& f : fields) {
-        if (!out.empty()) out.push_back('&');
-        form_escape(f.name, out);
-        out.push_back('=');
-        form_escape(f.value, out);
-    }
-    return secret{std::move(out)};
-}
-
-inline int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/// Decodes one form component ('+' is space, %XX a byte). Malformed escapes
-/// are kept literally.
-inline std::string form_unescape(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '+') {
-            out.push_back(' ');
-        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
-            i += 2;
-        } else {
-            out.push_back(c);
-        }
+    for (const auto& s : scopes) {
+        if (s.empty()) continue;
+        if (!out.empty()) out.push_back(' ');
+        out += s;
     }
     return out;
 }
 
-/// Splits a form body into decoded name/value pairs, in order.
-inline std::vector<std::pair<std::string, std::string>> form_decode(std::string_view body) {
-    std::vector<std::pair<std::string, std::string>> fields;
-    while (!body.empty()) {
-        const auto amp = body.find('&');
-        const std::string_view part = body.substr(0, amp);
-        if (!part.empty()) {
-            const auto eq = part.find('=');
-            if (eq == std::string_view::npos)
-                fields.emplace_back(form_unescape(part), std::string{});
-            else
-                fields.emplace_back(form_unescape(part.substr(0, eq)),
-                                    form_unescape(part.substr(eq + 1)));
-        }
-        if (amp == std::string_view::npos) break;
-        body.remove_prefix(amp + 1);
-    }
-    return fields;
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-inline std::string base64_encode(std::string_view in) {
-    static constexpr char table[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back(table[v & 63]);
-    }
-    if (i + 1 == in.size()) {
-        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.append("==");
-    } else if (i + 2 == in.size()) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back('=');
-    }
-    return out;
-}
-
-/// The Authorization header value for client_secret_basic: each part is
-/// form-encoded before base64 (RFC 6749 §2.3.1).
-inline secret basic_authorization(std::string_view client_id, const secret& client_secret) {
-    // Every buffer is sized once (no reallocation leaves a copy behind) and
-    // held in a secret, so it is wiped when freed.
-    std::string joined;
-    joined.reserve(form_escaped_size(client_id) + 1 + form_escaped_size(client_secret.reveal()));
-    form_escape(client_id, joined);
-    joined.push_back(':');
-    form_escape(client_secret.reveal(), joined);
-    const secret wiped_joined{std::move(joined)};
-    const secret encoded{base64_encode(wiped_joined.reveal())};
-    std::string header;
-    header.reserve(6 + encoded.size());
-    header.append("Basic ").append(encoded.reveal());
-    return secret{std::move(header)};
+/// Scopes sorted, de-duplicated and space-joined: the same set in any order
+/// names the same token record.
+inline std::string normalized_scopes(std::vector<std::string> scopes) {
+    scopes.erase(std::remove(scopes.begin(), scopes.end(), std::string{}), scopes.end());
+    std::sort(scopes.begin(), scopes.end());
+    scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
+    return join_scopes(scopes);
 }
 
 }  // namespace devflow::detail
 
-// ---- end <devflow/detail/form.hpp> ----
+// ---- end <devflow/detail/scopes.hpp> ----
 // ---- begin <devflow/detail/json_fields.hpp> ----
 // devflow — reading typed fields out of a flat json_object, with the leniency
 // real servers need (numbers sent as strings) and the strictness security
@@ -2340,7 +2224,7 @@ inline bool has_field(const json_object& o, std::string_view name) {
 enum class seconds_status { ok, absent, invalid };
 
 /// A number of seconds from a JSON number or a numeric string ("900"), as
-/// some servers send (DESIGN.md §3). Fractions are rounded down (a lifetime
+/// some servers send (docs/design.md §2). Fractions are rounded down (a lifetime
 /// is never overstated), or up with `round_up` (a minimum wait is never
 /// shortened). Negative,
 /// non-numeric and non-finite values, and values over `max`, are invalid;
@@ -2394,321 +2278,6 @@ inline std::optional<server_error_info> error_fields(const json_object& o, int h
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/json_fields.hpp> ----
-// ---- begin <devflow/detail/url.hpp> ----
-// devflow — the little URL handling devflow needs: scheme, host, loopback,
-// the https-only rule. Pure functions; tested in tests/unit/url_test.cpp.
-
-
-#include <optional>
-#include <string>
-#include <string_view>
-
-namespace devflow::detail {
-
-/// The parts of an absolute http(s) URL that devflow looks at.
-struct url_parts {
-    std::string scheme;  ///< lower-case
-    std::string host;    ///< lower-case; IPv6 without brackets
-    std::string port;    ///< as written, may be empty
-    std::string path;    ///< from the first '/' (with query), may be empty
-};
-
-inline char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-inline std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = ascii_lower(c);
-    return out;
-}
-
-/// Splits an absolute URL; std::nullopt when it has no scheme or host, or
-/// holds whitespace or control characters.
-inline std::optional<url_parts> parse_url(std::string_view url) {
-    for (unsigned char c : url)
-        if (c <= 0x20 || c == 0x7F) return std::nullopt;
-    const auto colon = url.find("://");
-    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    url_parts parts;
-    parts.scheme = ascii_lower(url.substr(0, colon));
-    for (char c : parts.scheme)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
-            return std::nullopt;
-    std::string_view rest = url.substr(colon + 3);
-    const auto path_start = rest.find_first_of("/?#");
-    std::string_view authority = rest.substr(0, path_start);
-    if (path_start != std::string_view::npos) parts.path = std::string(rest.substr(path_start));
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos)
-        authority.remove_prefix(at + 1);  // userinfo is never used
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        parts.host = ascii_lower(authority.substr(1, close - 1));
-        std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            parts.port = std::string(after.substr(1));
-        }
-    } else {
-        const auto port_colon = authority.rfind(':');
-        parts.host = ascii_lower(authority.substr(0, port_colon));
-        if (port_colon != std::string_view::npos)
-            parts.port = std::string(authority.substr(port_colon + 1));
-    }
-    for (char c : parts.port)
-        if (c < '0' || c > '9') return std::nullopt;
-    if (parts.host.empty()) return std::nullopt;
-    return parts;
-}
-
-/// True for a canonical dotted-quad IPv4 address: four decimal octets of
-/// 0–255 without leading zeros ("127.0.0.1", never "127.08.0.1" or "127.1",
-/// which resolvers read in other ways or send to DNS).
-inline bool is_canonical_ipv4(std::string_view host) noexcept {
-    int octets = 0;
-    while (true) {
-        const auto dot = host.find('.');
-        const std::string_view octet = host.substr(0, dot);
-        if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet.front() == '0'))
-            return false;
-        int value = 0;
-        for (char c : octet) {
-            if (c < '0' || c > '9') return false;
-            value = value * 10 + (c - '0');
-        }
-        if (value > 255) return false;
-        ++octets;
-        if (dot == std::string_view::npos) break;
-        host.remove_prefix(dot + 1);
-    }
-    return octets == 4;
-}
-
-/// True only for the hosts that name this machine without asking anyone:
-/// `localhost`, a canonical dotted quad in 127.0.0.0/8 and `::1` (written
-/// `[::1]` in a URL; parse_url drops the brackets). Anything else —
-/// `evil.localhost`, `127.08.0.1`, `127.1`, `0x7f.0.0.1` — may go to DNS or be
-/// read differently by a resolver, so it is not loopback (docs/design.md).
-inline bool is_loopback_host(std::string_view host) noexcept {
-    if (host == "localhost" || host == "::1") return true;
-    return host.substr(0, 4) == "127." && is_canonical_ipv4(host);
-}
-
-/// Why a verification URI is refused, or nullptr when it is fine.
-/// RFC 8628 §5.4 (remote phishing): the host devflow shows the user must be
-/// the host a browser opens. So the URI must be plain printable ASCII with
-/// no backslash (browsers read it as '/'), no white space, no userinfo
-/// ("good.example@evil.example"), a host made only of letters, digits, '-',
-/// '_' and dots (no percent escapes, which browsers decode in hosts), or a
-/// canonical IPv4 address, or a bracketed IPv6 literal; a host whose last
-/// label is a number must be a dotted quad (browsers read "2130706433" and
-/// "0x7f.1" as IPv4 addresses).
-inline const char* verification_uri_problem(std::string_view uri) noexcept {
-    for (unsigned char c : uri) {
-        if (c <= 0x20 || c >= 0x7F) return "holds white space, a control character or non-ASCII bytes";
-        if (c == '\\') return "holds a backslash";
-    }
-    const auto sep = uri.find("://");
-    if (sep == std::string_view::npos) return "is not an absolute http(s) URL";
-    const std::string_view scheme = uri.substr(0, sep);
-    if (ascii_lower(scheme) != "https" && ascii_lower(scheme) != "http") return "is not http(s)";
-    std::string_view authority = uri.substr(sep + 3);
-    authority = authority.substr(0, authority.find_first_of("/?#"));
-    if (authority.find('@') != std::string_view::npos) return "holds user information";
-    std::string_view host = authority;
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return "has a malformed IPv6 host";
-        host = authority.substr(1, close - 1);
-        if (host.empty()) return "has no host";
-        for (char c : host)
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-                  c == ':' || c == '.'))
-                return "has a malformed IPv6 host";
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return "has a malformed host";
-            port = after.substr(1);
-        }
-    } else {
-        const auto colon = authority.find(':');
-        host = authority.substr(0, colon);
-        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-        if (host.empty()) return "has no host";
-        std::string_view last_label;
-        std::string_view rest = host;
-        while (true) {
-            const auto dot = rest.find('.');
-            const std::string_view label = rest.substr(0, dot);
-            if (label.empty()) return "has an empty host label";
-            for (char c : label)
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_'))
-                    return "has a host with characters other than letters, digits, '-' and '_'";
-            last_label = label;
-            if (dot == std::string_view::npos) break;
-            rest.remove_prefix(dot + 1);
-        }
-        bool numeric = last_label.size() > 1 && last_label[0] == '0' &&
-                       (last_label[1] == 'x' || last_label[1] == 'X');
-        if (!numeric) {
-            numeric = true;
-            for (char c : last_label) numeric = numeric && c >= '0' && c <= '9';
-        }
-        if (numeric && !is_canonical_ipv4(host)) return "has a numeric host that is not a dotted quad";
-    }
-    if (port.size() > 5) return "has an invalid port";
-    long value = 0;
-    for (char c : port) {
-        if (c < '0' || c > '9') return "has an invalid port";
-        value = value * 10 + (c - '0');
-    }
-    if (!port.empty() && (value == 0 || value > 65535)) return "has an invalid port";
-    return nullptr;
-}
-
-/// Throws insecure_endpoint unless `url` is https, or http on a loopback host,
-/// or http anywhere with the explicit opt-in. `what` names the endpoint.
-inline void require_secure_endpoint(std::string_view what, std::string_view url,
-                                    bool allow_http_anywhere) {
-    const auto parts = parse_url(url);
-    if (!parts)
-        throw_error(errc::invalid_config, std::string(what) + " is not an absolute URL: " +
-                                              display_text(url, 300));
-    if (parts->scheme == "https") return;
-    if (parts->scheme == "http" && (is_loopback_host(parts->host) || allow_http_anywhere)) return;
-    throw_error(errc::insecure_endpoint,
-                std::string(what) + " must use https (http is allowed only for loopback hosts): " +
-                    display_text(url, 300));
-}
-
-/// The host of a URL for display, or an empty string.
-inline std::string host_of(std::string_view url) {
-    const auto parts = parse_url(url);
-    return parts ? parts->host : std::string{};
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/url.hpp> ----
-
-#include <string>
-#include <vector>
-
-namespace devflow::detail {
-
-/// Scopes joined by single spaces (RFC 6749 §3.3).
-inline std::string join_scopes(const std::vector<std::string>& scopes) {
-    std::string out;
-    for (const auto& s : scopes) {
-        if (s.empty()) continue;
-        if (!out.empty()) out.push_back(' ');
-        out += s;
-    }
-    return out;
-}
-
-/// Headers every token-endpoint-style request carries, plus client
-/// authentication for a confidential client (RFC 6749 §2.3.1).
-inline std::vector<http_header> request_headers(const client_config& cfg) {
-    std::vector<http_header> headers;
-    headers.push_back({"content-type", secret{"application/x-www-form-urlencoded"}});
-    headers.push_back({"accept", secret{"application/json"}});
-    if (!cfg.client_secret.empty())
-        headers.push_back({"authorization", basic_authorization(cfg.client_id, cfg.client_secret)});
-    return headers;
-}
-
-/// Appends client_id to a form for a public client. A confidential client
-/// authenticates with Basic only, never both (RFC 6749 §2.3.1).
-inline void add_client_id(const client_config& cfg, std::vector<form_field>& fields) {
-    if (cfg.client_secret.empty()) fields.push_back({"client_id", cfg.client_id});
-}
-
-/// The device authorization request (RFC 8628 §3.1): client_id (public
-/// clients), scope (space-joined, omitted when empty) and the configured
-/// extra parameters.
-inline http_request device_authorization_request(const client_config& cfg) {
-    std::vector<form_field> fields;
-    add_client_id(cfg, fields);
-    const std::string scope = join_scopes(cfg.scopes);
-    if (!scope.empty()) fields.push_back({"scope", scope});
-    for (const auto& [name, value] : cfg.extra_parameters) fields.push_back({name, value});
-    http_request req;
-    req.method = http_method::post;
-    req.url = cfg.device_authorization_endpoint;
-    req.headers = request_headers(cfg);
-    req.body = form_encode(fields);
-    return req;
-}
-
-/// Validates a device authorization answer (RFC 8628 §3.2) and returns it.
-/// @throws devflow::error malformed_response naming the missing or bad field.
-inline device_authorization parse_device_authorization(const json_object& o,
-                                                       std::chrono::seconds max_expires_in) {
-    auto require_string = [&](std::string_view name) -> std::string {
-        const auto v = string_field(o, name);
-        if (!v || v->empty())
-            throw_error(errc::malformed_response,
-                        "device authorization answer lacks a usable \"" + std::string(name) + "\"");
-        return std::string(*v);
-    };
-    device_authorization da;
-    // RFC 8628 §3.2: device_code, user_code, verification_uri, expires_in are REQUIRED.
-    da.device_code = secret{require_string("device_code")};
-    da.user_code = require_string("user_code");
-    // The user code is shown on a terminal: a control or bidirectional
-    // formatting character could rewrite what the user sees.
-    if (has_unsafe_text(da.user_code))
-        throw_error(errc::malformed_response,
-                    "device authorization answer has a user_code with control, bidirectional "
-                    "formatting or non-UTF-8 characters");
-    // Google sends verification_url(_complete); accept the alias.
-    if (string_field(o, "verification_uri"))
-        da.verification_uri = require_string("verification_uri");
-    else if (string_field(o, "verification_url"))
-        da.verification_uri = require_string("verification_url");
-    else
-        throw_error(errc::malformed_response,
-                    "device authorization answer lacks \"verification_uri\"");
-    if (auto c = string_field(o, "verification_uri_complete"))
-        da.verification_uri_complete = std::string(*c);
-    else if (auto g = string_field(o, "verification_url_complete"))
-        da.verification_uri_complete = std::string(*g);
-
-    // RFC 8628 §5.4: the host shown to the user must be the host a browser opens.
-    for (const std::string* uri : {&da.verification_uri, &da.verification_uri_complete}) {
-        if (uri->empty()) continue;
-        if (const char* problem = verification_uri_problem(*uri))
-            throw_error(errc::malformed_response,
-                        std::string("device authorization answer has a verification URI that ") +
-                            problem);
-    }
-
-    const auto expires = seconds_field(o, "expires_in", max_expires_in);
-    if (expires.status != seconds_status::ok || expires.value.count() == 0)
-        throw_error(errc::malformed_response,
-                    "device authorization answer has a missing, zero, negative or absurd "
-                    "\"expires_in\"");
-    da.expires_in = expires.value;
-
-    // RFC 8628 §3.2: interval is OPTIONAL; absent (or null) means 5 seconds.
-    // The interval is a minimum: 2.5 s waits 3 s, never 2 (RFC 8628 §3.2).
-    const auto interval = seconds_field(o, "interval", std::chrono::seconds{3600}, /*round_up=*/true);
-    if (interval.status == seconds_status::invalid)
-        throw_error(errc::malformed_response,
-                    "device authorization answer has a negative or absurd \"interval\"");
-    da.interval = interval.status == seconds_status::ok ? interval.value : std::chrono::seconds{5};
-    // An interval of 0 would mean polling in a tight loop; 1 s is the floor we accept.
-    if (da.interval < std::chrono::seconds{1}) da.interval = std::chrono::seconds{1};
-    return da;
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/device_authorization.hpp> ----
 
 #include <algorithm>
 #include <chrono>
@@ -2721,15 +2290,6 @@ namespace devflow::detail {
 
 /// The record format version written by this library.
 inline constexpr double record_version = 1;
-
-/// Scopes sorted, de-duplicated and space-joined: the same set in any order
-/// names the same record.
-inline std::string normalized_scopes(std::vector<std::string> scopes) {
-    scopes.erase(std::remove(scopes.begin(), scopes.end(), std::string{}), scopes.end());
-    std::sort(scopes.begin(), scopes.end());
-    scopes.erase(std::unique(scopes.begin(), scopes.end()), scopes.end());
-    return join_scopes(scopes);
-}
 
 /// Who a record belongs to: issuer (or the token endpoint when no issuer is
 /// configured), client_id and scopes.
@@ -3089,7 +2649,6 @@ private:
     void set_cache(const token_set& tokens);
     void drop_cache();
     void log(log_level level, std::string_view message) const;
-    http_request token_request(std::vector<detail::form_field> fields) const;
     std::optional<json_object> parse_body(const http_response& response);
     bool revoke(const secret& token, std::string_view hint);
     auto lock_store(std::stop_token stop);
@@ -3117,7 +2676,6 @@ private:
     // No refresh attempt before this time after a transient refresh failure
     // (while the access token is still valid). Guarded by flow_mutex_.
     std::chrono::steady_clock::time_point refresh_backoff_until_{};
-    static constexpr std::chrono::seconds refresh_retry_delay{10};
     // When this flow last sent a refresh request (the one-a-second pace).
     // Guarded by flow_mutex_.
     std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
@@ -3139,29 +2697,904 @@ private:
 // detail/; this file wires the policies to them.
 
 
+// ---- begin <devflow/detail/console.hpp> ----
+// devflow — where a flow's prompt and diagnostics go when the application
+// sets no handler of its own: standard error.
+
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The default prompt handler: the ready-made text on stderr.
+inline void default_prompt(const prompt_info& p) {
+    std::fputs(p.text.c_str(), stderr);
+    std::fflush(stderr);
+}
+
+/// The default log handler: warnings only, one "devflow: warning:" line each.
+inline void default_log(log_level level, std::string_view message) {
+    if (level != log_level::warning) return;
+    std::string line = "devflow: warning: ";
+    line.append(message);
+    line.push_back('\n');
+    std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/console.hpp> ----
+// ---- begin <devflow/detail/device_authorization.hpp> ----
+// devflow — the device authorization answer (RFC 8628 §3.2): what it must
+// hold and how an error answer is read. (The request is built in
+// detail/requests.hpp.) Pure functions; tested in
+// tests/unit/device_authorization_test.cpp.
+
+// ---- begin <devflow/detail/form.hpp> ----
+// devflow — application/x-www-form-urlencoded bodies and Basic credentials.
+// Pure functions; tested in tests/unit/form_test.cpp.
+
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace devflow::detail {
+
+/// True for the bytes a form body carries as they are (WHATWG urlencoded).
+inline bool form_unreserved(unsigned char c) noexcept {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '*';
+}
+
+/// How many bytes form_escape(in) writes: a buffer reserved to exactly this
+/// never grows, so no reallocation leaves a copy of a secret behind.
+inline std::size_t form_escaped_size(std::string_view in) noexcept {
+    std::size_t n = 0;
+    for (unsigned char c : in) n += (form_unreserved(c) || c == ' ') ? 1 : 3;
+    return n;
+}
+
+/// Percent-encodes `in` for a form body: unreserved characters stay, space
+/// becomes '+', everything else %XX (WHATWG / RFC 6749 Appendix B).
+inline void form_escape(std::string_view in, std::string& out) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (unsigned char c : in) {
+        if (form_unreserved(c)) {
+            out.push_back(static_cast<char>(c));
+        } else if (c == ' ') {
+            out.push_back('+');
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0x0F]);
+        }
+    }
+}
+
+/// Percent-encodes `in` for a form body and returns it.
+inline std::string form_escape(std::string_view in) {
+    std::string out;
+    out.reserve(form_escaped_size(in));
+    form_escape(in, out);
+    return out;
+}
+
+/// One name/value pair of a form; values may be secrets.
+struct form_field {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// Builds a form body from fields, in order. The result may hold secrets: it
+/// is written into a buffer of exactly its size, so it never reallocates.
+inline secret form_encode(const std::vector<form_field>& fields) {
+    std::size_t size = 0;
+    for (const auto& f : fields)
+        size += (size == 0 ? 0 : 1) + form_escaped_size(f.name) + 1 + form_escaped_size(f.value);
+    std::string out;
+    out.reserve(size);
+    for (const auto& f : fields) {
+        if (!out.empty()) out.push_back('&');
+        form_escape(f.name, out);
+        out.push_back('=');
+        form_escape(f.value, out);
+    }
+    return secret{std::move(out)};
+}
+
+inline int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Decodes one form component ('+' is space, %XX a byte). Malformed escapes
+/// are kept literally.
+inline std::string form_unescape(std::string_view in) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '+') {
+            out.push_back(' ');
+        } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+            i += 2;
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+/// Splits a form body into decoded name/value pairs, in order.
+inline std::vector<std::pair<std::string, std::string>> form_decode(std::string_view body) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    while (!body.empty()) {
+        const auto amp = body.find('&');
+        const std::string_view part = body.substr(0, amp);
+        if (!part.empty()) {
+            const auto eq = part.find('=');
+            if (eq == std::string_view::npos)
+                fields.emplace_back(form_unescape(part), std::string{});
+            else
+                fields.emplace_back(form_unescape(part.substr(0, eq)),
+                                    form_unescape(part.substr(eq + 1)));
+        }
+        if (amp == std::string_view::npos) break;
+        body.remove_prefix(amp + 1);
+    }
+    return fields;
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+inline std::string base64_encode(std::string_view in) {
+    static constexpr char table[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back(table[v & 63]);
+    }
+    if (i + 1 == in.size()) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.append("==");
+    } else if (i + 2 == in.size()) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back('=');
+    }
+    return out;
+}
+
+/// The Authorization header value for client_secret_basic: each part is
+/// form-encoded before base64 (RFC 6749 §2.3.1).
+inline secret basic_authorization(std::string_view client_id, const secret& client_secret) {
+    // Every buffer is sized once (no reallocation leaves a copy behind) and
+    // held in a secret, so it is wiped when freed.
+    std::string joined;
+    joined.reserve(form_escaped_size(client_id) + 1 + form_escaped_size(client_secret.reveal()));
+    form_escape(client_id, joined);
+    joined.push_back(':');
+    form_escape(client_secret.reveal(), joined);
+    const secret wiped_joined{std::move(joined)};
+    const secret encoded{base64_encode(wiped_joined.reveal())};
+    std::string header;
+    header.reserve(6 + encoded.size());
+    header.append("Basic ").append(encoded.reveal());
+    return secret{std::move(header)};
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/form.hpp> ----
+// ---- begin <devflow/detail/requests.hpp> ----
+// devflow — every request the flow sends, built in one place: the device
+// authorization request (RFC 8628 §3.1), the device-code poll (§3.4), the
+// refresh (RFC 6749 §6) and the revocation (RFC 7009 §2.1), each with the
+// same headers and client authentication. Pure; tested in
+// tests/unit/device_authorization_test.cpp and tests/unit/requests_test.cpp.
+
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace devflow::detail {
+
+/// RFC 8628 §3.4: the device_code grant type (also how servers list it in
+/// grant_types_supported).
+inline constexpr std::string_view device_code_grant_type =
+    "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Headers every token-endpoint-style request carries, plus client
+/// authentication for a confidential client (RFC 6749 §2.3.1).
+inline std::vector<http_header> request_headers(const client_config& cfg) {
+    std::vector<http_header> headers;
+    headers.reserve(3);
+    headers.push_back({"content-type", secret{"application/x-www-form-urlencoded"}});
+    headers.push_back({"accept", secret{"application/json"}});
+    if (!cfg.client_secret.empty())
+        headers.push_back({"authorization", basic_authorization(cfg.client_id, cfg.client_secret)});
+    return headers;
+}
+
+/// Appends client_id to a form for a public client. A confidential client
+/// authenticates with Basic only, never both (RFC 6749 §2.3.1).
+inline void add_client_id(const client_config& cfg, std::vector<form_field>& fields) {
+    if (cfg.client_secret.empty()) fields.push_back({"client_id", cfg.client_id});
+}
+
+/// A form POST to `url` with `fields`, the common headers and the client's
+/// authentication. The body may hold secrets.
+inline http_request form_post(const client_config& cfg, const std::string& url,
+                              std::vector<form_field> fields) {
+    add_client_id(cfg, fields);
+    http_request req;
+    req.method = http_method::post;
+    req.url = url;
+    req.headers = request_headers(cfg);
+    req.body = form_encode(fields);
+    return req;
+}
+
+/// The device authorization request (RFC 8628 §3.1): client_id (public
+/// clients), scope (space-joined, omitted when empty) and the configured
+/// extra parameters, in that order.
+inline http_request device_authorization_request(const client_config& cfg) {
+    std::vector<form_field> fields;
+    add_client_id(cfg, fields);
+    const std::string scope = join_scopes(cfg.scopes);
+    if (!scope.empty()) fields.push_back({"scope", scope});
+    for (const auto& [name, value] : cfg.extra_parameters) fields.push_back({name, value});
+    http_request req;
+    req.method = http_method::post;
+    req.url = cfg.device_authorization_endpoint;
+    req.headers = request_headers(cfg);
+    req.body = form_encode(fields);
+    return req;
+}
+
+/// One device-code poll of the token endpoint (RFC 8628 §3.4).
+inline http_request poll_request(const client_config& cfg, const secret& device_code) {
+    return form_post(cfg, cfg.token_endpoint,
+                     {{"grant_type", device_code_grant_type}, {"device_code", device_code.reveal()}});
+}
+
+/// A refresh (RFC 6749 §6). No scope: the same scope is kept.
+inline http_request refresh_request(const client_config& cfg, const secret& refresh_token) {
+    return form_post(cfg, cfg.token_endpoint,
+                     {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token.reveal()}});
+}
+
+/// A revocation (RFC 7009 §2.1): the token and its type hint
+/// ("refresh_token" or "access_token").
+inline http_request revocation_request(const client_config& cfg, const secret& token,
+                                       std::string_view hint) {
+    return form_post(cfg, cfg.revocation_endpoint, {{"token", token.reveal()}, {"token_type_hint", hint}});
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/requests.hpp> ----
+// ---- begin <devflow/detail/token_response.hpp> ----
+// devflow — what a token endpoint answer means (RFC 6749 §5.1–5.2, RFC 8628
+// §3.5). Classified by the body first: servers send the same OAuth errors with
+// 400, 401 or 428. Pure; tested in tests/unit/token_response_test.cpp.
+
+// ---- begin <devflow/detail/lifetimes.hpp> ----
+// devflow — where lifetimes count from. Servers count `expires_in` in whole
+// seconds (Keycloak: exp minus the current second), so a lifetime may end up
+// to a second sooner than "receipt + expires_in" suggests; devflow anchors
+// every lifetime at the moment its request was sent, less one second
+// (docs/design.md: conservative expiry). Pure; tested in
+// tests/unit/keycloak_test.cpp and tests/unit/polling_test.cpp.
+
+#include <chrono>
+
+namespace devflow::detail {
+
+/// The rounding a server's whole-second clock may cost a lifetime.
+inline constexpr std::chrono::seconds server_rounding{1};
+
+/// The wall time a token's lifetime counts from: the send of its request,
+/// less server_rounding.
+inline std::chrono::system_clock::time_point lifetime_anchor(
+    std::chrono::system_clock::time_point sent_at) noexcept {
+    return sent_at - server_rounding;
+}
+
+/// When a device code dies (RFC 8628 §3.2 expires_in), anchored the same way
+/// on the steady clock.
+inline std::chrono::steady_clock::time_point device_code_deadline(
+    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
+    return requested_at - server_rounding + expires_in;
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/lifetimes.hpp> ----
+// ---- begin <devflow/detail/retry_after.hpp> ----
+// devflow — the Retry-After header (RFC 9110 §10.2.3): delay-seconds or an
+// HTTP-date. Pure; tested in tests/unit/retry_after_test.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into seconds since
+/// 1970 (kept as a count: years past 2262 do not fit a system_clock time
+/// point); std::nullopt for anything else (the obsolete formats are not worth
+/// the risk).
+inline std::optional<std::chrono::seconds> parse_imf_fixdate(std::string_view s) {
+    if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
+        return std::nullopt;
+    auto num = [&](std::size_t pos, std::size_t len) -> int {
+        int v = 0;
+        for (std::size_t i = pos; i < pos + len; ++i) {
+            if (s[i] < '0' || s[i] > '9') return -1;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const auto month_pos = months.find(s.substr(8, 3));
+    if (month_pos == std::string_view::npos || month_pos % 3 != 0) return std::nullopt;
+    const int day = num(5, 2), year = num(12, 4), hour = num(17, 2), minute = num(20, 2),
+              second = num(23, 2);
+    if (day < 1 || day > 31 || year < 1970 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 60)
+        return std::nullopt;
+    const auto days = days_from_civil(year, static_cast<unsigned>(month_pos / 3 + 1),
+                                      static_cast<unsigned>(day));
+    return std::chrono::seconds{days * 86400 + hour * 3600 + minute * 60 + second};
+}
+
+/// The wait a Retry-After value asks for, measured from `now` (wall clock);
+/// std::nullopt when the value is malformed. A date in the past means 0.
+/// Values are capped at one day.
+inline std::optional<std::chrono::seconds> parse_retry_after(
+    std::string_view value, std::chrono::system_clock::time_point now) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (value.empty()) return std::nullopt;
+    constexpr std::int64_t cap = 86400;
+    if (value.front() >= '0' && value.front() <= '9') {
+        std::int64_t v = 0;
+        for (char c : value) {
+            if (c < '0' || c > '9') return std::nullopt;
+            v = v * 10 + (c - '0');
+            if (v > cap) v = cap;
+        }
+        return std::chrono::seconds{v};
+    }
+    const auto date = parse_imf_fixdate(value);
+    if (!date) return std::nullopt;
+    const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch());
+    const std::int64_t delta = date->count() - now_seconds.count();
+    if (delta <= 0) return std::chrono::seconds{0};
+    return std::chrono::seconds{delta > cap ? cap : delta};
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/retry_after.hpp> ----
+// ---- begin <devflow/detail/url.hpp> ----
+// devflow — the little URL handling devflow needs: scheme, host, loopback,
+// the https-only rule. Pure functions; tested in tests/unit/url_test.cpp.
+
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The parts of an absolute http(s) URL that devflow looks at.
+struct url_parts {
+    std::string scheme;  ///< lower-case
+    std::string host;    ///< lower-case; IPv6 without brackets
+    std::string port;    ///< as written, may be empty
+    std::string path;    ///< from the first '/' (with query), may be empty
+};
+
+inline char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+inline std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = ascii_lower(c);
+    return out;
+}
+
+/// Splits an absolute URL; std::nullopt when it has no scheme or host, or
+/// holds whitespace or control characters.
+inline std::optional<url_parts> parse_url(std::string_view url) {
+    for (unsigned char c : url)
+        if (c <= 0x20 || c == 0x7F) return std::nullopt;
+    const auto colon = url.find("://");
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    url_parts parts;
+    parts.scheme = ascii_lower(url.substr(0, colon));
+    for (char c : parts.scheme)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))
+            return std::nullopt;
+    std::string_view rest = url.substr(colon + 3);
+    const auto path_start = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, path_start);
+    if (path_start != std::string_view::npos) parts.path = std::string(rest.substr(path_start));
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+        authority.remove_prefix(at + 1);  // userinfo is never used
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        parts.host = ascii_lower(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return std::nullopt;
+            parts.port = std::string(after.substr(1));
+        }
+    } else {
+        const auto port_colon = authority.rfind(':');
+        parts.host = ascii_lower(authority.substr(0, port_colon));
+        if (port_colon != std::string_view::npos)
+            parts.port = std::string(authority.substr(port_colon + 1));
+    }
+    for (char c : parts.port)
+        if (c < '0' || c > '9') return std::nullopt;
+    if (parts.host.empty()) return std::nullopt;
+    return parts;
+}
+
+/// True for a canonical dotted-quad IPv4 address: four decimal octets of
+/// 0–255 without leading zeros ("127.0.0.1", never "127.08.0.1" or "127.1",
+/// which resolvers read in other ways or send to DNS).
+inline bool is_canonical_ipv4(std::string_view host) noexcept {
+    int octets = 0;
+    while (true) {
+        const auto dot = host.find('.');
+        const std::string_view octet = host.substr(0, dot);
+        if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet.front() == '0'))
+            return false;
+        int value = 0;
+        for (char c : octet) {
+            if (c < '0' || c > '9') return false;
+            value = value * 10 + (c - '0');
+        }
+        if (value > 255) return false;
+        ++octets;
+        if (dot == std::string_view::npos) break;
+        host.remove_prefix(dot + 1);
+    }
+    return octets == 4;
+}
+
+/// True only for the hosts that name this machine without asking anyone:
+/// `localhost`, a canonical dotted quad in 127.0.0.0/8 and `::1` (written
+/// `[::1]` in a URL; parse_url drops the brackets). Anything else —
+/// `evil.localhost`, `127.08.0.1`, `127.1`, `0x7f.0.0.1` — may go to DNS or be
+/// read differently by a resolver, so it is not loopback (docs/design.md).
+inline bool is_loopback_host(std::string_view host) noexcept {
+    if (host == "localhost" || host == "::1") return true;
+    return host.substr(0, 4) == "127." && is_canonical_ipv4(host);
+}
+
+/// Why a verification URI is refused, or nullptr when it is fine.
+/// RFC 8628 §5.4 (remote phishing): the host devflow shows the user must be
+/// the host a browser opens. So the URI must be plain printable ASCII with
+/// no backslash (browsers read it as '/'), no white space, no userinfo
+/// ("good.example@evil.example"), a host made only of letters, digits, '-',
+/// '_' and dots (no percent escapes, which browsers decode in hosts), or a
+/// canonical IPv4 address, or a bracketed IPv6 literal; a host whose last
+/// label is a number must be a dotted quad (browsers read "2130706433" and
+/// "0x7f.1" as IPv4 addresses).
+inline const char* verification_uri_problem(std::string_view uri) noexcept {
+    for (unsigned char c : uri) {
+        if (c <= 0x20 || c >= 0x7F) return "holds white space, a control character or non-ASCII bytes";
+        if (c == '\\') return "holds a backslash";
+    }
+    const auto sep = uri.find("://");
+    if (sep == std::string_view::npos) return "is not an absolute http(s) URL";
+    const std::string_view scheme = uri.substr(0, sep);
+    if (ascii_lower(scheme) != "https" && ascii_lower(scheme) != "http") return "is not http(s)";
+    std::string_view authority = uri.substr(sep + 3);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    if (authority.find('@') != std::string_view::npos) return "holds user information";
+    std::string_view host = authority;
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return "has a malformed IPv6 host";
+        host = authority.substr(1, close - 1);
+        if (host.empty()) return "has no host";
+        for (char c : host)
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                  c == ':' || c == '.'))
+                return "has a malformed IPv6 host";
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return "has a malformed host";
+            port = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.find(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+        if (host.empty()) return "has no host";
+        std::string_view last_label;
+        std::string_view rest = host;
+        while (true) {
+            const auto dot = rest.find('.');
+            const std::string_view label = rest.substr(0, dot);
+            if (label.empty()) return "has an empty host label";
+            for (char c : label)
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_'))
+                    return "has a host with characters other than letters, digits, '-' and '_'";
+            last_label = label;
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
+        }
+        bool numeric = last_label.size() > 1 && last_label[0] == '0' &&
+                       (last_label[1] == 'x' || last_label[1] == 'X');
+        if (!numeric) {
+            numeric = true;
+            for (char c : last_label) numeric = numeric && c >= '0' && c <= '9';
+        }
+        if (numeric && !is_canonical_ipv4(host)) return "has a numeric host that is not a dotted quad";
+    }
+    if (port.size() > 5) return "has an invalid port";
+    long value = 0;
+    for (char c : port) {
+        if (c < '0' || c > '9') return "has an invalid port";
+        value = value * 10 + (c - '0');
+    }
+    if (!port.empty() && (value == 0 || value > 65535)) return "has an invalid port";
+    return nullptr;
+}
+
+/// Throws insecure_endpoint unless `url` is https, or http on a loopback host,
+/// or http anywhere with the explicit opt-in. `what` names the endpoint.
+inline void require_secure_endpoint(std::string_view what, std::string_view url,
+                                    bool allow_http_anywhere) {
+    const auto parts = parse_url(url);
+    if (!parts)
+        throw_error(errc::invalid_config, std::string(what) + " is not an absolute URL: " +
+                                              display_text(url, 300));
+    if (parts->scheme == "https") return;
+    if (parts->scheme == "http" && (is_loopback_host(parts->host) || allow_http_anywhere)) return;
+    throw_error(errc::insecure_endpoint,
+                std::string(what) + " must use https (http is allowed only for loopback hosts): " +
+                    display_text(url, 300));
+}
+
+/// The host of a URL for display, or an empty string.
+inline std::string host_of(std::string_view url) {
+    const auto parts = parse_url(url);
+    return parts ? parts->host : std::string{};
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/url.hpp> ----
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The devflow::errc for a server `error` code; unknown codes are server_error.
+inline errc errc_from_server_error(std::string_view e) noexcept {
+    if (e == "access_denied") return errc::access_denied;
+    if (e == "expired_token") return errc::expired_token;
+    if (e == "invalid_grant") return errc::invalid_grant;
+    if (e == "invalid_client") return errc::invalid_client;
+    if (e == "invalid_request") return errc::invalid_request;
+    if (e == "invalid_scope") return errc::invalid_scope;
+    if (e == "unauthorized_client") return errc::unauthorized_client;
+    if (e == "unsupported_grant_type") return errc::unsupported_grant_type;
+    return errc::server_error;
+}
+
+/// "error: description" from a server's error answer, made safe to show and
+/// cut to a sensible length (a hostile server controls both).
+inline std::string server_words(const server_error_info& info) {
+    std::string out = display_text(info.error, 80);
+    if (!info.error_description.empty()) out += ": " + display_text(info.error_description, 300);
+    return out;
+}
+
+/// What the flow should do with one token endpoint answer.
+enum class token_outcome_kind {
+    success,    ///< tokens arrived
+    pending,    ///< authorization_pending: poll again at the same pace
+    slow_down,  ///< slow_down: raise the interval by 5 s (or to the body's interval)
+    retry,      ///< transport failure, 5xx or 429: back off and try again
+    fail,       ///< stop with `code`
+};
+
+/// The classification of one answer.
+struct token_outcome {
+    token_outcome_kind kind = token_outcome_kind::fail;
+    token_set tokens;                          ///< for success
+    errc code = errc::malformed_response;      ///< for fail
+    std::string message;                       ///< for fail and retry; never a secret
+    server_error_info server;                  ///< verbatim server fields, when sent
+    std::optional<std::chrono::seconds> interval;     ///< slow_down body `interval`
+    std::optional<std::chrono::seconds> retry_after;  ///< Retry-After, for retry
+};
+
+/// Parses a successful token answer (RFC 6749 §5.1) whose lifetimes count
+/// from wall time `now` (lifetime_anchor() of the request's send time).
+/// std::nullopt with `why` set when it has no usable access_token or a bad field.
+inline std::optional<token_set> parse_token_set(const json_object& o,
+                                                std::chrono::system_clock::time_point now,
+                                                std::string& why) {
+    const auto access = string_field(o, "access_token");
+    if (!access || access->empty()) {
+        why = "token answer lacks a usable \"access_token\"";
+        return std::nullopt;
+    }
+    token_set t;
+    t.access_token = secret{*access};
+    t.obtained_at = now;
+    // RFC 6749 §5.1: token_type is case-insensitive; devflow sends Bearer tokens only
+    // (RFC 6750). A missing type is taken as Bearer, as most clients do.
+    const auto type = string_field(o, "token_type");
+    if (type && ascii_lower(*type) != "bearer") {
+        why = "token answer has token_type \"" + display_text(*type, 40) +
+              "\"; only Bearer tokens are supported";
+        return std::nullopt;
+    }
+    t.token_type = "Bearer";
+    constexpr std::chrono::seconds ten_years{std::chrono::hours{24 * 3660}};
+    const auto expires = seconds_field(o, "expires_in", ten_years);
+    if (expires.status == seconds_status::invalid) {
+        why = "token answer has a negative or absurd \"expires_in\"";
+        return std::nullopt;
+    }
+    if (expires.status == seconds_status::ok) t.expires_at = now + expires.value;
+    if (auto r = string_field(o, "refresh_token"); r && !r->empty()) t.refresh_token = secret{*r};
+    // Keycloak: refresh_expires_in is the session's idle limit; 0 means no limit
+    // (offline tokens).
+    const auto refresh_expires = seconds_field(o, "refresh_expires_in", ten_years);
+    if (refresh_expires.status == seconds_status::invalid) {
+        why = "token answer has a negative or absurd \"refresh_expires_in\"";
+        return std::nullopt;
+    }
+    if (refresh_expires.status == seconds_status::ok && refresh_expires.value.count() > 0)
+        t.refresh_expires_at = now + refresh_expires.value;
+    if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
+    if (auto id = string_field(o, "id_token"); id && !id->empty()) t.id_token = secret{*id};
+    return t;
+}
+
+/// Classifies one token endpoint answer. `body` is the parsed body, or
+/// std::nullopt when it was not a JSON object. `now` is the wall time of
+/// receipt (a Retry-After date is read against it); token lifetimes count
+/// from `lifetimes_from` (lifetime_anchor() of the send time), or from `now`
+/// when it is not given.
+inline token_outcome classify_token_response(
+    const http_response& resp, const std::optional<json_object>& body,
+    std::chrono::system_clock::time_point now,
+    std::optional<std::chrono::system_clock::time_point> lifetimes_from = std::nullopt) {
+    token_outcome out;
+    if (!resp) {
+        out.kind = token_outcome_kind::retry;
+        out.message = "no answer from the token endpoint: " + resp.transport_message;
+        return out;
+    }
+    const int status = resp.status;
+    const bool overloaded = status == 429 || (status >= 500 && status <= 599);
+    if (overloaded) {
+        if (const secret* ra = resp.header("retry-after")) out.retry_after = parse_retry_after(ra->reveal(), now);
+    }
+    // Body first (RFC 8628 §3.5): the error code decides, whatever the status.
+    if (body) {
+        if (auto info = error_fields(*body, status)) {
+            out.server = *info;
+            if (info->error == "authorization_pending") {
+                out.kind = token_outcome_kind::pending;
+                return out;
+            }
+            if (info->error == "slow_down") {
+                out.kind = token_outcome_kind::slow_down;
+                // A minimum, so a fraction rounds up (RFC 8628 §3.5).
+                const auto iv = seconds_field(*body, "interval", std::chrono::seconds{3600},
+                                              /*round_up=*/true);
+                if (iv.status == seconds_status::ok) out.interval = iv.value;
+                return out;
+            }
+            const errc code = errc_from_server_error(info->error);
+            if (overloaded && code == errc::server_error) {
+                // temporarily_unavailable, server_error, ... with 5xx/429: transient.
+                out.kind = token_outcome_kind::retry;
+                out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) +
+                              ", " + display_text(info->error, 80) + ")";
+                return out;
+            }
+            out.kind = token_outcome_kind::fail;
+            out.code = code;
+            out.message = "token endpoint answered " + server_words(*info);
+            return out;
+        }
+        if (status >= 200 && status <= 299) {
+            std::string why;
+            if (auto tokens = parse_token_set(*body, lifetimes_from.value_or(now), why)) {
+                out.kind = token_outcome_kind::success;
+                out.tokens = std::move(*tokens);
+                return out;
+            }
+            out.kind = token_outcome_kind::fail;
+            out.code = errc::malformed_response;
+            out.message = why + " (HTTP " + std::to_string(status) + ")";
+            out.server.http_status = status;
+            return out;
+        }
+    }
+    if (overloaded) {
+        out.kind = token_outcome_kind::retry;
+        out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) + ")";
+        return out;
+    }
+    out.kind = token_outcome_kind::fail;
+    out.code = errc::malformed_response;
+    out.server.http_status = status;
+    out.message = status >= 200 && status <= 299
+                      ? "token answer is not a JSON object (HTTP " + std::to_string(status) + ")"
+                      : "token endpoint answered HTTP " + std::to_string(status) +
+                            " without an OAuth error";
+    return out;
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/token_response.hpp> ----
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace devflow::detail {
+
+/// Validates a device authorization answer (RFC 8628 §3.2) and returns it.
+/// @throws devflow::error malformed_response naming the missing or bad field.
+inline device_authorization parse_device_authorization(const json_object& o,
+                                                       std::chrono::seconds max_expires_in) {
+    auto require_string = [&](std::string_view name) -> std::string {
+        const auto v = string_field(o, name);
+        if (!v || v->empty())
+            throw_error(errc::malformed_response,
+                        "device authorization answer lacks a usable \"" + std::string(name) + "\"");
+        return std::string(*v);
+    };
+    device_authorization da;
+    // RFC 8628 §3.2: device_code, user_code, verification_uri, expires_in are REQUIRED.
+    da.device_code = secret{require_string("device_code")};
+    da.user_code = require_string("user_code");
+    // The user code is shown on a terminal: a control or bidirectional
+    // formatting character could rewrite what the user sees.
+    if (has_unsafe_text(da.user_code))
+        throw_error(errc::malformed_response,
+                    "device authorization answer has a user_code with control, bidirectional "
+                    "formatting or non-UTF-8 characters");
+    // Google sends verification_url(_complete); accept the alias.
+    if (string_field(o, "verification_uri"))
+        da.verification_uri = require_string("verification_uri");
+    else if (string_field(o, "verification_url"))
+        da.verification_uri = require_string("verification_url");
+    else
+        throw_error(errc::malformed_response,
+                    "device authorization answer lacks \"verification_uri\"");
+    if (auto c = string_field(o, "verification_uri_complete"))
+        da.verification_uri_complete = std::string(*c);
+    else if (auto g = string_field(o, "verification_url_complete"))
+        da.verification_uri_complete = std::string(*g);
+
+    // RFC 8628 §5.4: the host shown to the user must be the host a browser opens.
+    for (const std::string* uri : {&da.verification_uri, &da.verification_uri_complete}) {
+        if (uri->empty()) continue;
+        if (const char* problem = verification_uri_problem(*uri))
+            throw_error(errc::malformed_response,
+                        std::string("device authorization answer has a verification URI that ") +
+                            problem);
+    }
+
+    const auto expires = seconds_field(o, "expires_in", max_expires_in);
+    if (expires.status != seconds_status::ok || expires.value.count() == 0)
+        throw_error(errc::malformed_response,
+                    "device authorization answer has a missing, zero, negative or absurd "
+                    "\"expires_in\"");
+    da.expires_in = expires.value;
+
+    // RFC 8628 §3.2: interval is OPTIONAL; absent (or null) means 5 seconds.
+    // The interval is a minimum: 2.5 s waits 3 s, never 2 (RFC 8628 §3.2).
+    const auto interval = seconds_field(o, "interval", std::chrono::seconds{3600}, /*round_up=*/true);
+    if (interval.status == seconds_status::invalid)
+        throw_error(errc::malformed_response,
+                    "device authorization answer has a negative or absurd \"interval\"");
+    da.interval = interval.status == seconds_status::ok ? interval.value : std::chrono::seconds{5};
+    // An interval of 0 would mean polling in a tight loop; 1 s is the floor we accept.
+    if (da.interval < std::chrono::seconds{1}) da.interval = std::chrono::seconds{1};
+    return da;
+}
+
+/// Reads the answer to the device authorization request (RFC 8628 §3.2):
+/// the validated answer, or the error it carries. `body` is the parsed body,
+/// std::nullopt when it was not a JSON object.
+/// @throws devflow::error transport_failed when no answer came; the server's
+///         own error code (with its words) for an OAuth error body, whatever
+///         the status; server_error for 5xx or 429 without one (RFC 6585 §4:
+///         an overloaded server, not a malformed answer); malformed_response
+///         for anything else that is not a usable answer.
+inline device_authorization read_device_authorization(const http_response& resp,
+                                                      const std::optional<json_object>& body,
+                                                      std::chrono::seconds max_expires_in) {
+    if (!resp)
+        throw_error(errc::transport_failed,
+                    "device authorization request failed: " + resp.transport_message);
+    if (body) {
+        if (auto info = error_fields(*body, resp.status))
+            throw_error(errc_from_server_error(info->error),
+                        "device authorization endpoint answered " + server_words(*info), *info);
+    }
+    if (resp.status < 200 || resp.status > 299)
+        throw_error(resp.status >= 500 || resp.status == 429 ? errc::server_error
+                                                             : errc::malformed_response,
+                    "device authorization endpoint answered HTTP " + std::to_string(resp.status),
+                    server_error_info{{}, {}, {}, resp.status});
+    if (!body) throw_error(errc::malformed_response, "device authorization answer is not a JSON object");
+    return parse_device_authorization(*body, max_expires_in);
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/device_authorization.hpp> ----
 // ---- begin <devflow/detail/polling.hpp> ----
 // devflow — when to poll next (RFC 8628 §3.4–3.5). Pure; tested in
 // tests/unit/polling_test.cpp.
+
 
 #include <algorithm>
 #include <chrono>
 #include <optional>
 
 namespace devflow::detail {
-
-/// Servers count lifetimes in whole seconds (Keycloak: expires_in = exp minus
-/// the current second), so a lifetime may end up to a second sooner than
-/// "receipt + expires_in" suggests. devflow anchors every lifetime (token
-/// expiry, device code deadline) at the moment its request was sent, less
-/// this much (docs/design.md: conservative expiry).
-inline constexpr std::chrono::seconds server_rounding{1};
-
-/// When a device code dies (RFC 8628 §3.2 expires_in), anchored
-/// conservatively: the request's send time, less server_rounding.
-inline std::chrono::steady_clock::time_point device_code_deadline(
-    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
-    return requested_at - server_rounding + expires_in;
-}
 
 /// The polling pace of one device code. Every wait is measured from the
 /// moment the previous answer (or failure) arrived, never from when the
@@ -3305,6 +3738,7 @@ inline prompt_info make_prompt(const device_authorization& da, bool browser_open
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace devflow::detail {
 
@@ -3314,6 +3748,31 @@ using wall_time = std::chrono::system_clock::time_point;
 /// lifetimes the server gives (a server answering `expires_in: 0` would
 /// otherwise be asked thousands of times a second).
 inline constexpr std::chrono::seconds min_refresh_spacing{1};
+
+/// After a transient refresh failure, while the access token is still
+/// valid, no new refresh is tried for this long: callers are served the
+/// valid token instead of all hammering a failing server (docs/design.md).
+inline constexpr std::chrono::seconds transient_refresh_backoff{10};
+
+/// keep-alive's wait after a failed refresh: 30 s at first, doubled after
+/// each further failure, at most 5 minutes.
+inline constexpr std::chrono::seconds keep_alive_first_retry_wait{30};
+inline constexpr std::chrono::seconds keep_alive_max_retry_wait{300};
+
+/// The wait after another failed keep-alive refresh, given the last one.
+inline std::chrono::seconds next_keep_alive_retry_wait(std::chrono::seconds last) {
+    return std::min(last * 2, keep_alive_max_retry_wait);
+}
+
+/// How long keep-alive sleeps before it looks again: until the refresh is
+/// `due` (wall time) and the refresh pace allows one (`pace_left`). Zero
+/// means refresh now.
+inline std::chrono::steady_clock::duration keep_alive_wait(wall_time due, wall_time now,
+                                                           std::chrono::steady_clock::duration pace_left) {
+    const auto until_due = due > now ? std::chrono::ceil<std::chrono::steady_clock::duration>(due - now)
+                                     : std::chrono::steady_clock::duration::zero();
+    return std::max(until_due, pace_left);
+}
 
 /// The refresh margin actually used: the configured one, capped at half the
 /// token's lifetime so short-lived tokens are not refreshed on every call.
@@ -3353,6 +3812,34 @@ inline token_set merge_refreshed(const token_set& before, token_set fresh) {
     if (fresh.scope.empty()) fresh.scope = before.scope;
     if (!fresh.session_idle_limit) fresh.session_idle_limit = before.session_idle_limit;
     return fresh;
+}
+
+/// What a flow does with the tokens it has (or has not) when a caller needs one.
+enum class session_step {
+    serve,    ///< hand out the access token as it is
+    refresh,  ///< refresh first (RFC 6749 §6)
+    sign_in,  ///< no session can produce a token: sign in (or report it)
+};
+
+/// The next step for `t` at `now`: serve a fresh token; refresh one within
+/// the margin when a refresh token is usable (unless a transient failure
+/// just happened and the access token is still valid: then serve it); serve
+/// a still-valid token that cannot be refreshed; otherwise sign in.
+inline session_step next_session_step(const std::optional<token_set>& t, wall_time now,
+                                      std::chrono::seconds margin, bool in_refresh_backoff) {
+    if (!t) return session_step::sign_in;
+    if (access_token_fresh(*t, now, margin)) return session_step::serve;
+    if (refresh_token_usable(*t, now))
+        return in_refresh_backoff && access_token_usable(*t, now) ? session_step::serve
+                                                                  : session_step::refresh;
+    return access_token_usable(*t, now) ? session_step::serve : session_step::sign_in;
+}
+
+/// True when the store's answer means the session was ended elsewhere: the
+/// record this flow saw is gone, or another client's stands in its place
+/// (docs/design.md: logout elsewhere).
+inline bool session_ended_elsewhere(bool store_had_record, bool record_absent, bool record_foreign) {
+    return store_had_record && (record_absent || record_foreign);
 }
 
 /// The tokens of a new session (a device flow's answer): the refresh token's
@@ -3396,282 +3883,15 @@ inline wall_time next_keep_alive(const token_set& t, wall_time now,
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/refresh_policy.hpp> ----
-// ---- begin <devflow/detail/token_response.hpp> ----
-// devflow — what a token endpoint answer means (RFC 6749 §5.1–5.2, RFC 8628
-// §3.5). Classified by the body first: servers send the same OAuth errors with
-// 400, 401 or 428. Pure; tested in tests/unit/token_response_test.cpp.
+// ---- begin <devflow/detail/validate_config.hpp> ----
+// devflow — the checks a client_config passes before any request is made.
+// Pure; tested in tests/unit/refresh_test.cpp and the fault matrix's
+// configuration rows.
 
-// ---- begin <devflow/detail/retry_after.hpp> ----
-// devflow — the Retry-After header (RFC 9110 §10.2.3): delay-seconds or an
-// HTTP-date. Pure; tested in tests/unit/retry_after_test.cpp.
 
-#include <chrono>
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
-namespace devflow::detail {
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-/// Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into seconds since
-/// 1970 (kept as a count: years past 2262 do not fit a system_clock time
-/// point); std::nullopt for anything else (the obsolete formats are not worth
-/// the risk).
-inline std::optional<std::chrono::seconds> parse_imf_fixdate(std::string_view s) {
-    if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-        s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
-        return std::nullopt;
-    auto num = [&](std::size_t pos, std::size_t len) -> int {
-        int v = 0;
-        for (std::size_t i = pos; i < pos + len; ++i) {
-            if (s[i] < '0' || s[i] > '9') return -1;
-            v = v * 10 + (s[i] - '0');
-        }
-        return v;
-    };
-    static constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    const auto month_pos = months.find(s.substr(8, 3));
-    if (month_pos == std::string_view::npos || month_pos % 3 != 0) return std::nullopt;
-    const int day = num(5, 2), year = num(12, 4), hour = num(17, 2), minute = num(20, 2),
-              second = num(23, 2);
-    if (day < 1 || day > 31 || year < 1970 || hour < 0 || hour > 23 || minute < 0 ||
-        minute > 59 || second < 0 || second > 60)
-        return std::nullopt;
-    const auto days = days_from_civil(year, static_cast<unsigned>(month_pos / 3 + 1),
-                                      static_cast<unsigned>(day));
-    return std::chrono::seconds{days * 86400 + hour * 3600 + minute * 60 + second};
-}
-
-/// The wait a Retry-After value asks for, measured from `now` (wall clock);
-/// std::nullopt when the value is malformed. A date in the past means 0.
-/// Values are capped at one day.
-inline std::optional<std::chrono::seconds> parse_retry_after(
-    std::string_view value, std::chrono::system_clock::time_point now) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (value.empty()) return std::nullopt;
-    constexpr std::int64_t cap = 86400;
-    if (value.front() >= '0' && value.front() <= '9') {
-        std::int64_t v = 0;
-        for (char c : value) {
-            if (c < '0' || c > '9') return std::nullopt;
-            v = v * 10 + (c - '0');
-            if (v > cap) v = cap;
-        }
-        return std::chrono::seconds{v};
-    }
-    const auto date = parse_imf_fixdate(value);
-    if (!date) return std::nullopt;
-    const auto now_seconds = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch());
-    const std::int64_t delta = date->count() - now_seconds.count();
-    if (delta <= 0) return std::chrono::seconds{0};
-    return std::chrono::seconds{delta > cap ? cap : delta};
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/retry_after.hpp> ----
-
-#include <chrono>
-#include <optional>
 #include <string>
-#include <string_view>
 
 namespace devflow::detail {
-
-/// The devflow::errc for a server `error` code; unknown codes are server_error.
-inline errc errc_from_server_error(std::string_view e) noexcept {
-    if (e == "access_denied") return errc::access_denied;
-    if (e == "expired_token") return errc::expired_token;
-    if (e == "invalid_grant") return errc::invalid_grant;
-    if (e == "invalid_client") return errc::invalid_client;
-    if (e == "invalid_request") return errc::invalid_request;
-    if (e == "invalid_scope") return errc::invalid_scope;
-    if (e == "unauthorized_client") return errc::unauthorized_client;
-    if (e == "unsupported_grant_type") return errc::unsupported_grant_type;
-    return errc::server_error;
-}
-
-/// "error: description" from a server's error answer, made safe to show and
-/// cut to a sensible length (a hostile server controls both).
-inline std::string server_words(const server_error_info& info) {
-    std::string out = display_text(info.error, 80);
-    if (!info.error_description.empty()) out += ": " + display_text(info.error_description, 300);
-    return out;
-}
-
-/// What the flow should do with one token endpoint answer.
-enum class token_outcome_kind {
-    success,    ///< tokens arrived
-    pending,    ///< authorization_pending: poll again at the same pace
-    slow_down,  ///< slow_down: raise the interval by 5 s (or to the body's interval)
-    retry,      ///< transport failure, 5xx or 429: back off and try again
-    fail,       ///< stop with `code`
-};
-
-/// The classification of one answer.
-struct token_outcome {
-    token_outcome_kind kind = token_outcome_kind::fail;
-    token_set tokens;                          ///< for success
-    errc code = errc::malformed_response;      ///< for fail
-    std::string message;                       ///< for fail and retry; never a secret
-    server_error_info server;                  ///< verbatim server fields, when sent
-    std::optional<std::chrono::seconds> interval;     ///< slow_down body `interval`
-    std::optional<std::chrono::seconds> retry_after;  ///< Retry-After, for retry
-};
-
-/// The wall time a token's lifetime counts from: the moment its request was
-/// sent, less server_rounding (docs/design.md: conservative expiry).
-inline std::chrono::system_clock::time_point lifetime_anchor(
-    std::chrono::system_clock::time_point sent_at) noexcept {
-    return sent_at - server_rounding;
-}
-
-/// Parses a successful token answer (RFC 6749 §5.1) whose lifetimes count
-/// from wall time `now` (lifetime_anchor() of the request's send time).
-/// std::nullopt with `why` set when it has no usable access_token or a bad field.
-inline std::optional<token_set> parse_token_set(const json_object& o,
-                                                std::chrono::system_clock::time_point now,
-                                                std::string& why) {
-    const auto access = string_field(o, "access_token");
-    if (!access || access->empty()) {
-        why = "token answer lacks a usable \"access_token\"";
-        return std::nullopt;
-    }
-    token_set t;
-    t.access_token = secret{*access};
-    t.obtained_at = now;
-    // RFC 6749 §5.1: token_type is case-insensitive; devflow sends Bearer tokens only
-    // (RFC 6750). A missing type is taken as Bearer, as most clients do.
-    const auto type = string_field(o, "token_type");
-    if (type && ascii_lower(*type) != "bearer") {
-        why = "token answer has token_type \"" + display_text(*type, 40) +
-              "\"; only Bearer tokens are supported";
-        return std::nullopt;
-    }
-    t.token_type = "Bearer";
-    constexpr std::chrono::seconds ten_years{std::chrono::hours{24 * 3660}};
-    const auto expires = seconds_field(o, "expires_in", ten_years);
-    if (expires.status == seconds_status::invalid) {
-        why = "token answer has a negative or absurd \"expires_in\"";
-        return std::nullopt;
-    }
-    if (expires.status == seconds_status::ok) t.expires_at = now + expires.value;
-    if (auto r = string_field(o, "refresh_token"); r && !r->empty()) t.refresh_token = secret{*r};
-    // Keycloak: refresh_expires_in is the session's idle limit; 0 means no limit
-    // (offline tokens).
-    const auto refresh_expires = seconds_field(o, "refresh_expires_in", ten_years);
-    if (refresh_expires.status == seconds_status::invalid) {
-        why = "token answer has a negative or absurd \"refresh_expires_in\"";
-        return std::nullopt;
-    }
-    if (refresh_expires.status == seconds_status::ok && refresh_expires.value.count() > 0)
-        t.refresh_expires_at = now + refresh_expires.value;
-    if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
-    if (auto id = string_field(o, "id_token"); id && !id->empty()) t.id_token = secret{*id};
-    return t;
-}
-
-/// Classifies one token endpoint answer. `body` is the parsed body, or
-/// std::nullopt when it was not a JSON object. `now` is the wall time of
-/// receipt (a Retry-After date is read against it); token lifetimes count
-/// from `lifetimes_from` (lifetime_anchor() of the send time), or from `now`
-/// when it is not given.
-inline token_outcome classify_token_response(
-    const http_response& resp, const std::optional<json_object>& body,
-    std::chrono::system_clock::time_point now,
-    std::optional<std::chrono::system_clock::time_point> lifetimes_from = std::nullopt) {
-    token_outcome out;
-    if (!resp) {
-        out.kind = token_outcome_kind::retry;
-        out.message = "no answer from the token endpoint: " + resp.transport_message;
-        return out;
-    }
-    const int status = resp.status;
-    const bool overloaded = status == 429 || (status >= 500 && status <= 599);
-    if (overloaded) {
-        if (const secret* ra = resp.header("retry-after")) out.retry_after = parse_retry_after(ra->reveal(), now);
-    }
-    // Body first (RFC 8628 §3.5): the error code decides, whatever the status.
-    if (body) {
-        if (auto info = error_fields(*body, status)) {
-            out.server = *info;
-            if (info->error == "authorization_pending") {
-                out.kind = token_outcome_kind::pending;
-                return out;
-            }
-            if (info->error == "slow_down") {
-                out.kind = token_outcome_kind::slow_down;
-                // A minimum, so a fraction rounds up (RFC 8628 §3.5).
-                const auto iv = seconds_field(*body, "interval", std::chrono::seconds{3600},
-                                              /*round_up=*/true);
-                if (iv.status == seconds_status::ok) out.interval = iv.value;
-                return out;
-            }
-            const errc code = errc_from_server_error(info->error);
-            if (overloaded && code == errc::server_error) {
-                // temporarily_unavailable, server_error, ... with 5xx/429: transient.
-                out.kind = token_outcome_kind::retry;
-                out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) +
-                              ", " + display_text(info->error, 80) + ")";
-                return out;
-            }
-            out.kind = token_outcome_kind::fail;
-            out.code = code;
-            out.message = "token endpoint answered " + server_words(*info);
-            return out;
-        }
-        if (status >= 200 && status <= 299) {
-            std::string why;
-            if (auto tokens = parse_token_set(*body, lifetimes_from.value_or(now), why)) {
-                out.kind = token_outcome_kind::success;
-                out.tokens = std::move(*tokens);
-                return out;
-            }
-            out.kind = token_outcome_kind::fail;
-            out.code = errc::malformed_response;
-            out.message = why + " (HTTP " + std::to_string(status) + ")";
-            out.server.http_status = status;
-            return out;
-        }
-    }
-    if (overloaded) {
-        out.kind = token_outcome_kind::retry;
-        out.message = "token endpoint is unavailable (HTTP " + std::to_string(status) + ")";
-        return out;
-    }
-    out.kind = token_outcome_kind::fail;
-    out.code = errc::malformed_response;
-    out.server.http_status = status;
-    out.message = status >= 200 && status <= 299
-                      ? "token answer is not a JSON object (HTTP " + std::to_string(status) + ")"
-                      : "token endpoint answered HTTP " + std::to_string(status) +
-                            " without an OAuth error";
-    return out;
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/token_response.hpp> ----
-
-#include <cstdio>
-#include <utility>
-
-namespace devflow {
-
-namespace detail {
-
-/// RFC 8628 §3.4: the device_code grant type.
-inline constexpr std::string_view device_code_grant = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Checks a config before any request is made.
 inline void validate_config(const client_config& cfg) {
@@ -3679,7 +3899,7 @@ inline void validate_config(const client_config& cfg) {
     if (cfg.token_endpoint.empty())
         throw_error(errc::invalid_config, "client_config.token_endpoint is empty");
     const bool any_http = cfg.insecure_allow_http_for_non_loopback_hosts;
-    // DESIGN.md §4: https only, except loopback hosts or the explicit opt-in.
+    // docs/design.md: https only, except loopback hosts or the explicit opt-in.
     require_secure_endpoint("token_endpoint", cfg.token_endpoint, any_http);
     if (!cfg.device_authorization_endpoint.empty())
         require_secure_endpoint("device_authorization_endpoint", cfg.device_authorization_endpoint,
@@ -3700,20 +3920,14 @@ inline void validate_config(const client_config& cfg) {
                             "character (RFC 6749 §3.3)");
 }
 
-inline void default_prompt(const prompt_info& p) {
-    std::fputs(p.text.c_str(), stderr);
-    std::fflush(stderr);
-}
+}  // namespace devflow::detail
 
-inline void default_log(log_level level, std::string_view message) {
-    if (level != log_level::warning) return;
-    std::string line = "devflow: warning: ";
-    line.append(message);
-    line.push_back('\n');
-    std::fputs(line.c_str(), stderr);
-}
+// ---- end <devflow/detail/validate_config.hpp> ----
 
-}  // namespace detail
+#include <utility>
+
+namespace devflow {
+
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config config, Http http,
@@ -3796,8 +4010,7 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
-    using namespace std::chrono_literals;
-    std::chrono::seconds retry_wait = 30s;
+    std::chrono::seconds retry_wait = detail::keep_alive_first_retry_wait;
     bool warned_no_room = false;
     while (!stop.stop_requested()) {
         std::optional<token_set> current;
@@ -3832,11 +4045,9 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
         // second, whatever lifetimes the server gives; every wait moves time on.
         const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
                                                  config_.refresh_margin);
-        const auto pace = refresh_pace_wait();
-        if (due > now || pace > std::chrono::steady_clock::duration::zero()) {
-            const auto until_due =
-                std::chrono::ceil<std::chrono::steady_clock::duration>(due - now);
-            if (!clock_.sleep_for(std::max(until_due, pace), stop)) return;
+        if (const auto wait = detail::keep_alive_wait(due, now, refresh_pace_wait());
+            wait > std::chrono::steady_clock::duration::zero()) {
+            if (!clock_.sleep_for(wait, stop)) return;
             continue;  // look at the record again: another thread may have refreshed
         }
         try {
@@ -3867,7 +4078,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
                 return;
             }
             log(log_level::debug, "keep-alive: session refreshed");
-            retry_wait = 30s;
+            retry_wait = detail::keep_alive_first_retry_wait;
             std::optional<token_set> after;
             {
                 std::shared_lock lock(cache_mutex_);
@@ -3885,7 +4096,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_toke
             if (e.code() == errc::cancelled) return;
             log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
             if (!clock_.sleep_for(retry_wait, stop)) return;
-            retry_wait = std::min<std::chrono::seconds>(retry_wait * 2, 5min);
+            retry_wait = detail::next_keep_alive_retry_wait(retry_wait);
         }
     }
 }
@@ -3941,35 +4152,27 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
     (void)store_lock;
     bool ended_elsewhere = false;
     std::optional<token_set> current = current_tokens(ended_elsewhere);
-    if (current && !needs_refresh(*current)) {
-        set_cache(*current);
-        return std::move(*current);
-    }
-    if (current && detail::refresh_token_usable(*current, clock_.now())) {
-        // After a transient refresh failure, serve the still-valid token for a
-        // while instead of sending every caller's request to a failing server.
-        if (clock_.steady_now() < refresh_backoff_until_ &&
-            detail::access_token_usable(*current, clock_.now())) {
+    // After a transient refresh failure a still-valid token is served for a
+    // while instead of sending every caller's request to a failing server.
+    const bool in_backoff = clock_.steady_now() < refresh_backoff_until_;
+    switch (detail::next_session_step(current, clock_.now(), margin, in_backoff)) {
+        case detail::session_step::serve:
             set_cache(*current);
             return std::move(*current);
-        }
-        if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
-            return std::move(*refreshed);
-    } else if (current && detail::access_token_usable(*current, clock_.now())) {
-        // No way to refresh: serve the token until it really expires.
-        set_cache(*current);
-        return std::move(*current);
-    } else if (current) {
-        log(log_level::info, "the stored session has no usable refresh token");
+        case detail::session_step::refresh:
+            if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
+                return std::move(*refreshed);
+            break;  // the session is over
+        case detail::session_step::sign_in:
+            if (current) log(log_level::info, "the stored session has no usable refresh token");
+            break;
     }
     if (!interactive)
         detail::throw_error(errc::reauth_required,
                             ended_elsewhere
-                                ? "the session was ended elsewhere (signed out) and interactive "
-                                  "sign-in is disabled (client_config.session_end = raise); run "
-                                  "login() to sign in"
-                                : "no valid session is left and interactive sign-in is disabled "
-                                  "(client_config.session_end = raise); run login() to sign in");
+                                ? "the session was ended elsewhere (signed out); call login() to "
+                                  "sign in again"
+                                : "no valid session is left; call login() to sign in");
     // docs/design.md (no unattended prompt loop): after a sign-in that was
     // denied or expired, only login() prompts again.
     if (!explicit_login && sign_in_refused_)
@@ -4026,7 +4229,9 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::curre
         store_had_record_ = true;
         return std::move(found.tokens);
     }
-    if (found.state != detail::record_status::corrupt && store_had_record_) {
+    if (detail::session_ended_elsewhere(store_had_record_,
+                                        found.state == detail::record_status::absent,
+                                        found.state == detail::record_status::foreign)) {
         // docs/design.md (logout elsewhere): the record this flow saw is gone
         // (or replaced by another client's), so the session was ended
         // elsewhere: never refresh it back to life from memory.
@@ -4094,8 +4299,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_once(
     const token_set& current, bool& session_over) {
     // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
-    const http_request req = token_request({{"grant_type", "refresh_token"},
-                                            {"refresh_token", current.refresh_token.reveal()}});
+    const http_request req = detail::refresh_request(config_, current.refresh_token);
     last_refresh_sent_ = clock_.steady_now();
     // docs/design.md (conservative expiry): lifetimes count from the send, less a second.
     const auto lifetimes_from = detail::lifetime_anchor(clock_.now());
@@ -4134,7 +4338,7 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
                                     outcome.kind == detail::token_outcome_kind::fail
                                 ? outcome.message
                                 : "token endpoint answered " + outcome.server.error + " to a refresh";
-    refresh_backoff_until_ = clock_.steady_now() + refresh_retry_delay;
+    refresh_backoff_until_ = clock_.steady_now() + detail::transient_refresh_backoff;
     if (detail::access_token_usable(current, clock_.now())) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
         set_cache(current);
@@ -4160,29 +4364,8 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     const http_response resp = http_.send(detail::device_authorization_request(config_));
     // RFC 8628 §3.4: the first poll is one interval after this answer.
     const auto received_at = clock_.steady_now();
-    if (!resp)
-        detail::throw_error(errc::transport_failed,
-                            "device authorization request failed: " + resp.transport_message);
-    const auto body = parse_body(resp);
-    if (body) {
-        if (auto info = detail::error_fields(*body, resp.status))
-            detail::throw_error(detail::errc_from_server_error(info->error),
-                                "device authorization endpoint answered " +
-                                    detail::server_words(*info),
-                                *info);
-    }
-    if (resp.status < 200 || resp.status > 299)
-        // RFC 6585 §4: 429 is an overloaded server, like 5xx, not a malformed answer.
-        detail::throw_error(resp.status >= 500 || resp.status == 429 ? errc::server_error
-                                                                     : errc::malformed_response,
-                            "device authorization endpoint answered HTTP " +
-                                std::to_string(resp.status),
-                            server_error_info{{}, {}, {}, resp.status});
-    if (!body)
-        detail::throw_error(errc::malformed_response,
-                            "device authorization answer is not a JSON object");
     const device_authorization da =
-        detail::parse_device_authorization(*body, config_.max_expires_in);
+        detail::read_device_authorization(resp, parse_body(resp), config_.max_expires_in);
 
     detail::poll_schedule schedule(received_at,
                                    detail::device_code_deadline(requested_at, da.expires_in),
@@ -4198,8 +4381,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
     prompt_(detail::make_prompt(da, opened, schedule.deadline()));
 
     // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
-    std::vector<detail::form_field> poll_fields{{"grant_type", detail::device_code_grant},
-                                                {"device_code", da.device_code.reveal()}};
+    const http_request poll = detail::poll_request(config_, da.device_code);
     std::string last_trouble;
     auto give_up_expired = [&last_trouble] {
         detail::throw_error(errc::expired_token,
@@ -4222,7 +4404,7 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
         if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
 
         const auto poll_lifetimes_from = detail::lifetime_anchor(clock_.now());
-        const http_response answer = http_.send(token_request(poll_fields));
+        const http_response answer = http_.send(poll);
         const auto answered_at = clock_.steady_now();
         auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now(),
                                                        poll_lifetimes_from);
@@ -4255,29 +4437,10 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std:
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-http_request device_flow<Http, Json, Storage, Clock, Browser>::token_request(
-    std::vector<detail::form_field> fields) const {
-    detail::add_client_id(config_, fields);
-    http_request req;
-    req.method = http_method::post;
-    req.url = config_.token_endpoint;
-    req.headers = detail::request_headers(config_);
-    req.body = detail::form_encode(fields);
-    return req;
-}
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::revoke(const secret& token,
                                                              std::string_view hint) {
     // RFC 7009 §2.1: token and token_type_hint, with client authentication.
-    std::vector<detail::form_field> fields{{"token", token.reveal()}, {"token_type_hint", hint}};
-    detail::add_client_id(config_, fields);
-    http_request req;
-    req.method = http_method::post;
-    req.url = config_.revocation_endpoint;
-    req.headers = detail::request_headers(config_);
-    req.body = detail::form_encode(fields);
-    const http_response resp = http_.send(req);
+    const http_response resp = http_.send(detail::revocation_request(config_, token, hint));
     // RFC 7009 §2.2: 200 means revoked (or already invalid).
     if (resp && resp.status == 200) return true;
     log(log_level::warning, resp ? "revocation endpoint answered HTTP " + std::to_string(resp.status)
@@ -4407,11 +4570,12 @@ void device_flow<Http, Json, Storage, Clock, Browser>::log(log_level level,
 // endpoints. No I/O; devflow/discovery.hpp wires them to the policies.
 // Tested in tests/unit/discovery_test.cpp; explained in docs/discovery.md.
 
+// ---- begin <devflow/server_metadata.hpp> ----
+// devflow — what discovery reads from an authorization server's metadata
+// document (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, RFC 8628 §4);
+// returned by devflow::fetch_server_metadata (docs/discovery.md).
 
-#include <algorithm>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 namespace devflow {
@@ -4436,10 +4600,20 @@ struct server_metadata {
     std::string url;  ///< the document's URL
 };
 
+}  // namespace devflow
+
+// ---- end <devflow/server_metadata.hpp> ----
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace devflow {
+
 namespace detail {
 
-/// RFC 8628 §3.4: the device_code grant type, as servers list it.
-inline constexpr std::string_view device_grant_type = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// One URL to try for the metadata of an issuer.
 struct metadata_location {
@@ -4456,7 +4630,7 @@ inline void validate_issuer(std::string_view issuer, bool allow_http_anywhere) {
     if (issuer.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config, "the issuer URL may not have a query or fragment (RFC "
                                           "8414 §2): " + display_text(issuer, 200));
-    // DESIGN.md §4 and RFC 8414 §2: the issuer uses https (loopback excepted).
+    // docs/design.md §3 and RFC 8414 §2: the issuer uses https (loopback excepted).
     require_secure_endpoint("the issuer", issuer, allow_http_anywhere);
 }
 
@@ -4543,7 +4717,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     if (m.device_authorization_endpoint.empty()) {
         const bool listed = std::find(m.grant_types_supported.begin(),
                                       m.grant_types_supported.end(),
-                                      device_grant_type) != m.grant_types_supported.end();
+                                      device_code_grant_type) != m.grant_types_supported.end();
         // RFC 8628 §4: a server offering the device grant publishes this endpoint.
         throw_error(errc::invalid_config,
                     "the server at " + display_text(expected_issuer, 200) +
@@ -4556,7 +4730,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     if (m.token_endpoint.empty())
         throw_error(errc::invalid_config, "the metadata at " + display_text(location.url, 200) +
                                               " has no token_endpoint (RFC 8414 §2)");
-    // DESIGN.md §4: https only (loopback excepted) for every endpoint used.
+    // docs/design.md §3: https only (loopback excepted) for every endpoint used.
     require_secure_endpoint("the issuer's device_authorization_endpoint",
                             m.device_authorization_endpoint, allow_http_anywhere);
     require_secure_endpoint("the issuer's token_endpoint", m.token_endpoint, allow_http_anywhere);
@@ -4909,7 +5083,7 @@ std::optional<client_config> cached_config(Json& json, Storage& store, client_co
         record.endpoints.device_authorization_endpoint.empty())
         return std::nullopt;
     const bool any_http = base.insecure_allow_http_for_non_loopback_hosts;
-    // DESIGN.md §4: the https rule holds for cached endpoints too.
+    // docs/design.md §3: the https rule holds for cached endpoints too.
     detail::require_secure_endpoint("the cached token_endpoint", record.endpoints.token_endpoint,
                                     any_http);
     detail::require_secure_endpoint("the cached device_authorization_endpoint",
@@ -4979,7 +5153,7 @@ inline client_config keycloak_config(std::string_view base_url, std::string_view
 //     devflow::device_flow flow{as.config(), http, devflow::nlohmann_json{},
 //                               devflow::memory_store{}, clock,
 //                               devflow::testing::recording_browser{}};
-//     flow.authorization_header();   // a whole device flow, in microseconds
+//     flow.login();                  // a whole device flow, in microseconds
 
 // ---- begin <devflow/testing/fake_authorization_server.hpp> ----
 // devflow — testing::fake_authorization_server: an RFC 8628 authorization
@@ -5274,38 +5448,6 @@ private:
         std::map<std::string, route_state> routes;
         std::vector<recorded_request> requests;
         std::chrono::steady_clock::duration latency{};
-    };
-    std::shared_ptr<state> state_;
-};
-
-/// A devflow::browser that opens nothing and remembers what it was asked to
-/// open. Copies share one record. `set_result(false)` plays a headless box.
-class recording_browser {
-public:
-    recording_browser() : state_(std::make_shared<state>()) {}
-
-    /// Records `url`; returns what set_result() said (true by default).
-    bool open(std::string_view url) {
-        std::lock_guard lock(state_->mutex);
-        state_->opened.emplace_back(url);
-        return state_->result;
-    }
-    /// What open() returns from now on.
-    void set_result(bool opened) {
-        std::lock_guard lock(state_->mutex);
-        state_->result = opened;
-    }
-    /// Every URL open() was called with.
-    [[nodiscard]] std::vector<std::string> opened() const {
-        std::lock_guard lock(state_->mutex);
-        return state_->opened;
-    }
-
-private:
-    struct state {
-        std::mutex mutex;
-        std::vector<std::string> opened;
-        bool result = true;
     };
     std::shared_ptr<state> state_;
 };
@@ -5646,5 +5788,52 @@ private:
 }  // namespace devflow::testing
 
 // ---- end <devflow/testing/fake_authorization_server.hpp> ----
+// ---- begin <devflow/testing/recording_browser.hpp> ----
+// devflow — testing::recording_browser: a browser that opens nothing and
+// remembers what it was asked to open. Part of devflow/testing.hpp.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace devflow::testing {
+
+/// A devflow::browser that opens nothing and remembers what it was asked to
+/// open. Copies share one record. `set_result(false)` plays a headless box.
+class recording_browser {
+public:
+    recording_browser() : state_(std::make_shared<state>()) {}
+
+    /// Records `url`; returns what set_result() said (true by default).
+    bool open(std::string_view url) {
+        std::lock_guard lock(state_->mutex);
+        state_->opened.emplace_back(url);
+        return state_->result;
+    }
+    /// What open() returns from now on.
+    void set_result(bool opened) {
+        std::lock_guard lock(state_->mutex);
+        state_->result = opened;
+    }
+    /// Every URL open() was called with.
+    [[nodiscard]] std::vector<std::string> opened() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->opened;
+    }
+
+private:
+    struct state {
+        std::mutex mutex;
+        std::vector<std::string> opened;
+        bool result = true;
+    };
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace devflow::testing
+
+// ---- end <devflow/testing/recording_browser.hpp> ----
 
 // ---- end <devflow/testing.hpp> ----

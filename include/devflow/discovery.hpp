@@ -123,7 +123,7 @@ std::optional<client_config> cached_config(Json& json, Storage& store, client_co
         record.endpoints.device_authorization_endpoint.empty())
         return std::nullopt;
     const bool any_http = base.insecure_allow_http_for_non_loopback_hosts;
-    // DESIGN.md §4: the https rule holds for cached endpoints too.
+    // docs/design.md §3: the https rule holds for cached endpoints too.
     detail::require_secure_endpoint("the cached token_endpoint", record.endpoints.token_endpoint,
                                     any_http);
     detail::require_secure_endpoint("the cached device_authorization_endpoint",

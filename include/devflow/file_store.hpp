@@ -1,7 +1,7 @@
 // devflow — file_store: the default token store, one private file per key
 // (docs/storage.md). Declarations here; definitions in impl/file_store.hpp.
 //
-// Security (DESIGN.md §4): records are files of mode 0600 in a directory of
+// Security (docs/design.md §3): records are files of mode 0600 in a directory of
 // mode 0700; every save writes a temporary file, fsyncs it, renames it over
 // the record and fsyncs the directory, so a reader sees the old record or the
 // new one, never half. A record that is not a regular file owned by this user

@@ -1,4 +1,4 @@
-// Crash safety of devflow::file_store (DESIGN.md §4, docs/hardening.md).
+// Crash safety of devflow::file_store (docs/design.md §3, docs/hardening.md).
 //
 // A child process saves two complete records, A (small) and B (large), in
 // turn through file_store::save (the real temp-file + fsync + rename + fsync

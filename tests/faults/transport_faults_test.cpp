@@ -548,7 +548,7 @@ TEST_CASE("Every transport fault through httplib_http ends as the table says wit
 }
 
 TEST_CASE("docs/fault-matrix.md shows the transport table exactly as the test runs it", "[faults]") {
-    const auto doc = std::filesystem::path(DEVFLOW_SOURCE_DIR) / "docs" / "fault-matrix.md";
+    const auto doc = std::filesystem::path(DEVFLOW_SOURCE_DIR) / "docs/fault-matrix.md";
     const std::string begin = "<!-- fault-matrix:transport:begin -->\n";
     const std::string end = "<!-- fault-matrix:transport:end -->";
     std::string text = read_file(doc);

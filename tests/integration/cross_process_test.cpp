@@ -1,7 +1,7 @@
 // Four processes share one file_store directory and call
 // authorization_header() across an access-token expiry: the store's
 // cross-process lock lets exactly one refresh reach the real provider, and
-// none of them replays a spent refresh token (DESIGN.md §3). The processes
+// none of them replays a spent refresh token (docs/design.md §2). The processes
 // are devflow_integration_worker (support/integration_worker.cpp).
 #include "catch.hpp"
 #if defined(DEVFLOW_CATCH_V3)

@@ -101,7 +101,7 @@ TEMPLATE_TEST_CASE("A user who approves after a few polls signs the client in th
     REQUIRE(stored.has_value());
     const bool stored_same = stored->access_token == tokens.access_token;
     CHECK(stored_same);
-    // DESIGN.md §4: no token or device code in the prompt or the log.
+    // docs/design.md §3: no token or device code in the prompt or the log.
     auto secrets = secrets_of(tokens);
     const devflow::secret device_code = flow.http().journal().last_device_code;
     secrets.push_back(&device_code);

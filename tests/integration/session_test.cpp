@@ -165,7 +165,7 @@ TEMPLATE_TEST_CASE("A second flow sharing the store takes the rotated record and
     sleep_until_stale(tokens);
     const std::string a2 = first.authorization_header();  // refreshes: the old refresh token is spent
     // The second flow still holds the old record in memory; it re-reads the
-    // store before refreshing (DESIGN.md §3) and takes the rotated one.
+    // store before refreshing (docs/design.md §2) and takes the rotated one.
     const std::string b2 = second.authorization_header();
     const bool refreshed = a2 != a1;
     const bool shared = b2 == a2;
@@ -209,7 +209,7 @@ TEMPLATE_TEST_CASE("A stale copy of the store replays a refresh token and a non-
     CHECK(get_userinfo<TestType>(server, rotated_header).status == 200);
 
     // The copy replays the spent refresh token: invalid_grant. It re-reads its
-    // store, finds nothing newer, and the session is over (DESIGN.md §3).
+    // store, finds nothing newer, and the session is over (docs/design.md §2).
     const auto copy_error = error_from([&] { (void)copy.authorization_header(); });
     REQUIRE(copy_error.has_value());
     INFO("what(): " << copy_error->what());

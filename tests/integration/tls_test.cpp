@@ -1,6 +1,6 @@
 // The provider over https with a certificate made at test time (openssl):
 // both shipped transports refuse it by default with a TLS error, and run the
-// whole flow when given the certificate as their CA (DESIGN.md §4: peer and
+// whole flow when given the certificate as their CA (docs/design.md §3: peer and
 // host verification always on).
 #include "catch.hpp"
 #if defined(DEVFLOW_CATCH_V3)

@@ -1,4 +1,4 @@
-// Single-flight refresh (DESIGN §3): many threads across one expiry make one
+// Single-flight refresh (docs/design.md §2): many threads across one expiry make one
 // refresh request, in one process and across "processes" sharing a lockable store.
 #include "flow_fixture.hpp"
 
@@ -7,7 +7,7 @@
 
 using namespace devflow_test;
 
-TEST_CASE("32 threads across one expiry make exactly one refresh request (DESIGN §3)",
+TEST_CASE("32 threads across one expiry make exactly one refresh request (docs/design.md §2)",
           "[concurrency]") {
     fixture f;
     f.http.set_latency(1s);  // the refresh takes a while: threads pile up behind it
@@ -28,7 +28,7 @@ TEST_CASE("32 threads across one expiry make exactly one refresh request (DESIGN
     CHECK(f.server.accepts(distinct.begin()->substr(7)));
 }
 
-TEST_CASE("flows sharing a lockable store refresh once across an expiry like processes (DESIGN §3)",
+TEST_CASE("flows sharing a lockable store refresh once across an expiry like processes (docs/design.md §2)",
           "[concurrency]") {
     fixture f;
     f.http.set_latency(1s);

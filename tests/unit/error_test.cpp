@@ -1,5 +1,5 @@
 // error.hpp: the one exception type, its error codes and category
-// (DESIGN.md §5).
+// (docs/design.md §1).
 #include <devflow/error.hpp>
 
 #include "canary.hpp"

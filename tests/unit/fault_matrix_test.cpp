@@ -544,7 +544,7 @@ const std::vector<fault_row>& fault_table() {
                          CHECK(s.refresh_token.reveal().rfind("CANARY-refresh-", 0) == 0);
                      }});
 
-        // ---- configuration (DESIGN.md §4: https only, except loopback)
+        // ---- configuration (docs/design.md §3: https only, except loopback)
         auto endpoint_row = [&](std::string name, std::string does,
                                 std::function<void(devflow::client_config&)> change) {
             t.push_back({std::move(name), C, std::move(does), pass(),
@@ -972,7 +972,7 @@ TEST_CASE("docs/fault-matrix.md shows the fake-server table exactly as the test 
           "[fault_matrix]") {
     // This file is tests/unit/fault_matrix_test.cpp; the document is docs/ at the top.
     const auto doc = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
-                     "docs" / "fault-matrix.md";
+                     "docs/fault-matrix.md";
     const std::string begin = "<!-- fault-matrix:unit:begin -->\n";
     const std::string end = "<!-- fault-matrix:unit:end -->";
     std::ifstream in(doc);

@@ -1,5 +1,5 @@
 // file_store: private files, atomic replacement, untrusted records set aside,
-// cross-process locks (DESIGN.md §4, docs/storage.md). Also the SHA-256 that
+// cross-process locks (docs/design.md §3, docs/storage.md). Also the SHA-256 that
 // names the files (FIPS 180-4 test vectors).
 #include <devflow/concepts.hpp>
 #include <devflow/detail/sha256.hpp>

@@ -1,4 +1,4 @@
-// The keep-alive refresher (DESIGN §3): Keycloak ends a session after 30
+// The keep-alive refresher (docs/design.md §2): Keycloak ends a session after 30
 // idle minutes, long before its 10-hour maximum; refreshing before the idle
 // limit keeps it alive to the maximum, without a user, in virtual time.
 #include "flow_fixture.hpp"
@@ -17,7 +17,7 @@ TEST_CASE("without keep-alive a session idle for 31 minutes is over (the Keycloa
     expect_error([&] { flow->authorization_header(); }, errc::reauth_required);
 }
 
-TEST_CASE("keep-alive keeps a 30-minute-idle session alive for 10 simulated hours (DESIGN §3)",
+TEST_CASE("keep-alive keeps a 30-minute-idle session alive for 10 simulated hours (docs/design.md §2)",
           "[keep_alive]") {
     fixture f;
     auto cfg = f.server.config();

@@ -1,4 +1,4 @@
-// detail/record.hpp: the stored token record and its key (DESIGN.md §4: a
+// detail/record.hpp: the stored token record and its key (docs/design.md §3: a
 // token is only ever sent to the server that issued it).
 #include <devflow/detail/record.hpp>
 

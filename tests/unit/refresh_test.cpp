@@ -45,7 +45,7 @@ TEST_CASE("a fresh access token is served from memory with no request", "[refres
     CHECK(first.rfind("Bearer CANARY-access-", 0) == 0);
 }
 
-TEST_CASE("a second flow sharing the store reuses the record with no request (DESIGN §3)",
+TEST_CASE("a second flow sharing the store reuses the record with no request (docs/design.md §2)",
           "[refresh]") {
     fixture f;
     auto first = f.make_flow();
@@ -204,7 +204,7 @@ TEST_CASE("session_end raise never prompts on first use", "[refresh]") {
     CHECK(f.prompts.empty());
 }
 
-TEST_CASE("a transient refresh failure keeps everything and serves the still-valid token (DESIGN §3)",
+TEST_CASE("a transient refresh failure keeps everything and serves the still-valid token (docs/design.md §2)",
           "[refresh]") {
     fixture f;
     auto flow = f.make_flow();
@@ -248,7 +248,7 @@ TEST_CASE("an invalid_client on refresh is a configuration error and keeps the r
     CHECK(stored(f, *flow) == record_before);
 }
 
-TEST_CASE("records for another issuer or client are never used and never replaced (DESIGN §4)",
+TEST_CASE("records for another issuer or client are never used and never replaced (docs/design.md §3)",
           "[refresh]") {
     fixture f;
     auto cfg = f.server.config();
@@ -286,7 +286,7 @@ TEST_CASE("records for another issuer or client are never used and never replace
     CHECK(f.store.load(key)->reveal() == before);
 }
 
-TEST_CASE("the store key separates issuers clients and scope sets but not scope order (DESIGN §4)",
+TEST_CASE("the store key separates issuers clients and scope sets but not scope order (docs/design.md §3)",
           "[refresh]") {
     fixture f;
     auto a = f.server.config({"openid", "profile"});
@@ -299,7 +299,7 @@ TEST_CASE("the store key separates issuers clients and scope sets but not scope 
     CHECK(f.make_flow(a)->store_key() != f.make_flow(d)->store_key());
 }
 
-TEST_CASE("a corrupt stored record is set aside with a warning and treated as absent (DESIGN §4)",
+TEST_CASE("a corrupt stored record is set aside with a warning and treated as absent (docs/design.md §3)",
           "[refresh]") {
     fixture f;
     auto flow = f.make_flow();
@@ -311,7 +311,7 @@ TEST_CASE("a corrupt stored record is set aside with a warning and treated as ab
     CHECK(f.warnings[0].find("corrupt") != std::string::npos);
 }
 
-TEST_CASE("insecure endpoints are refused before any request (DESIGN §4)", "[refresh]") {
+TEST_CASE("insecure endpoints are refused before any request (docs/design.md §3)", "[refresh]") {
     fixture f;
     auto cfg = f.server.config();
     cfg.token_endpoint = "http://auth.example.com/token";

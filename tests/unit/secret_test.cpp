@@ -1,5 +1,5 @@
 // secret.hpp: a credential that is never printed, only revealed on purpose,
-// and wiped when it goes away (DESIGN.md §4).
+// and wiped when it goes away (docs/design.md §3).
 #include <devflow/secret.hpp>
 
 #include "canary.hpp"

@@ -1,5 +1,5 @@
 // detail/url.hpp: URL splitting, loopback hosts and the https-only rule
-// (DESIGN.md §4).
+// (docs/design.md §3).
 #include <devflow/detail/url.hpp>
 
 #include "canary.hpp"

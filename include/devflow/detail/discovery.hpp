@@ -39,7 +39,7 @@ inline void validate_issuer(std::string_view issuer, bool allow_http_anywhere) {
     if (issuer.find_first_of("?#") != std::string_view::npos)
         throw_error(errc::invalid_config, "the issuer URL may not have a query or fragment (RFC "
                                           "8414 §2): " + display_text(issuer, 200));
-    // DESIGN.md §4 and RFC 8414 §2: the issuer uses https (loopback excepted).
+    // docs/design.md §3 and RFC 8414 §2: the issuer uses https (loopback excepted).
     require_secure_endpoint("the issuer", issuer, allow_http_anywhere);
 }
 
@@ -139,7 +139,7 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     if (m.token_endpoint.empty())
         throw_error(errc::invalid_config, "the metadata at " + display_text(location.url, 200) +
                                               " has no token_endpoint (RFC 8414 §2)");
-    // DESIGN.md §4: https only (loopback excepted) for every endpoint used.
+    // docs/design.md §3: https only (loopback excepted) for every endpoint used.
     require_secure_endpoint("the issuer's device_authorization_endpoint",
                             m.device_authorization_endpoint, allow_http_anywhere);
     require_secure_endpoint("the issuer's token_endpoint", m.token_endpoint, allow_http_anywhere);

@@ -32,7 +32,7 @@ inline bool has_field(const json_object& o, std::string_view name) {
 enum class seconds_status { ok, absent, invalid };
 
 /// A number of seconds from a JSON number or a numeric string ("900"), as
-/// some servers send (DESIGN.md §3). Fractions are rounded down (a lifetime
+/// some servers send (docs/design.md §2). Fractions are rounded down (a lifetime
 /// is never overstated), or up with `round_up` (a minimum wait is never
 /// shortened). Negative,
 /// non-numeric and non-finite values, and values over `max`, are invalid;

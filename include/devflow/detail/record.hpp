@@ -1,4 +1,4 @@
-// devflow — the stored token record and its key (DESIGN.md §4: a token is
+// devflow — the stored token record and its key (docs/design.md §3: a token is
 // only ever sent to the server that issued it). Pure; tested in
 // tests/unit/record_test.cpp.
 #pragma once

@@ -123,7 +123,7 @@ inline void atomic_write_file(const std::filesystem::path& target, std::string_v
             std::chrono::steady_clock::now().time_since_epoch().count());
         temp = dir / ("." + name + ".tmp-" + std::to_string(::getpid()) + "-" +
                       std::to_string(counter.fetch_add(1)) + "-" + std::to_string(stamp % 1000000));
-        // DESIGN.md §4: a fresh private file, never through a symlink.
+        // docs/design.md §3: a fresh private file, never through a symlink.
         fd = unique_fd(
             ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (fd.get() < 0 && errno != EEXIST) throw_storage("cannot create temporary file", temp, errno);
@@ -140,7 +140,7 @@ inline void atomic_write_file(const std::filesystem::path& target, std::string_v
     if (const int e = write_all(fd.get(), bytes)) fail("cannot write", temp, e);
     if (const int e = fsync_retry(fd.get())) fail("cannot sync", temp, e);
     if (::close(fd.release()) != 0) fail("cannot close", temp, errno);
-    // DESIGN.md §4: rename over the record, so readers see old or new, never half.
+    // docs/design.md §3: rename over the record, so readers see old or new, never half.
     if (::rename(temp.c_str(), target.c_str()) != 0) fail("cannot replace", target, errno);
     fsync_directory(dir);
 }

@@ -1,4 +1,4 @@
-// Fuzz target: a stored token record (DESIGN.md §4), from the bytes a file
+// Fuzz target: a stored token record (docs/design.md §3), from the bytes a file
 // holds through the nlohmann adapter into detail::record_from_json, for the
 // identity the flow would expect.
 // Invariants: reading never throws (a corrupt record is set aside, never a

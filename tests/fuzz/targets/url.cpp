@@ -1,4 +1,4 @@
-// Fuzz target: the URL rules every endpoint passes (DESIGN.md §4):
+// Fuzz target: the URL rules every endpoint passes (docs/design.md §3):
 // detail::parse_url, is_loopback_host, require_secure_endpoint and host_of,
 // plus the Keycloak issuer helper. Input: one URL per line (the first 8).
 // Invariants: parsed parts are lower-case and free of whitespace; an endpoint
@@ -63,7 +63,7 @@ inline void check(std::string_view url) {
         DEVFLOW_FUZZ_CHECK(e.code() == devflow::errc::invalid_config ||
                            e.code() == devflow::errc::insecure_endpoint);
     }
-    // DESIGN.md §4: https, or http on a loopback host, nothing else.
+    // docs/design.md §3: https, or http on a loopback host, nothing else.
     DEVFLOW_FUZZ_CHECK(accepted == (parts && (parts->scheme == "https" ||
                                               (parts->scheme == "http" &&
                                                d::is_loopback_host(parts->host)))));
