@@ -8,6 +8,7 @@
 // Time is virtual for the flow (fake_clock) and real for the sockets; the
 // transports' timeouts are 500 ms, so the whole file runs in about 15 s.
 #include "canary.hpp"
+#include "doc_table.hpp"
 #include "catch.hpp"
 #include "temp_dir.hpp"
 
@@ -549,23 +550,7 @@ TEST_CASE("Every transport fault through httplib_http ends as the table says wit
 
 TEST_CASE("docs/fault-matrix.md shows the transport table exactly as the test runs it", "[faults]") {
     const auto doc = std::filesystem::path(DEVFLOW_SOURCE_DIR) / "docs/fault-matrix.md";
-    const std::string begin = "<!-- fault-matrix:transport:begin -->\n";
-    const std::string end = "<!-- fault-matrix:transport:end -->";
-    std::string text = read_file(doc);
-    const auto b = text.find(begin);
-    const auto e = text.find(end);
-    REQUIRE(b != std::string::npos);
-    REQUIRE(e != std::string::npos);
-    const std::string shown = text.substr(b + begin.size(), e - b - begin.size());
-    const std::string expected = markdown_table();
-    if (shown != expected && std::getenv("DEVFLOW_UPDATE_FAULT_MATRIX_DOC") != nullptr) {
-        text.replace(b + begin.size(), e - b - begin.size(), expected);
-        std::ofstream(doc, std::ios::trunc | std::ios::binary) << text;
-        WARN("docs/fault-matrix.md updated from the table");
-        return;
-    }
-    INFO("regenerate with DEVFLOW_UPDATE_FAULT_MATRIX_DOC=1; the table should read:\n" << expected);
-    CHECK(shown == expected);
+    devflow_test::check_doc_table(doc, "fault-matrix:transport", markdown_table());
 }
 
 // ================================================================ issue 9, item 4

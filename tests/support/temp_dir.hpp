@@ -2,11 +2,10 @@
 // everything in it when the object goes away.
 #pragma once
 
-#include "catch.hpp"
-
 #include <cstdlib>
 #include <filesystem>
-#include <stdlib.h>
+#include <stdexcept>
+#include <stdlib.h>  // mkdtemp
 #include <string>
 #include <system_error>
 
@@ -17,7 +16,8 @@ public:
     /// Makes `<tmp>/<prefix>-XXXXXX` (mode 0700).
     explicit temp_dir(const std::string& prefix = "devflow-test") {
         std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::runtime_error("temp_dir: mkdtemp failed for " + pattern);
         path_ = pattern;
     }
     temp_dir(const temp_dir&) = delete;
@@ -30,7 +30,7 @@ public:
         std::filesystem::remove_all(path_, ec);
     }
     /// The directory.
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
     std::filesystem::path path_;

@@ -6,6 +6,7 @@
 // succeeded" carries its backoff) and what the stored record looks like
 // afterwards. The table is the source of the document: a test compares them.
 // The transport half (real sockets, real adapters) is tests/faults/.
+#include "doc_table.hpp"
 #include "flow_fixture.hpp"
 
 #include <devflow/detail/display_text.hpp>
@@ -973,25 +974,5 @@ TEST_CASE("docs/fault-matrix.md shows the fake-server table exactly as the test 
     // This file is tests/unit/fault_matrix_test.cpp; the document is docs/ at the top.
     const auto doc = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
                      "docs/fault-matrix.md";
-    const std::string begin = "<!-- fault-matrix:unit:begin -->\n";
-    const std::string end = "<!-- fault-matrix:unit:end -->";
-    std::ifstream in(doc);
-    REQUIRE(in.good());
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string text = buffer.str();
-    const auto b = text.find(begin);
-    const auto e = text.find(end);
-    REQUIRE(b != std::string::npos);
-    REQUIRE(e != std::string::npos);
-    const std::string shown = text.substr(b + begin.size(), e - b - begin.size());
-    const std::string expected = markdown_table();
-    if (shown != expected && std::getenv("DEVFLOW_UPDATE_FAULT_MATRIX_DOC") != nullptr) {
-        text.replace(b + begin.size(), e - b - begin.size(), expected);
-        std::ofstream(doc, std::ios::trunc) << text;
-        WARN("docs/fault-matrix.md updated from the table");
-        return;
-    }
-    INFO("regenerate with DEVFLOW_UPDATE_FAULT_MATRIX_DOC=1; the table should read:\n" << expected);
-    CHECK(shown == expected);
+    devflow_test::check_doc_table(doc, "fault-matrix:unit", markdown_table());
 }

@@ -7,6 +7,7 @@
 #include <devflow/file_store.hpp>
 
 #include "catch.hpp"
+#include "store_lock_checks.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
@@ -459,42 +460,8 @@ TEST_CASE("file_store lock excludes a second lock until it is released", "[file_
     const devflow::file_store store(tmp.path());
     const devflow::file_store other(tmp.path());  // another object: another open file
 
-    devflow::file_store::key_lock held = store.lock("k");
-    REQUIRE(held.owns_lock());
-    CHECK_FALSE(other.try_lock("k").has_value());
-    {
-        auto unrelated = other.try_lock("another key");  // locks are per key
-        REQUIRE(unrelated);
-        CHECK(unrelated->owns_lock());
-    }
+    devflow_test::check_exclusive_key_locks(store, other);
     CHECK(mode_of(fs::path(store.path_for("k")) += ".lock") == 0600);
-
-    // Moving the guard moves the lock; the moved-from guard releases nothing.
-    devflow::file_store::key_lock moved = std::move(held);
-    CHECK_FALSE(held.owns_lock());
-    CHECK(moved.owns_lock());
-    CHECK_FALSE(other.try_lock("k").has_value());
-
-    // A thread blocked in lock() gets the lock only after this one lets go.
-    std::promise<void> started;
-    std::promise<void> acquired;
-    std::promise<void> may_release;
-    std::thread waiter([&] {
-        started.set_value();
-        devflow::file_store::key_lock mine = other.lock("k");
-        acquired.set_value();
-        may_release.get_future().wait();
-    });
-    started.get_future().wait();
-    std::future<void> acquired_future = acquired.get_future();
-    CHECK(acquired_future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
-    moved.unlock();
-    CHECK_FALSE(moved.owns_lock());
-    acquired_future.wait();
-    CHECK_FALSE(store.try_lock("k").has_value());  // now the thread holds it
-    may_release.set_value();
-    waiter.join();
-    CHECK(store.try_lock("k").has_value());
 }
 
 TEST_CASE("file_store lock excludes another process", "[file_store]") {

@@ -4,6 +4,7 @@
 #include <devflow/memory_store.hpp>
 
 #include "catch.hpp"
+#include "store_lock_checks.hpp"
 
 #include <chrono>
 #include <future>
@@ -93,43 +94,13 @@ TEST_CASE("memory_store lock excludes a second lock on the same key from any cop
     devflow::memory_store store;
     devflow::memory_store copy = store;
 
-    devflow::memory_store::key_lock held = store.lock("k");
-    REQUIRE(held.owns_lock());
-    CHECK_FALSE(copy.try_lock("k").has_value());
-    {
-        auto unrelated = copy.try_lock("another key");  // locks are per key
-        REQUIRE(unrelated);
-        CHECK(unrelated->owns_lock());
-    }
     // The lock is not the records' mutex: the holder may still load and save.
-    store.save("k", devflow::secret(canary));
-    CHECK(copy.load("k").has_value());
-
-    // Moving the guard moves the lock.
-    devflow::memory_store::key_lock moved = std::move(held);
-    CHECK_FALSE(held.owns_lock());
-    CHECK(moved.owns_lock());
-    CHECK_FALSE(copy.try_lock("k").has_value());
-
-    // A thread blocked in lock() gets the lock only after this one lets go.
-    std::promise<void> started;
-    std::promise<void> acquired;
-    std::promise<void> may_release;
-    std::thread waiter([&] {
-        started.set_value();
-        auto mine = copy.lock("k");
-        acquired.set_value();
-        may_release.get_future().wait();
-    });
-    started.get_future().wait();
-    std::future<void> acquired_future = acquired.get_future();
-    CHECK(acquired_future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
-    moved.unlock();
-    acquired_future.wait();
-    CHECK_FALSE(store.try_lock("k").has_value());  // the thread holds it now
-    may_release.set_value();
-    waiter.join();
-    CHECK(store.try_lock("k").has_value());
+    {
+        const auto held = store.lock("k");
+        store.save("k", devflow::secret(canary));
+        CHECK(copy.load("k").has_value());
+    }
+    devflow_test::check_exclusive_key_locks(store, copy);
 }
 
 TEST_CASE("memory_store lock guards release on destruction and on move assignment", "[memory_store]") {

@@ -2,40 +2,15 @@
 // private temporary directory removed on destruction. Only the tests use this.
 #pragma once
 
+#include "temp_dir.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 
-#include <stdlib.h>  // mkdtemp
-
 namespace devflow_test {
-
-/// A temporary directory (mode 0700) removed with its contents on destruction.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "devflow-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("temp_dir: mkdtemp failed");
-        path_ = pattern;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() {
-        // scripts/canary_check.sh keeps every test's files, to scan them for leaks.
-        if (const char* keep = std::getenv("DEVFLOW_TEST_KEEP_TEMP"); keep != nullptr && *keep != '\0')
-            return;
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-
-    /// The directory.
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// A self-signed EC certificate and its key, valid for the given
 /// subjectAltName (e.g. "IP:127.0.0.1"), with a hashed CA directory
