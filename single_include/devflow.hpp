@@ -253,6 +253,26 @@ struct token_set {
     /// limit, from refresh_expires_in at sign-in): a later refresh token
     /// that lives shorter means the session's maximum binds first.
     std::optional<std::chrono::seconds> session_idle_limit;
+
+    /// True when the access token has not expired at `now` (it may be within
+    /// the refresh margin). No expiry given means no known expiry.
+    [[nodiscard]] bool access_token_valid(std::chrono::system_clock::time_point now) const {
+        return !access_token.empty() && (!expires_at || now < *expires_at);
+    }
+    /// True when a refresh token exists and, as far as the server said, is
+    /// alive at `now`: the session can still produce access tokens.
+    [[nodiscard]] bool refresh_token_valid(std::chrono::system_clock::time_point now) const {
+        return !refresh_token.empty() && (!refresh_expires_at || now < *refresh_expires_at);
+    }
+    /// True when the session will end at the server's maximum before its
+    /// idle limit: the refresh token lives shorter than the idle limit seen
+    /// at sign-in (Keycloak sends refresh_expires_in = min(idle left,
+    /// maximum left); docs/keycloak.md).
+    [[nodiscard]] bool ends_at_session_maximum() const {
+        if (!refresh_expires_at || !session_idle_limit) return false;
+        const auto life = std::chrono::duration_cast<std::chrono::seconds>(*refresh_expires_at - obtained_at);
+        return life + std::chrono::seconds{1} < *session_idle_limit;
+    }
 };
 
 /// The answer to a device authorization request (RFC 8628 §3.2).
@@ -3687,19 +3707,50 @@ private:
 // devflow — the words shown to the user (RFC 8628 §3.3, §5.4). Pure; tested
 // in tests/unit/prompt_test.cpp.
 
+// ---- begin <devflow/display.hpp> ----
+// devflow — text from a server, made safe to show: for programs that print
+// what devflow hands them (a prompt's fields, an error's server words) on a
+// terminal or in a log (docs/security.md).
+
 
 #include <chrono>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
-namespace devflow::detail {
+namespace devflow {
 
-/// "10 minutes", "1 minute", "45 seconds".
-inline std::string describe_duration(std::chrono::seconds s) {
+/// `text` made safe to show on one line: C0 and C1 controls, DEL and the
+/// bidirectional formatting characters written as visible escapes (`\x1b`,
+/// `\u202e`), bytes that are not UTF-8 as `\xNN`; cut at `max_bytes` with
+/// "..." when longer. What devflow itself uses for what(), its log and the
+/// CLI. Idempotent: safe text is returned as it is.
+[[nodiscard]] inline std::string safe_text(std::string_view text,
+                                           std::size_t max_bytes = std::string_view::npos) {
+    return detail::display_text(text, max_bytes);
+}
+
+/// A duration as a prompt says it: "10 minutes", "1 minute", "45 seconds".
+[[nodiscard]] inline std::string describe_duration(std::chrono::seconds s) {
     const auto n = s.count();
     if (n >= 120) return std::to_string(n / 60) + " minutes";
     if (n >= 60) return "1 minute";
     return std::to_string(n) + (n == 1 ? " second" : " seconds");
 }
+
+/// True when `text` holds nothing safe_text() would change (short of the cut).
+[[nodiscard]] inline bool is_safe_text(std::string_view text) noexcept {
+    return !detail::has_unsafe_text(text);
+}
+
+}  // namespace devflow
+
+// ---- end <devflow/display.hpp> ----
+
+#include <chrono>
+#include <string>
+
+namespace devflow::detail {
 
 /// Builds what the prompt callback receives, including a ready-made text
 /// with the remote-phishing notice of RFC 8628 §5.4. Never contains the
@@ -3791,14 +3842,10 @@ inline bool access_token_fresh(const token_set& t, wall_time now, std::chrono::s
 }
 
 /// True when the access token has not expired yet (it may be within the margin).
-inline bool access_token_usable(const token_set& t, wall_time now) {
-    return !t.access_token.empty() && (!t.expires_at || now < *t.expires_at);
-}
+inline bool access_token_usable(const token_set& t, wall_time now) { return t.access_token_valid(now); }
 
 /// True when a refresh token exists and, as far as the server said, is alive.
-inline bool refresh_token_usable(const token_set& t, wall_time now) {
-    return !t.refresh_token.empty() && (!t.refresh_expires_at || now < *t.refresh_expires_at);
-}
+inline bool refresh_token_usable(const token_set& t, wall_time now) { return t.refresh_token_valid(now); }
 
 /// The tokens after a refresh (RFC 6749 §6): what the server sent wins; a
 /// refresh token, id_token or scope it did not send is kept from before
@@ -3851,14 +3898,7 @@ inline token_set begin_session(token_set t) {
     return t;
 }
 
-/// True when the session will end at its maximum before its idle limit:
-/// the refresh token lives shorter than the idle limit seen at sign-in
-/// (Keycloak answers refresh_expires_in = min(idle left, maximum left)).
-inline bool session_maximum_binds(const token_set& t) {
-    if (!t.refresh_expires_at || !t.session_idle_limit) return false;
-    const auto life = std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
-    return life + std::chrono::seconds{1} < *t.session_idle_limit;
-}
+
 
 /// When the keep-alive refresher should refresh next (wall time): a margin
 /// before the refresh token (the server's idle session) expires, capped at
@@ -4749,15 +4789,6 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     return m;
 }
 
-/// `base` with the issuer and endpoints of `m` filled in.
-inline client_config config_from_metadata(const server_metadata& m, client_config base) {
-    base.issuer = m.issuer;
-    base.device_authorization_endpoint = m.device_authorization_endpoint;
-    base.token_endpoint = m.token_endpoint;
-    base.revocation_endpoint = m.revocation_endpoint;
-    return base;
-}
-
 /// One metadata URL that gave no document, and its HTTP status.
 struct metadata_miss {
     std::string url;
@@ -4990,6 +5021,17 @@ inline bool is_loopback_url(std::string_view url) {
 
 namespace devflow {
 
+/// `base` (client id, scopes, secret, margins, ...) with the issuer and the
+/// endpoints of `metadata` filled in.
+[[nodiscard]] inline client_config config_from_metadata(const server_metadata& metadata,
+                                                        client_config base) {
+    base.issuer = metadata.issuer;
+    base.device_authorization_endpoint = metadata.device_authorization_endpoint;
+    base.token_endpoint = metadata.token_endpoint;
+    base.revocation_endpoint = metadata.revocation_endpoint;
+    return base;
+}
+
 /// Fetches and checks the metadata of `issuer`: GET
 /// `ISSUER/.well-known/openid-configuration`, and when that gives no document
 /// (any answer but 200), RFC 8414's `/.well-known/oauth-authorization-server`
@@ -5040,7 +5082,7 @@ template <class Http, class Json>
 client_config discover(Http& http, Json& json, client_config base) {
     const server_metadata m = fetch_server_metadata(
         http, json, base.issuer, base.insecure_allow_http_for_non_loopback_hosts);
-    return detail::config_from_metadata(m, std::move(base));
+    return config_from_metadata(m, std::move(base));
 }
 
 /// A client_config for `client_id` at `issuer`, with endpoints discovered.

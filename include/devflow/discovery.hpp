@@ -30,6 +30,17 @@
 
 namespace devflow {
 
+/// `base` (client id, scopes, secret, margins, ...) with the issuer and the
+/// endpoints of `metadata` filled in.
+[[nodiscard]] inline client_config config_from_metadata(const server_metadata& metadata,
+                                                        client_config base) {
+    base.issuer = metadata.issuer;
+    base.device_authorization_endpoint = metadata.device_authorization_endpoint;
+    base.token_endpoint = metadata.token_endpoint;
+    base.revocation_endpoint = metadata.revocation_endpoint;
+    return base;
+}
+
 /// Fetches and checks the metadata of `issuer`: GET
 /// `ISSUER/.well-known/openid-configuration`, and when that gives no document
 /// (any answer but 200), RFC 8414's `/.well-known/oauth-authorization-server`
@@ -80,7 +91,7 @@ template <class Http, class Json>
 client_config discover(Http& http, Json& json, client_config base) {
     const server_metadata m = fetch_server_metadata(
         http, json, base.issuer, base.insecure_allow_http_for_non_loopback_hosts);
-    return detail::config_from_metadata(m, std::move(base));
+    return config_from_metadata(m, std::move(base));
 }
 
 /// A client_config for `client_id` at `issuer`, with endpoints discovered.

@@ -128,6 +128,26 @@ struct token_set {
     /// limit, from refresh_expires_in at sign-in): a later refresh token
     /// that lives shorter means the session's maximum binds first.
     std::optional<std::chrono::seconds> session_idle_limit;
+
+    /// True when the access token has not expired at `now` (it may be within
+    /// the refresh margin). No expiry given means no known expiry.
+    [[nodiscard]] bool access_token_valid(std::chrono::system_clock::time_point now) const {
+        return !access_token.empty() && (!expires_at || now < *expires_at);
+    }
+    /// True when a refresh token exists and, as far as the server said, is
+    /// alive at `now`: the session can still produce access tokens.
+    [[nodiscard]] bool refresh_token_valid(std::chrono::system_clock::time_point now) const {
+        return !refresh_token.empty() && (!refresh_expires_at || now < *refresh_expires_at);
+    }
+    /// True when the session will end at the server's maximum before its
+    /// idle limit: the refresh token lives shorter than the idle limit seen
+    /// at sign-in (Keycloak sends refresh_expires_in = min(idle left,
+    /// maximum left); docs/keycloak.md).
+    [[nodiscard]] bool ends_at_session_maximum() const {
+        if (!refresh_expires_at || !session_idle_limit) return false;
+        const auto life = std::chrono::duration_cast<std::chrono::seconds>(*refresh_expires_at - obtained_at);
+        return life + std::chrono::seconds{1} < *session_idle_limit;
+    }
 };
 
 /// The answer to a device authorization request (RFC 8628 §3.2).

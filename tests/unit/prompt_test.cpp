@@ -10,7 +10,7 @@
 
 using devflow::device_authorization;
 using devflow::secret;
-using devflow::detail::describe_duration;
+using devflow::describe_duration;
 using devflow::detail::make_prompt;
 using devflow_test::leak_free;
 using std::chrono::seconds;

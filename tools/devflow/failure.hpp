@@ -2,7 +2,7 @@
 // fix (pure; tested in tests/cli/failure_test.cpp; listed in docs/cli.md).
 #pragma once
 
-#include <devflow/detail/display_text.hpp>
+#include <devflow/display.hpp>
 #include <devflow/error.hpp>
 
 #include <string>
@@ -39,7 +39,7 @@ struct failure_context {
 /// One line of text: control characters escaped (server text may hold
 /// terminal escapes), at most `max` bytes.
 inline std::string one_line(std::string_view text, std::size_t max = 400) {
-    return devflow::detail::display_text(text, max);
+    return devflow::safe_text(text, max);
 }
 
 

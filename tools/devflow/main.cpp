@@ -192,7 +192,7 @@ int run_login(run_context& ctx) {
         const devflow::server_metadata m = devflow::fetch_server_metadata(http, json, ctx.base.issuer);
         ctx.base.scopes = cli::default_scopes(
             m.scopes_supported, m.source == devflow::metadata_source::openid_configuration);
-        cfg = devflow::detail::config_from_metadata(m, ctx.base);
+        cfg = devflow::config_from_metadata(m, ctx.base);
     }
     // Remembered once the sign-in is under way (a denied or expired one is
     // then retried by a bare `devflow login`) or done; never when it is

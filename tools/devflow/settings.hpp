@@ -5,7 +5,7 @@
 
 #include "arguments.hpp"
 
-#include <devflow/detail/display_text.hpp>
+#include <devflow/display.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -108,10 +108,10 @@ inline std::optional<remembered> remembered_from_json(std::string_view text) {
 /// changes: later commands without options follow the new one, and the user
 /// is told so.
 inline std::string settings_switch_line(const remembered& before, const remembered& after) {
-    return "devflow: later commands use client \"" + devflow::detail::display_text(after.client_id, 200) +
-           "\" at " + devflow::detail::display_text(after.issuer, 200) + " (they used client \"" +
-           devflow::detail::display_text(before.client_id, 200) + "\" at " +
-           devflow::detail::display_text(before.issuer, 200) + ")\n";
+    return "devflow: later commands use client \"" + devflow::safe_text(after.client_id, 200) +
+           "\" at " + devflow::safe_text(after.issuer, 200) + " (they used client \"" +
+           devflow::safe_text(before.client_id, 200) + "\" at " +
+           devflow::safe_text(before.issuer, 200) + ")\n";
 }
 
 /// The settings a command runs with.

@@ -8,7 +8,6 @@
 #include "failure.hpp"
 #include "jwt.hpp"
 
-#include <devflow/detail/refresh_policy.hpp>
 #include <devflow/types.hpp>
 
 #include <nlohmann/json.hpp>
@@ -110,8 +109,8 @@ struct status_input {
 /// True when the stored session can still produce an access token without
 /// the user: a valid access token or a usable refresh token.
 inline bool signed_in(const status_input& s) {
-    return s.tokens && (devflow::detail::access_token_usable(*s.tokens, s.now) ||
-                        devflow::detail::refresh_token_usable(*s.tokens, s.now));
+    return s.tokens && (s.tokens->access_token_valid(s.now) ||
+                        s.tokens->refresh_token_valid(s.now));
 }
 
 inline std::string join(const std::vector<std::string>& words, const char* sep = " ") {
@@ -167,7 +166,7 @@ inline std::string format_status_text(const status_input& s) {
                   " (until " + format_utc(*t.expires_at) + ")";
     } else {
         access += "expired " + format_utc(*t.expires_at) +
-                  (devflow::detail::refresh_token_usable(t, s.now) ? "; refreshed on next use" : "");
+                  (t.refresh_token_valid(s.now) ? "; refreshed on next use" : "");
     }
     row("access token", access);
     std::string refresh;
@@ -178,7 +177,7 @@ inline std::string format_status_text(const status_input& s) {
     } else if (s.now < *t.refresh_expires_at) {
         // docs/keycloak.md: say which of the server's limits ends the session.
         refresh = std::string("[redacted], session ") +
-                  (devflow::detail::session_maximum_binds(t) ? "maximum" : "idle limit") + " in " +
+                  (t.ends_at_session_maximum() ? "maximum" : "idle limit") + " in " +
                   format_duration(std::chrono::duration_cast<std::chrono::seconds>(
                       *t.refresh_expires_at - s.now)) +
                   " (until " + format_utc(*t.refresh_expires_at) + ")";
@@ -219,19 +218,19 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
     };
     nlohmann::ordered_json access;
     access["present"] = !t.access_token.empty();
-    access["valid"] = devflow::detail::access_token_usable(t, s.now);
+    access["valid"] = t.access_token_valid(s.now);
     access["expires_at"] = t.expires_at ? nlohmann::ordered_json(unix_seconds(*t.expires_at)) : nullptr;
     access["expires_in"] = t.expires_at ? nlohmann::ordered_json(remaining(*t.expires_at)) : nullptr;
     j["access_token"] = access;
     nlohmann::ordered_json refresh;
     refresh["present"] = !t.refresh_token.empty();
-    refresh["usable"] = devflow::detail::refresh_token_usable(t, s.now);
+    refresh["usable"] = t.refresh_token_valid(s.now);
     refresh["expires_at"] =
         t.refresh_expires_at ? nlohmann::ordered_json(unix_seconds(*t.refresh_expires_at)) : nullptr;
     refresh["expires_in"] =
         t.refresh_expires_at ? nlohmann::ordered_json(remaining(*t.refresh_expires_at)) : nullptr;
     if (t.refresh_expires_at)
-        refresh["session_ends_by"] = devflow::detail::session_maximum_binds(t) ? "maximum" : "idle";
+        refresh["session_ends_by"] = t.ends_at_session_maximum() ? "maximum" : "idle";
     j["refresh_token"] = refresh;
     j["id_token"] = {{"present", !t.id_token.empty()}};
     if (t.obtained_at.time_since_epoch().count() > 0) j["obtained_at"] = unix_seconds(t.obtained_at);

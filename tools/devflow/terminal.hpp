@@ -6,7 +6,7 @@
 
 #include "failure.hpp"
 
-#include <devflow/detail/prompt.hpp>
+#include <devflow/display.hpp>
 #include <devflow/types.hpp>
 
 #include <nlohmann/json.hpp>
@@ -141,7 +141,7 @@ inline std::string plain_prompt(const prompt_info& p) {
     out += "devflow: you are signing in at " + one_line(p.host) +
            "; approve only if you started this sign-in yourself, just now; if someone sent you "
            "this code or link, do not enter it\n";
-    out += "devflow: the code expires in " + devflow::detail::describe_duration(p.expires_in) +
+    out += "devflow: the code expires in " + devflow::describe_duration(p.expires_in) +
            "; waiting for approval (Ctrl-C to cancel)\n";
     return out;
 }

@@ -158,15 +158,6 @@ inline server_metadata parse_server_metadata(const json_object& o, std::string_v
     return m;
 }
 
-/// `base` with the issuer and endpoints of `m` filled in.
-inline client_config config_from_metadata(const server_metadata& m, client_config base) {
-    base.issuer = m.issuer;
-    base.device_authorization_endpoint = m.device_authorization_endpoint;
-    base.token_endpoint = m.token_endpoint;
-    base.revocation_endpoint = m.revocation_endpoint;
-    return base;
-}
-
 /// One metadata URL that gave no document, and its HTTP status.
 struct metadata_miss {
     std::string url;

@@ -3,20 +3,13 @@
 #pragma once
 
 #include <devflow/detail/url.hpp>
+#include <devflow/display.hpp>
 #include <devflow/types.hpp>
 
 #include <chrono>
 #include <string>
 
 namespace devflow::detail {
-
-/// "10 minutes", "1 minute", "45 seconds".
-inline std::string describe_duration(std::chrono::seconds s) {
-    const auto n = s.count();
-    if (n >= 120) return std::to_string(n / 60) + " minutes";
-    if (n >= 60) return "1 minute";
-    return std::to_string(n) + (n == 1 ? " second" : " seconds");
-}
 
 /// Builds what the prompt callback receives, including a ready-made text
 /// with the remote-phishing notice of RFC 8628 §5.4. Never contains the

@@ -59,14 +59,10 @@ inline bool access_token_fresh(const token_set& t, wall_time now, std::chrono::s
 }
 
 /// True when the access token has not expired yet (it may be within the margin).
-inline bool access_token_usable(const token_set& t, wall_time now) {
-    return !t.access_token.empty() && (!t.expires_at || now < *t.expires_at);
-}
+inline bool access_token_usable(const token_set& t, wall_time now) { return t.access_token_valid(now); }
 
 /// True when a refresh token exists and, as far as the server said, is alive.
-inline bool refresh_token_usable(const token_set& t, wall_time now) {
-    return !t.refresh_token.empty() && (!t.refresh_expires_at || now < *t.refresh_expires_at);
-}
+inline bool refresh_token_usable(const token_set& t, wall_time now) { return t.refresh_token_valid(now); }
 
 /// The tokens after a refresh (RFC 6749 §6): what the server sent wins; a
 /// refresh token, id_token or scope it did not send is kept from before
@@ -119,14 +115,7 @@ inline token_set begin_session(token_set t) {
     return t;
 }
 
-/// True when the session will end at its maximum before its idle limit:
-/// the refresh token lives shorter than the idle limit seen at sign-in
-/// (Keycloak answers refresh_expires_in = min(idle left, maximum left)).
-inline bool session_maximum_binds(const token_set& t) {
-    if (!t.refresh_expires_at || !t.session_idle_limit) return false;
-    const auto life = std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
-    return life + std::chrono::seconds{1} < *t.session_idle_limit;
-}
+
 
 /// When the keep-alive refresher should refresh next (wall time): a margin
 /// before the refresh token (the server's idle session) expires, capped at

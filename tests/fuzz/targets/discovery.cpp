@@ -8,6 +8,7 @@
 #include "../fuzz_support.hpp"
 
 #include <devflow/detail/discovery.hpp>
+#include <devflow/discovery.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
@@ -45,7 +46,7 @@ inline void check(const devflow::json_object& doc, const std::string& expected) 
         DEVFLOW_FUZZ_CHECK(m.revocation_endpoint.empty() || is_secure(m.revocation_endpoint));
         DEVFLOW_FUZZ_CHECK(m.userinfo_endpoint.empty() || is_secure(m.userinfo_endpoint));
         DEVFLOW_FUZZ_CHECK(m.url == locations.front().url);
-        const auto cfg = devflow::detail::config_from_metadata(m, devflow::client_config{});
+        const auto cfg = devflow::config_from_metadata(m, devflow::client_config{});
         DEVFLOW_FUZZ_CHECK(cfg.token_endpoint == m.token_endpoint);
     } catch (const devflow::error& e) {
         const auto code = e.code();
