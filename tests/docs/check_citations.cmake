@@ -1,8 +1,8 @@
 # Fails when a tracked file cites a document path that does not exist in the
 # repository (docs/design.md, not a design document kept elsewhere): every
-# `dir/something.md` a file names must be there, relative to the repository
-# root or to the citing file; a bare `something.md` (a link's text, prose)
-# must be the name of some file in the repository. URLs are not checked, nor
+# path ending in .md that a file names must be there, relative to the
+# repository root or to the citing file; a bare file name (a link's text,
+# prose) must be the name of some file in the repository. URLs are not checked, nor
 # the documents the project's scripts generate (listed below).
 #
 #   cmake -D SOURCE_DIR=<repo> -P tests/docs/check_citations.cmake
