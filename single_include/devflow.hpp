@@ -18,7 +18,9 @@
 //     std::string h = flow.authorization_header();  // cache -> refresh -> device flow
 //
 // Declarations and their contracts are here; definitions are in
-// impl/device_flow.hpp; protocol decisions are pure functions in detail/.
+// impl/device_flow.hpp. The protocol is session_machine's (a sans-I/O state
+// machine whose decisions are the pure functions of detail/); device_flow
+// drives it with the policies, blocking the calling thread.
 
 // ---- begin <devflow/concepts.hpp> ----
 // devflow — the five policy concepts (docs/policies.md has the tables of
@@ -1766,413 +1768,160 @@ private:
 }  // namespace devflow
 
 // ---- end <devflow/memory_store.hpp> ----
-// ---- begin <devflow/system_browser.hpp> ----
-// devflow — system_browser and no_browser: open the verification URL for the
-// user, or don't (docs/browser.md).
+// ---- begin <devflow/session_machine.hpp> ----
+// devflow — session_machine: the whole protocol of one client's session —
+// sign-in (RFC 8628), refresh (RFC 6749 §6), keep-alive and logout
+// (RFC 7009) — as a state machine that performs no I/O and owns no clock.
+// It is told what happened (an HTTP answer arrived, a wait is over, the store
+// was read, a stop was asked for, with the time it happened) and answers
+// with the next thing to do (send this request, wait until then, show this
+// prompt, done with these tokens). docs/async.md drives it from a plain
+// poll() loop; device_flow drives it with blocking calls, and the Asio
+// adapter with asynchronous ones.
+//
+//     devflow::session_machine m{config};
+//     devflow::step s = m.start(devflow::operation::sign_in, now());
+//     while (!s.finished()) {
+//         switch (s.what) {
+//             case devflow::step::action::send: s = m.on_response(http.send(s.request), parse(...), now()); break;
+//             case devflow::step::action::wait: /* until s.until */ s = m.on_time(now()); break;
+//             ...
+//         }
+//     }
+//
+// Declarations and contracts are here; definitions in impl/session_machine.hpp;
+// the decisions themselves are the pure functions of detail/.
 
-// ---- begin <devflow/detail/browser_command.hpp> ----
-// devflow — which command, if any, opens a URL in the user's browser
-// (docs/browser.md). A pure decision: it reads the environment through a
-// lookup function and spawns nothing.
+// ---- begin <devflow/detail/polling.hpp> ----
+// devflow — when to poll next (RFC 8628 §3.4–3.5). Pure; tested in
+// tests/unit/polling_test.cpp.
 
-#include <cstdlib>
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
+// ---- begin <devflow/detail/lifetimes.hpp> ----
+// devflow — where lifetimes count from. Servers count `expires_in` in whole
+// seconds (Keycloak: exp minus the current second), so a lifetime may end up
+// to a second sooner than "receipt + expires_in" suggests; devflow anchors
+// every lifetime at the moment its request was sent, less one second
+// (docs/design.md: conservative expiry). Pure; tested in
+// tests/unit/keycloak_test.cpp and tests/unit/polling_test.cpp.
+
+#include <chrono>
 
 namespace devflow::detail {
 
-/// Looks up one environment variable; std::nullopt when it is unset.
-using environment_lookup = std::function<std::optional<std::string>(std::string_view)>;
+/// The rounding a server's whole-second clock may cost a lifetime.
+inline constexpr std::chrono::seconds server_rounding{1};
 
-/// The process environment, through std::getenv.
-inline std::optional<std::string> process_environment(std::string_view name) {
-    const std::string key(name);
-    const char* value = std::getenv(key.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
+/// The wall time a token's lifetime counts from: the send of its request,
+/// less server_rounding.
+inline std::chrono::system_clock::time_point lifetime_anchor(
+    std::chrono::system_clock::time_point sent_at) noexcept {
+    return sent_at - server_rounding;
 }
 
-/// Which desktop convention decides the default opener.
-enum class browser_platform {
-    freedesktop,  ///< Linux and other Unix desktops: xdg-open, headless without a display.
-    macos,        ///< macOS: open.
-};
-
-/// The platform this program was compiled for.
-inline constexpr browser_platform native_browser_platform =
-#if defined(__APPLE__)
-    browser_platform::macos;
-#else
-    browser_platform::freedesktop;
-#endif
-
-/// True for an http:// or https:// URL (scheme in any case) with something
-/// after "//" and only printable, non-space ASCII in it (RFC 8628 §3.3: the
-/// verification URI is shown to a user; anything else is not opened).
-[[nodiscard]] inline bool is_openable_url(std::string_view url) noexcept {
-    auto starts_with_ci = [&](std::string_view prefix) {
-        if (url.size() < prefix.size()) return false;
-        for (std::size_t i = 0; i < prefix.size(); ++i) {
-            char c = url[i];
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-            if (c != prefix[i]) return false;
-        }
-        return true;
-    };
-    std::size_t rest = 0;
-    if (starts_with_ci("https://"))
-        rest = 8;
-    else if (starts_with_ci("http://"))
-        rest = 7;
-    else
-        return false;  // javascript:, file:, data:, ... are never opened
-    if (url.size() == rest || url[rest] == '/') return false;  // no host
-    for (const char c : url) {
-        const auto byte = static_cast<unsigned char>(c);
-        // Control characters, space and non-ASCII (which hides look-alike and
-        // invisible characters) are refused.
-        if (byte <= 0x20 || byte >= 0x7f) return false;
-    }
-    return true;
-}
-
-/// Splits one $BROWSER entry on spaces and tabs.
-[[nodiscard]] inline std::vector<std::string> split_command(std::string_view entry) {
-    std::vector<std::string> words;
-    std::size_t i = 0;
-    while (i < entry.size()) {
-        while (i < entry.size() && (entry[i] == ' ' || entry[i] == '\t')) ++i;
-        const std::size_t start = i;
-        while (i < entry.size() && entry[i] != ' ' && entry[i] != '\t') ++i;
-        if (i > start) words.emplace_back(entry.substr(start, i - start));
-    }
-    return words;
-}
-
-/// The argv that opens `url`, or std::nullopt when nothing should be spawned:
-/// the URL is not an openable http(s) URL, or no browser is configured on a
-/// headless machine. $BROWSER (a colon-separated list; its first non-empty
-/// entry, split on whitespace, "%s" replaced by the URL or else the URL
-/// appended) wins; otherwise freedesktop needs $DISPLAY or $WAYLAND_DISPLAY
-/// and uses xdg-open, and macOS uses open. Never a shell.
-[[nodiscard]] inline std::optional<std::vector<std::string>> browser_command(
-    std::string_view url, const environment_lookup& environment,
-    browser_platform platform = native_browser_platform) {
-    if (!is_openable_url(url)) return std::nullopt;
-    auto lookup = [&](std::string_view name) -> std::string {
-        if (!environment) return {};
-        std::optional<std::string> value = environment(name);
-        return value ? *value : std::string();
-    };
-
-    const std::string browser_list = lookup("BROWSER");
-    std::string_view list = browser_list;
-    while (!list.empty()) {
-        const std::size_t colon = list.find(':');
-        const std::string_view entry = list.substr(0, colon);
-        list = colon == std::string_view::npos ? std::string_view() : list.substr(colon + 1);
-        std::vector<std::string> argv = split_command(entry);
-        if (argv.empty()) continue;
-        bool substituted = false;
-        for (auto& word : argv) {
-            for (std::size_t at = word.find("%s"); at != std::string::npos;
-                 at = word.find("%s", at + url.size())) {
-                word.replace(at, 2, url);
-                substituted = true;
-            }
-        }
-        if (!substituted) argv.emplace_back(url);
-        return argv;
-    }
-
-    if (platform == browser_platform::macos) return std::vector<std::string>{"open", std::string(url)};
-    // RFC 8628 §3.3 expects the user to open the URI on another device when
-    // there is no display here: headless means no spawn.
-    if (lookup("DISPLAY").empty() && lookup("WAYLAND_DISPLAY").empty()) return std::nullopt;
-    return std::vector<std::string>{"xdg-open", std::string(url)};
+/// When a device code dies (RFC 8628 §3.2 expires_in), anchored the same way
+/// on the steady clock.
+inline std::chrono::steady_clock::time_point device_code_deadline(
+    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
+    return requested_at - server_rounding + expires_in;
 }
 
 }  // namespace devflow::detail
 
-// ---- end <devflow/detail/browser_command.hpp> ----
+// ---- end <devflow/detail/lifetimes.hpp> ----
 
-#include <cerrno>
-#include <csignal>
-#include <functional>
+#include <algorithm>
+#include <chrono>
 #include <optional>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <thread>
-#include <utility>
-#include <vector>
 
-#include <cstdlib>
+namespace devflow::detail {
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#if defined(__APPLE__)
-#include <crt_externs.h>
-#else
-extern char** environ;  // POSIX: the process environment
-#endif
-
-namespace devflow {
-
-namespace detail {
-
-/// The process environment block, for posix_spawnp.
-inline char** environment_block() noexcept {
-#if defined(__APPLE__)
-    return *_NSGetEnviron();
-#else
-    return ::environ;
-#endif
-}
-
-/// The process environment without the variables named in `withheld`, as
-/// "NAME=value" strings (for a child that must not see a secret).
-inline std::vector<std::string> environment_without(const std::vector<std::string>& withheld) {
-    std::vector<std::string> out;
-    for (char** e = environment_block(); e != nullptr && *e != nullptr; ++e) {
-        const std::string_view entry = *e;
-        const std::string_view name = entry.substr(0, entry.find('='));
-        bool keep = true;
-        for (const auto& w : withheld) keep = keep && name != w;
-        if (keep) out.emplace_back(entry);
-    }
-    return out;
-}
-
-/// Closes, in the child, every descriptor above 2 that is open in this process
-/// (its sockets and files must not leak into the browser).
-inline bool close_inherited_descriptors(::posix_spawn_file_actions_t& actions) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    return ::posix_spawn_file_actions_addclosefrom_np(&actions, 3) == 0;
-#else
-    // Without closefrom: close each descriptor open now (read from /dev/fd).
-    // Descriptors opened by other threads meanwhile are missed, so they should
-    // use O_CLOEXEC, as devflow's own do.
-    std::vector<int> open_fds;
-    if (::DIR* d = ::opendir("/dev/fd")) {
-        const int own = ::dirfd(d);
-        while (const ::dirent* e = ::readdir(d)) {
-            const int fd = std::atoi(e->d_name);
-            if (fd > 2 && fd != own && e->d_name[0] >= '0' && e->d_name[0] <= '9') open_fds.push_back(fd);
-        }
-        ::closedir(d);
-    }
-    for (const int fd : open_fds)
-        if (::fcntl(fd, F_GETFD) >= 0 && ::posix_spawn_file_actions_addclose(&actions, fd) != 0)
-            return false;
-    return true;
-#endif
-}
-
-/// Starts `argv` with posix_spawnp (PATH lookup, never a shell), stdin, stdout
-/// and stderr on /dev/null and no other descriptor, in its own process group
-/// (a Ctrl-C meant for us does not reach it) with default signal handling,
-/// and with the process environment less the variables in `withheld`.
-/// Returns its pid, or std::nullopt when it could not be started.
-[[nodiscard]] inline std::optional<::pid_t> spawn_detached(const std::vector<std::string>& argv,
-                                                           const std::vector<std::string>& withheld = {}) {
-    if (argv.empty()) return std::nullopt;
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const auto& word : argv) args.push_back(const_cast<char*>(word.c_str()));
-    args.push_back(nullptr);
-
-    ::posix_spawn_file_actions_t actions;
-    if (::posix_spawn_file_actions_init(&actions) != 0) return std::nullopt;
-    ::posix_spawnattr_t attributes;
-    if (::posix_spawnattr_init(&attributes) != 0) {
-        ::posix_spawn_file_actions_destroy(&actions);
-        return std::nullopt;
-    }
-    bool ready = ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0 &&
-                 ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) == 0 &&
-                 ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) == 0 &&
-                 close_inherited_descriptors(actions);
-    std::vector<std::string> environment = environment_without(withheld);
-    std::vector<char*> envp;
-    envp.reserve(environment.size() + 1);
-    for (auto& entry : environment) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    ::sigset_t no_signals;
-    ::sigset_t defaults;
-    sigemptyset(&no_signals);
-    sigemptyset(&defaults);
-    for (const int s : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGCHLD}) sigaddset(&defaults, s);
-    ready = ready &&
-            ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                        POSIX_SPAWN_SETSIGDEF) == 0 &&
-            ::posix_spawnattr_setpgroup(&attributes, 0) == 0 &&
-            ::posix_spawnattr_setsigmask(&attributes, &no_signals) == 0 &&
-            ::posix_spawnattr_setsigdefault(&attributes, &defaults) == 0;
-    ::pid_t pid = -1;
-    const int rc = ready ? ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(),
-                                          envp.data())
-                         : -1;
-    ::posix_spawnattr_destroy(&attributes);
-    ::posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return std::nullopt;
-    return pid;
-}
-
-/// Waits for `pid` to end; returns its exit status, or -1 when it was killed
-/// by a signal or could not be waited for (e.g. SIGCHLD is ignored).
-inline int wait_for_exit(::pid_t pid) noexcept {
-    int status = 0;
-    ::pid_t r = -1;
-    do {
-        r = ::waitpid(pid, &status, 0);
-    } while (r < 0 && errno == EINTR);
-    if (r != pid || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
-}
-
-}  // namespace detail
-
-/// Models devflow::browser with the desktop's opener ($BROWSER, xdg-open or
-/// open), never through a shell and never on a headless machine.
-class system_browser {
+/// The polling pace of one device code. Every wait is measured from the
+/// moment the previous answer (or failure) arrived, never from when the
+/// request was sent, so the server never sees two polls closer than the
+/// interval. All times are steady-clock times.
+class poll_schedule {
 public:
-    /// Looks up one environment variable; std::nullopt when unset.
-    using environment = detail::environment_lookup;
-    /// Called on a background thread with the opener's exit status (or -1)
-    /// once it has ended; for tests and diagnostics.
-    using exit_callback = std::function<void(int exit_status)>;
+    using time_point = std::chrono::steady_clock::time_point;
+    using seconds = std::chrono::seconds;
+    using milliseconds = std::chrono::milliseconds;
 
-    /// Reads the process environment.
-    system_browser() = default;
+    /// `received_at` is when the device authorization answer arrived (the
+    /// first poll is one interval after it, RFC 8628 §3.4); the device code
+    /// is dead at `deadline` (see device_code_deadline()).
+    poll_schedule(time_point received_at, time_point deadline, seconds interval,
+                  milliseconds margin, seconds max_backoff) noexcept
+        : deadline_(deadline),
+          interval_(interval),
+          margin_(margin),
+          max_backoff_(max_backoff),
+          next_(received_at + interval + margin) {}  // RFC 8628 §3.4: first poll one interval after the answer
 
-    /// Reads `env` instead of the process environment (an empty one means the
-    /// process environment) and reports the opener's exit to `on_exit`.
-    explicit system_browser(environment env, exit_callback on_exit = {})
-        : env_(std::move(env)), on_exit_(std::move(on_exit)) {}
+    /// As above with the deadline `expires_in` after `received_at`.
+    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
+                  milliseconds margin, seconds max_backoff) noexcept
+        : poll_schedule(received_at, received_at + expires_in, interval, margin, max_backoff) {}
 
-    /// Keeps the environment variables named in `names` away from the
-    /// browser (e.g. the one that holds a client secret). The browser never
-    /// inherits a descriptor other than stdin, stdout and stderr.
-    void withhold_environment(std::vector<std::string> names) { withheld_ = std::move(names); }
+    /// When the next poll is due.
+    [[nodiscard]] time_point next_poll() const noexcept { return next_; }
+    /// When the device code expires.
+    [[nodiscard]] time_point deadline() const noexcept { return deadline_; }
+    /// The current interval: the floor no wait goes under.
+    [[nodiscard]] seconds interval() const noexcept { return interval_; }
+    /// True when the next poll would be at or past the deadline.
+    [[nodiscard]] bool expired() const noexcept { return next_ >= deadline_; }
 
-    /// The variables withhold_environment() named.
-    [[nodiscard]] const std::vector<std::string>& withheld_environment() const noexcept {
-        return withheld_;
+    /// authorization_pending arrived at `at`: keep the pace (RFC 8628 §3.5).
+    void on_pending(time_point at) noexcept {
+        failures_ = 0;
+        next_ = at + interval_ + margin_;
     }
 
-    /// Starts the opener for `url` (RFC 8628 §3.3) and returns true when it
-    /// started; false for a refused URL, a headless machine or a failed spawn.
-    /// Returns without waiting: a background thread reaps the opener.
-    bool open(std::string_view url) const {
-        const std::optional<std::vector<std::string>> argv = detail::browser_command(
-            url, env_ ? env_ : environment(&detail::process_environment));
-        if (!argv) return false;
-        const std::optional<::pid_t> pid = detail::spawn_detached(*argv, withheld_);
-        if (!pid) return false;
-        const ::pid_t child = *pid;
-        try {
-            std::thread([child, on_exit = on_exit_] {
-                const int status = detail::wait_for_exit(child);
-                if (on_exit) {
-                    try {
-                        on_exit(status);
-                    } catch (...) {
-                        // A reporting hook must not end the program.
-                    }
-                }
-            }).detach();
-        } catch (...) {
-            // No thread to wait with: reap it now if it is already done (else
-            // it stays a zombie until we exit; the browser opened regardless).
-            int status = 0;
-            ::waitpid(child, &status, WNOHANG);
-        }
-        return true;
+    /// slow_down arrived at `at`: the interval grows by 5 s for this and every
+    /// later request, or to the body's `interval` when that is larger
+    /// (RFC 8628 §3.5). The raised interval is a floor nothing lowers.
+    void on_slow_down(time_point at, std::optional<seconds> body_interval) noexcept {
+        failures_ = 0;
+        interval_ += seconds{5};
+        if (body_interval && *body_interval > interval_) interval_ = *body_interval;
+        // We waited a full interval by our clock and were still early: our
+        // clock runs fast (common on VMs). Widen the safety margin to a
+        // quarter of the interval so a skew of up to ~20% stops at one
+        // slow_down instead of escalating (docs/protocol.md#fast-clocks).
+        margin_ = std::max(margin_, milliseconds{interval_} / 4);
+        next_ = at + interval_ + margin_;
     }
+
+    /// A transport failure, 5xx or 429 arrived at `at`: back off exponentially
+    /// (interval × 2^n, capped at max_backoff), never below the interval, and
+    /// at least as long as Retry-After asks (RFC 9110 §10.2.3).
+    void on_retry(time_point at, std::optional<seconds> retry_after) noexcept {
+        ++failures_;
+        seconds wait = interval_;
+        for (int i = 0; i < failures_ && wait < max_backoff_; ++i) wait *= 2;
+        wait = std::min(wait, std::max(max_backoff_, interval_));
+        wait = std::max(wait, interval_);
+        if (retry_after && *retry_after > wait) wait = *retry_after;
+        next_ = at + wait + margin_;
+    }
+
+    /// The safety margin added to every wait (widened by slow_down).
+    [[nodiscard]] milliseconds margin() const noexcept { return margin_; }
+
+    /// Consecutive transient failures so far.
+    [[nodiscard]] int failures() const noexcept { return failures_; }
 
 private:
-    environment env_;
-    exit_callback on_exit_;
-    std::vector<std::string> withheld_;
+    time_point deadline_;
+    seconds interval_;
+    milliseconds margin_;
+    seconds max_backoff_;
+    time_point next_;
+    int failures_ = 0;
 };
 
-/// Models devflow::browser by never opening anything: for services, CI and
-/// users who prefer to open the URL themselves.
-class no_browser {
-public:
-    /// Returns false: nothing was opened.
-    bool open(std::string_view) const noexcept { return false; }
-};
+}  // namespace devflow::detail
 
-}  // namespace devflow
-
-// ---- end <devflow/system_browser.hpp> ----
-// ---- begin <devflow/system_clock.hpp> ----
-// devflow — system_clock: the real clocks and a sleep a std::stop_token cuts
-// short (docs/policies.md#clock).
-
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <stop_token>
-
-namespace devflow {
-
-/// Models devflow::waitable_clock with std::chrono's clocks; empty, so it costs
-/// nothing inside the flow.
-class system_clock {
-public:
-    /// Wall-clock time, for token expiry.
-    [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
-        return std::chrono::system_clock::now();
-    }
-
-    /// Monotonic time, for polling intervals and deadlines.
-    [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const noexcept {
-        return std::chrono::steady_clock::now();
-    }
-
-    /// Waits `duration` on the steady clock; returns true after the full wait,
-    /// false at once when `stop` is requested before or during it.
-    bool sleep_for(std::chrono::steady_clock::duration duration, std::stop_token stop) const {
-        if (stop.stop_requested()) return false;
-        if (duration <= std::chrono::steady_clock::duration::zero()) return true;
-        // Clamp absurd waits (e.g. duration::max()) so the deadline cannot overflow.
-        constexpr std::chrono::steady_clock::duration longest = std::chrono::hours(24 * 365 * 100);
-        const auto deadline =
-            std::chrono::steady_clock::now() + (duration < longest ? duration : longest);
-        std::mutex mutex;
-        std::condition_variable_any wake;
-        std::unique_lock<std::mutex> lock(mutex);
-        // Nothing but the stop token notifies: the predicate only ends the wait
-        // early when a stop is requested; spurious wake-ups wait again.
-        wake.wait_until(lock, stop, deadline, [] { return false; });
-        return !stop.stop_requested();
-    }
-};
-
-}  // namespace devflow
-
-// ---- end <devflow/system_clock.hpp> ----
-// ---- begin <devflow/version.hpp> ----
-// devflow — library version.
-
-#define DEVFLOW_VERSION_MAJOR 0
-#define DEVFLOW_VERSION_MINOR 1
-#define DEVFLOW_VERSION_PATCH 0
-/// "MAJOR.MINOR.PATCH", e.g. for a User-Agent.
-#define DEVFLOW_VERSION_STRING "0.1.0"
-
-// ---- end <devflow/version.hpp> ----
+// ---- end <devflow/detail/polling.hpp> ----
 // ---- begin <devflow/detail/record.hpp> ----
 // devflow — the stored token record and its key (docs/design.md §3: a token is
 // only ever sent to the server that issued it). Pure; tested in
@@ -2353,16 +2102,36 @@ inline std::chrono::system_clock::time_point from_unix_seconds(double s) {
     return std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<long long>(s)}};
 }
 
-/// The record as a flat JSON object, ready for the Json policy to write.
+/// A sign-in waiting for the user's approval, kept with the record while the
+/// prompt is up so that a new process for the same key (after Ctrl-C or a
+/// crash) resumes polling the same device code and shows the same user code
+/// (docs/design.md: resumable sign-in). The device code is a secret.
+struct pending_authorization {
+    secret device_code;
+    std::string user_code;
+    std::string verification_uri;
+    std::string verification_uri_complete;  ///< empty when the server sent none
+    /// When the code dies (wall time, anchored conservatively).
+    std::chrono::system_clock::time_point expires_at{};
+    /// The current interval, slow_down increases included.
+    std::chrono::seconds interval{5};
+};
+
+/// The record as a flat JSON object, ready for the Json policy to write. A
+/// record may hold no tokens (a first sign-in in progress): then it holds a
+/// pending authorization.
 inline json_object record_to_json(const record_identity& id, const token_set& t,
-                                  const cached_endpoints& endpoints) {
+                                  const cached_endpoints& endpoints,
+                                  const std::optional<pending_authorization>& pending = std::nullopt) {
     json_object o;
     o["devflow_record"] = json_value::make_number(record_version);
     o["issuer"] = json_value::make_string(id.issuer);
     o["client_id"] = json_value::make_string(id.client_id);
     o["requested_scope"] = json_value::make_string(id.scopes);
-    o["access_token"] = json_value::make_string(t.access_token.reveal());
-    o["token_type"] = json_value::make_string(t.token_type);
+    if (!t.access_token.empty() || !pending) {
+        o["access_token"] = json_value::make_string(t.access_token.reveal());
+        o["token_type"] = json_value::make_string(t.token_type);
+    }
     if (t.expires_at) o["expires_at"] = json_value::make_number(to_unix_seconds(*t.expires_at));
     if (!t.refresh_token.empty())
         o["refresh_token"] = json_value::make_string(t.refresh_token.reveal());
@@ -2380,6 +2149,17 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
             json_value::make_string(endpoints.device_authorization_endpoint);
     if (!endpoints.revocation_endpoint.empty())
         o["revocation_endpoint"] = json_value::make_string(endpoints.revocation_endpoint);
+    if (pending) {
+        o["pending_device_code"] = json_value::make_string(pending->device_code.reveal());
+        o["pending_user_code"] = json_value::make_string(pending->user_code);
+        o["pending_verification_uri"] = json_value::make_string(pending->verification_uri);
+        if (!pending->verification_uri_complete.empty())
+            o["pending_verification_uri_complete"] =
+                json_value::make_string(pending->verification_uri_complete);
+        o["pending_expires_at"] = json_value::make_number(to_unix_seconds(pending->expires_at));
+        o["pending_interval"] =
+            json_value::make_number(static_cast<double>(pending->interval.count()));
+    }
     return o;
 }
 
@@ -2398,6 +2178,7 @@ struct parsed_record {
     token_set tokens;
     cached_endpoints endpoints;
     record_identity owner;  ///< whose record it is (ok and foreign)
+    std::optional<pending_authorization> pending;  ///< a sign-in in progress
 };
 
 /// Reads a record and checks it belongs to `expected`.
@@ -2416,7 +2197,30 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
     const auto client = string_field(o, "client_id");
     const auto scopes = string_field(o, "requested_scope");
     const auto access = string_field(o, "access_token");
-    if (!issuer || !client || !scopes || !access) return out;
+    // A pending sign-in, when the record holds one: all of it, or the record is corrupt.
+    if (o.find("pending_device_code") != o.end()) {
+        pending_authorization p;
+        const auto code = string_field(o, "pending_device_code");
+        const auto user = string_field(o, "pending_user_code");
+        const auto uri = string_field(o, "pending_verification_uri");
+        const auto expires = o.find("pending_expires_at");
+        const auto interval = seconds_field(o, "pending_interval", std::chrono::seconds{3600});
+        if (!code || code->empty() || !user || user->empty() || !uri || uri->empty() ||
+            expires == o.end() || expires->second.type != json_value::kind::number ||
+            !std::isfinite(expires->second.number) || expires->second.number < 0 ||
+            expires->second.number > 9.0e9 || interval.status != seconds_status::ok ||
+            interval.value.count() < 1)
+            return out;
+        p.device_code = secret{*code};
+        p.user_code = std::string(*user);
+        p.verification_uri = std::string(*uri);
+        if (auto c = string_field(o, "pending_verification_uri_complete"))
+            p.verification_uri_complete = std::string(*c);
+        p.expires_at = from_unix_seconds(expires->second.number);
+        p.interval = interval.value;
+        out.pending = std::move(p);
+    }
+    if (!issuer || !client || !scopes || (!access && !out.pending)) return out;
     auto time_field = [&](std::string_view name, std::optional<std::chrono::system_clock::time_point>& dst) {
         const auto it = o.find(name);
         if (it == o.end()) return true;
@@ -2434,7 +2238,7 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
         !time_field("refresh_expires_at", t.refresh_expires_at) || !time_field("obtained_at", obtained))
         return out;
     t.obtained_at = obtained.value_or(std::chrono::system_clock::time_point{});
-    t.access_token = secret{*access};
+    if (access) t.access_token = secret{*access};
     t.token_type = "Bearer";
     if (auto r = string_field(o, "refresh_token")) t.refresh_token = secret{*r};
     if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
@@ -2455,297 +2259,407 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/record.hpp> ----
-// ---- begin <devflow/detail/stoppable_mutex.hpp> ----
-// devflow — a mutex whose wait a std::stop_token can abandon: a thread that
-// waits for another thread's sign-in or refresh can still be cancelled.
-// Tested in tests/unit/concurrency_test.cpp.
+// ---- begin <devflow/detail/refresh_policy.hpp> ----
+// devflow — when tokens are fresh, when to refresh, what a refresh keeps
+// (RFC 6749 §6). Pure; tested in tests/unit/refresh_policy_test.cpp.
 
 
-#include <condition_variable>
-#include <mutex>
-#include <stop_token>
+#include <algorithm>
+#include <chrono>
+#include <optional>
 
 namespace devflow::detail {
 
-/// Exclusive ownership, like std::mutex, with a lock() that gives up when a
-/// stop is requested. Not recursive.
-class stoppable_mutex {
-public:
-    /// Waits until this thread owns the mutex.
-    /// @throws devflow::error errc::cancelled when `stop` is requested first
-    void lock(const std::stop_token& stop) {
-        std::unique_lock guard(mutex_);
-        if (!free_.wait(guard, stop, [this] { return !owned_; }))
-            throw_error(errc::cancelled,
-                        "cancelled while waiting for another operation of this flow");
-        owned_ = true;
-    }
+using wall_time = std::chrono::system_clock::time_point;
 
-    /// Waits until this thread owns the mutex (BasicLockable).
-    void lock() {
-        std::unique_lock guard(mutex_);
-        free_.wait(guard, [this] { return !owned_; });
-        owned_ = true;
-    }
+/// The shortest time between two refresh requests of one flow, whatever
+/// lifetimes the server gives (a server answering `expires_in: 0` would
+/// otherwise be asked thousands of times a second).
+inline constexpr std::chrono::seconds min_refresh_spacing{1};
 
-    /// Gives the mutex up.
-    void unlock() noexcept {
-        {
-            std::lock_guard guard(mutex_);
-            owned_ = false;
-        }
-        free_.notify_all();
-    }
+/// After a transient refresh failure, while the access token is still
+/// valid, no new refresh is tried for this long: callers are served the
+/// valid token instead of all hammering a failing server (docs/design.md).
+inline constexpr std::chrono::seconds transient_refresh_backoff{10};
 
-private:
-    std::mutex mutex_;
-    std::condition_variable_any free_;
-    bool owned_ = false;
+/// keep-alive's wait after a failed refresh: 30 s at first, doubled after
+/// each further failure, at most 5 minutes.
+inline constexpr std::chrono::seconds keep_alive_first_retry_wait{30};
+inline constexpr std::chrono::seconds keep_alive_max_retry_wait{300};
+
+/// The wait after another failed keep-alive refresh, given the last one.
+inline std::chrono::seconds next_keep_alive_retry_wait(std::chrono::seconds last) {
+    return std::min(last * 2, keep_alive_max_retry_wait);
+}
+
+/// How long keep-alive sleeps before it looks again: until the refresh is
+/// `due` (wall time) and the refresh pace allows one (`pace_left`). Zero
+/// means refresh now.
+inline std::chrono::steady_clock::duration keep_alive_wait(wall_time due, wall_time now,
+                                                           std::chrono::steady_clock::duration pace_left) {
+    const auto until_due = due > now ? std::chrono::ceil<std::chrono::steady_clock::duration>(due - now)
+                                     : std::chrono::steady_clock::duration::zero();
+    return std::max(until_due, pace_left);
+}
+
+/// The refresh margin actually used: the configured one, capped at half the
+/// token's lifetime so short-lived tokens are not refreshed on every call.
+inline std::chrono::seconds effective_margin(const token_set& t, std::chrono::seconds margin) {
+    if (!t.expires_at || t.obtained_at == wall_time{}) return margin;
+    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(*t.expires_at - t.obtained_at);
+    return std::min(margin, lifetime / 2);
+}
+
+/// True when the access token can be served without refreshing: present and
+/// not within the margin of its expiry. No expires_in means no known expiry.
+inline bool access_token_fresh(const token_set& t, wall_time now, std::chrono::seconds margin) {
+    if (t.access_token.empty()) return false;
+    if (!t.expires_at) return true;
+    return now < *t.expires_at - effective_margin(t, margin);
+}
+
+/// True when the access token has not expired yet (it may be within the margin).
+inline bool access_token_usable(const token_set& t, wall_time now) { return t.access_token_valid(now); }
+
+/// True when a refresh token exists and, as far as the server said, is alive.
+inline bool refresh_token_usable(const token_set& t, wall_time now) { return t.refresh_token_valid(now); }
+
+/// The tokens after a refresh (RFC 6749 §6): what the server sent wins; a
+/// refresh token, id_token or scope it did not send is kept from before
+/// (no rotation), and so is the refresh expiry that goes with a kept token.
+inline token_set merge_refreshed(const token_set& before, token_set fresh) {
+    if (fresh.refresh_token.empty()) {
+        fresh.refresh_token = before.refresh_token;
+        if (!fresh.refresh_expires_at) fresh.refresh_expires_at = before.refresh_expires_at;
+    }
+    if (fresh.id_token.empty()) fresh.id_token = before.id_token;
+    if (fresh.scope.empty()) fresh.scope = before.scope;
+    if (!fresh.session_idle_limit) fresh.session_idle_limit = before.session_idle_limit;
+    return fresh;
+}
+
+/// What a flow does with the tokens it has (or has not) when a caller needs one.
+enum class session_step {
+    serve,    ///< hand out the access token as it is
+    refresh,  ///< refresh first (RFC 6749 §6)
+    sign_in,  ///< no session can produce a token: sign in (or report it)
 };
 
-/// Owns a stoppable_mutex for one scope.
-class stoppable_lock {
-public:
-    /// Locks `m`, giving up (errc::cancelled) when `stop` is requested.
-    stoppable_lock(stoppable_mutex& m, const std::stop_token& stop) : mutex_(m) { m.lock(stop); }
-    /// Locks `m`, waiting as long as it takes.
-    explicit stoppable_lock(stoppable_mutex& m) : mutex_(m) { m.lock(); }
-    stoppable_lock(const stoppable_lock&) = delete;
-    stoppable_lock& operator=(const stoppable_lock&) = delete;
-    ~stoppable_lock() { mutex_.unlock(); }
+/// The next step for `t` at `now`: serve a fresh token; refresh one within
+/// the margin when a refresh token is usable (unless a transient failure
+/// just happened and the access token is still valid: then serve it); serve
+/// a still-valid token that cannot be refreshed; otherwise sign in.
+inline session_step next_session_step(const std::optional<token_set>& t, wall_time now,
+                                      std::chrono::seconds margin, bool in_refresh_backoff) {
+    if (!t) return session_step::sign_in;
+    if (access_token_fresh(*t, now, margin)) return session_step::serve;
+    if (refresh_token_usable(*t, now))
+        return in_refresh_backoff && access_token_usable(*t, now) ? session_step::serve
+                                                                  : session_step::refresh;
+    return access_token_usable(*t, now) ? session_step::serve : session_step::sign_in;
+}
 
-private:
-    stoppable_mutex& mutex_;
-};
+/// True when the store's answer means the session was ended elsewhere: the
+/// record this flow saw is gone, or another client's stands in its place
+/// (docs/design.md: logout elsewhere).
+inline bool session_ended_elsewhere(bool store_had_record, bool record_absent, bool record_foreign) {
+    return store_had_record && (record_absent || record_foreign);
+}
+
+/// The tokens of a new session (a device flow's answer): the refresh token's
+/// lifetime now is the session's idle limit (docs/keycloak.md).
+inline token_set begin_session(token_set t) {
+    if (t.refresh_expires_at)
+        t.session_idle_limit =
+            std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
+    return t;
+}
+
+
+
+/// When the keep-alive refresher should refresh next (wall time): a margin
+/// before the refresh token (the server's idle session) expires, capped at
+/// half its remaining life; without a refresh expiry, a margin before the
+/// access token expires; with neither, an hour from now. Never before `now`.
+inline wall_time next_keep_alive(const token_set& t, wall_time now,
+                                 std::chrono::seconds keep_alive_margin,
+                                 std::chrono::seconds refresh_margin) {
+    wall_time target;
+    if (t.refresh_expires_at) {
+        const auto life = std::chrono::duration_cast<std::chrono::seconds>(
+            *t.refresh_expires_at - (t.obtained_at == wall_time{} ? now : t.obtained_at));
+        target = *t.refresh_expires_at - std::min(keep_alive_margin, life / 2);
+    } else if (t.expires_at) {
+        target = *t.expires_at - effective_margin(t, refresh_margin);
+    } else {
+        target = now + std::chrono::hours{1};
+    }
+    return std::max(target, now);
+}
 
 }  // namespace devflow::detail
 
-// ---- end <devflow/detail/stoppable_mutex.hpp> ----
+// ---- end <devflow/detail/refresh_policy.hpp> ----
 
-#include <functional>
-#include <mutex>
+#include <chrono>
 #include <optional>
-#include <shared_mutex>
-#include <stop_token>
 #include <string>
-#include <string_view>
-#include <thread>
+#include <utility>
+#include <vector>
 
 namespace devflow {
 
-/// Gets, keeps and refreshes the tokens of one client at one server.
-///
-/// Policies (docs/policies.md): `Http` sends requests, `Json` parses and
-/// writes JSON, `Storage` keeps the token record, `Clock` tells and waits,
-/// `Browser` opens the verification page. The flow owns them by value.
-///
-/// Thread safety: authorization_header(), access_token(), login(), logout()
-/// and keep_alive() may be called from any number of threads at once. Network
-/// work happens one operation at a time per flow (others wait and share its
-/// result), so the Http policy is never used by two threads at once. Clock's
-/// now() must be safe to call concurrently. Set the prompt and log callbacks
-/// before sharing the flow between threads.
-template <class Http, class Json, class Storage = file_store, class Clock = system_clock,
-          class Browser = system_browser>
-class device_flow {
-    static_assert(http_client<Http>,
-                  "Http must model devflow::http_client: http_response send(const http_request&) "
-                  "(docs/policies.md#http)");
-    static_assert(json_codec<Json>,
-                  "Json must model devflow::json_codec: std::optional<json_object> "
-                  "parse(std::string_view) and std::string write(const json_object&) "
-                  "(docs/policies.md#json)");
-    static_assert(token_store<Storage>,
-                  "Storage must model devflow::token_store: load(key), save(key, secret), "
-                  "erase(key) (docs/policies.md#storage)");
-    static_assert(waitable_clock<Clock>,
-                  "Clock must model devflow::waitable_clock: now(), steady_now(), "
-                  "bool sleep_for(duration, std::stop_token) (docs/policies.md#clock)");
-    static_assert(browser<Browser>,
-                  "Browser must model devflow::browser: bool open(std::string_view) "
-                  "(docs/policies.md#browser)");
+/// A moment, on both clocks: wall time (token expiry) and steady time
+/// (polling, deadlines). Events carry the moment they happened.
+struct instant {
+    std::chrono::system_clock::time_point wall{};
+    std::chrono::steady_clock::time_point steady{};
+};
 
+/// What an operation of the machine is for.
+enum class operation {
+    /// Make sure valid tokens exist (cache, refresh, device flow) and give
+    /// them; always allowed to sign in. device_flow::login().
+    sign_in,
+    /// The same, but signs in only when client_config::session_end is
+    /// interactive and no sign-in was refused since the last sign_in.
+    /// device_flow::authorization_header().
+    get_tokens,
+    /// One round of keep-alive: refresh when the session's idle limit is near,
+    /// else say when to look again (step::next_round). device_flow::keep_alive().
+    keep_alive,
+    /// Revoke the tokens (RFC 7009) and erase the record. device_flow::logout().
+    logout,
+};
+
+/// What the store holds under the session's key, as the driver read it.
+struct stored_session {
+    detail::record_status state = detail::record_status::absent;
+    token_set tokens;                                       ///< when state is ok
+    std::optional<detail::pending_authorization> pending;  ///< a sign-in in progress (ok)
+    detail::cached_endpoints endpoints;                     ///< as stored (ok)
+    detail::record_identity owner;                          ///< ok and foreign
+};
+
+/// One line the driver passes to the application's log.
+struct log_entry {
+    log_level level = log_level::info;
+    std::string message;  ///< never holds a secret
+};
+
+/// What the machine asks its driver to do next, and (when finished) the
+/// outcome of the operation.
+struct step {
+    enum class action {
+        send,          ///< send `request`, then call on_response()
+        wait,          ///< wait until `until` (steady), then call on_time()
+        lock_store,    ///< take the store's lock for the key, then call on_locked()
+        unlock_store,  ///< release it, then call on_unlocked()
+        read_store,    ///< read the record, then call on_record()
+        write_store,   ///< save `record` (and `pending`), then call on_written()
+        erase_store,   ///< erase the record, then call on_erased()
+        open_browser,  ///< try to open `url`, then call on_browser()
+        show_prompt,   ///< show `prompt`, then call on_prompted()
+        done,          ///< the operation succeeded: see `tokens` / `revoked` / `next_round`
+        failed,        ///< the operation failed: see `failure`
+    };
+
+    action what = action::failed;
+    http_request request;                                 ///< send
+    std::chrono::steady_clock::time_point until{};        ///< wait
+    token_set record;                                     ///< write_store: the tokens
+    std::optional<detail::pending_authorization> pending; ///< write_store: a sign-in in progress
+    detail::cached_endpoints endpoints;                   ///< write_store: endpoints to keep
+    std::string url;                                      ///< open_browser
+    prompt_info prompt;                                   ///< show_prompt
+    std::optional<token_set> tokens;                      ///< done (sign_in, get_tokens)
+    bool revoked = false;                                 ///< done (logout)
+    /// done (keep_alive): when the next round should start (wall time).
+    std::optional<std::chrono::system_clock::time_point> next_round;
+    std::optional<error> failure;                         ///< failed
+    std::vector<log_entry> logs;                          ///< lines to log, in order
+
+    /// True for done and failed: the operation is over.
+    [[nodiscard]] bool finished() const noexcept {
+        return what == action::done || what == action::failed;
+    }
+};
+
+/// The protocol of one client's session as a sans-I/O state machine.
+///
+/// One operation at a time: start() begins one, every event returns the next
+/// step, and the operation is over when a step is finished(). State that
+/// outlives an operation (the tokens in memory, whether the store held the
+/// record, a refused sign-in, the refresh pace) is kept between operations.
+/// Every event must be the one the last step asked for (calling on_time()
+/// after a `send` step is a programming error: std::logic_error).
+/// Not thread-safe: drive it from one thread (or one strand) at a time.
+class session_machine {
 public:
-    /// Shows the user code and where to enter it. Default: writes
-    /// prompt_info::text to stderr.
-    using prompt_handler = std::function<void(const prompt_info&)>;
-    /// Receives diagnostics; never given a secret. Default: warnings to stderr.
-    using log_handler = std::function<void(log_level, std::string_view)>;
+    /// Checks `config` (as device_flow's constructor does).
+    /// @throws devflow::error invalid_config or insecure_endpoint
+    explicit session_machine(client_config config);
 
-    /// Checks `config` and takes the policies.
-    /// @throws devflow::error invalid_config (no client_id, no token endpoint,
-    ///         extra parameters that repeat protocol ones) or insecure_endpoint
-    ///         (an endpoint that is not https and not loopback).
-    explicit device_flow(client_config config, Http http = Http{}, Json json = Json{},
-                         Storage store = Storage{}, Clock clock = Clock{},
-                         Browser browser = Browser{});
+    /// Begins `op` at `now`. Must not be called while an operation runs.
+    [[nodiscard]] step start(operation op, instant now);
 
-    device_flow(const device_flow&) = delete;
-    device_flow& operator=(const device_flow&) = delete;
+    /// The answer to the last `send` step; `body` is its parsed body
+    /// (std::nullopt when it is not one JSON object).
+    [[nodiscard]] step on_response(const http_response& response,
+                                   const std::optional<json_object>& body, instant now);
+    /// The last `wait` step's time has come.
+    [[nodiscard]] step on_time(instant now);
+    /// The store's lock is held (after `lock_store`).
+    [[nodiscard]] step on_locked(instant now);
+    /// The store's lock is released (after `unlock_store`).
+    [[nodiscard]] step on_unlocked(instant now);
+    /// What the store holds (after `read_store`).
+    [[nodiscard]] step on_record(stored_session record, instant now);
+    /// The record was saved, or could not be (`saved` false; after `write_store`).
+    [[nodiscard]] step on_written(bool saved, instant now);
+    /// The record is gone (after `erase_store`).
+    [[nodiscard]] step on_erased(instant now);
+    /// Whether the browser opened (after `open_browser`).
+    [[nodiscard]] step on_browser(bool opened, instant now);
+    /// The prompt was shown (after `show_prompt`).
+    [[nodiscard]] step on_prompted(instant now);
+    /// A stop was asked for (instead of whatever the last step asked for).
+    /// The operation ends with errc::cancelled; a pending sign-in stays saved
+    /// so that the next sign_in resumes it.
+    [[nodiscard]] step on_stop(instant now);
 
-    /// Makes sure valid tokens exist and returns them: the cached access
-    /// token if fresh, else a refresh, else the device flow (which prompts,
-    /// whatever session_end says: this is the call that signs in).
-    /// @throws devflow::error invalid_config when the store holds another
-    ///         client's or issuer's session under this flow's key (signing in
-    ///         would replace it).
-    /// @throws devflow::error access_denied, expired_token, cancelled,
-    ///         transport_failed, malformed_response, or a server error code.
-    token_set login(std::stop_token stop = {});
+    /// Ends the running operation without an outcome, as when the driver
+    /// gave up on it (an exception from a store or a callback). The driver
+    /// releases the store's lock itself. State between operations is kept.
+    void abandon() noexcept {
+        phase_ = phase::idle;
+        locked_ = false;
+        logs_.clear();
+    }
 
-    /// "Bearer <access token>", always valid when returned: served from
-    /// memory on the hot path, refreshed when within the margin of expiry.
-    /// When no session is left it throws reauth_required (the default,
-    /// on_session_end::raise), or runs the device flow when session_end is
-    /// interactive — but never again after a sign-in that was denied or
-    /// expired, until login() is called (no unattended prompt loop).
-    /// @throws devflow::error as login(), plus reauth_required.
-    std::string authorization_header(std::stop_token stop = {});
-
-    /// The access token itself, as authorization_header() would send it.
-    /// @throws devflow::error as authorization_header().
-    secret access_token(std::stop_token stop = {});
-
-    /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
-    /// is known, then erases the stored record and the in-memory copy. Other
-    /// flows and processes sharing the store see the session as ended and
-    /// never refresh it back.
-    /// Returns true when every revocation the server was asked for succeeded.
-    /// @throws devflow::error storage_failed when the record cannot be erased.
-    bool logout();
-
-    /// Refreshes in the background before the refresh token (the server's
-    /// idle session) expires, so a long-running program keeps its session up
-    /// to the server's maximum without a user. Blocks until `stop` is
-    /// requested or the session ends; waits through the Clock policy.
-    void keep_alive(std::stop_token stop);
-
-    /// Runs keep_alive() on a new thread; destroying the jthread stops it
-    /// (so the result must be kept: a discarded jthread would stop and join
-    /// at once, and keep_alive blocks until the session ends).
-    [[nodiscard]] std::jthread start_keep_alive();
-
-    /// The tokens in the store for this client, without any network request
-    /// (for status displays). std::nullopt when there are none.
-    std::optional<token_set> stored_tokens();
-
-    /// Replaces the prompt callback.
-    void on_prompt(prompt_handler handler) { prompt_ = std::move(handler); }
-    /// Replaces the log callback.
-    void on_log(log_handler handler) { log_ = std::move(handler); }
+    /// True while an operation runs.
+    [[nodiscard]] bool busy() const noexcept { return phase_ != phase::idle; }
+    /// True while the operation holds the store's lock (the driver releases
+    /// it if it abandons the operation).
+    [[nodiscard]] bool holds_lock() const noexcept { return locked_; }
+    /// The tokens in memory: what the last operation ended with, or
+    /// std::nullopt when there are none (never signed in, signed out, the
+    /// session ended). The driver's hot path serves from a copy of these.
+    [[nodiscard]] const std::optional<token_set>& tokens() const noexcept { return memory_; }
 
     /// The configuration in use.
     [[nodiscard]] const client_config& config() const noexcept { return config_; }
-    /// The token store key of this client (issuer, client_id, scopes).
+    /// Who the session's record belongs to (issuer, client_id, scopes).
+    [[nodiscard]] const detail::record_identity& identity() const noexcept { return identity_; }
+    /// The token store key of this session.
     [[nodiscard]] const std::string& store_key() const noexcept { return key_; }
 
-    /// The policies, reachable so tests can script the fakes they passed in.
-    Http& http() noexcept { return http_; }
-    Json& json() noexcept { return json_; }
-    Storage& store() noexcept { return store_; }
-    Clock& clock() noexcept { return clock_; }
-    Browser& browser() noexcept { return browser_; }
-
 private:
-    /// What the store holds under this flow's key.
-    struct stored_record {
-        detail::record_status state = detail::record_status::absent;
-        std::optional<token_set> tokens;  ///< when state is ok
-        detail::record_identity owner;    ///< when state is ok or foreign
+    enum class phase {
+        idle,
+        pre_read,            // get tokens: an unlocked read for a fresh record
+        locking,
+        locked_read,
+        pace_wait,           // refresh: waiting for the one-a-second pace
+        refreshing,          // refresh request sent
+        saving_refreshed,
+        reread_after_grant,  // invalid_grant: read the store again
+        erasing_dead,
+        requesting_code,     // device authorization request sent
+        opening_browser,
+        saving_pending,
+        prompting,
+        poll_wait,
+        polling,
+        saving_tokens,
+        clearing_pending,
+        keep_alive_read,     // keep-alive: an unlocked read (nothing in memory)
+        logout_read,
+        revoking_refresh,
+        revoking_access,
+        logout_erase,
+        unlocking,
     };
 
-    std::optional<token_set> fresh_from_cache();
-    token_set ensure_tokens(std::stop_token stop, bool explicit_login);
-    token_set sign_in(std::stop_token stop);
-    std::optional<token_set> current_tokens(bool& ended_elsewhere);
-    std::optional<token_set> refresh_under_lock(
-        token_set current, const std::function<bool(const token_set&)>& still_needed,
-        std::stop_token stop);
-    std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
-    std::chrono::steady_clock::duration refresh_pace_wait();
-    token_set run_device_flow(std::stop_token stop);
-    stored_record read_store();
-    bool write_store(const token_set& tokens);
-    void set_cache(const token_set& tokens);
-    void drop_cache();
-    void log(log_level level, std::string_view message) const;
-    std::optional<json_object> parse_body(const http_response& response);
-    bool revoke(const secret& token, std::string_view hint);
-    auto lock_store(std::stop_token stop);
-    static void throw_if_stopped(const std::stop_token& stop, const char* what);
+    // Helpers that build steps (each ends or continues the operation).
+    step send(phase next, http_request request);
+    step wait(phase next, std::chrono::steady_clock::time_point until);
+    step simple(phase next, step::action what);
+    step finish_tokens(token_set t);
+    step finish_failure(errc code, const std::string& message, server_error_info server = {});
+    step finish_failure(const error& e);
+    step finish_round(std::chrono::system_clock::time_point next);
+    step finish_logout(bool revoked);
+    step end(step s);  // releases the lock first when held
+    void log(log_level level, std::string message);
+
+    // The phases' decisions.
+    step decide_locked(instant now);
+    step begin_refresh(instant now);
+    step after_refresh_answer(const http_response& r, const std::optional<json_object>& body, instant now);
+    step session_over(instant now);
+    step begin_sign_in(instant now);
+    step after_device_answer(const http_response& r, const std::optional<json_object>& body, instant now);
+    step next_poll(instant now);
+    step poll_now(instant now);
+    step after_poll_answer(const http_response& r, const std::optional<json_object>& body, instant now);
+    step fail_sign_in(const error& e, instant now);
+    step keep_alive_decide(instant now);
+    step keep_alive_after(instant now);
+    step logout_next(instant now);
+    bool still_needed(const token_set& t, instant now) const;
+    std::optional<token_set> current_tokens(const stored_session& found);
+    std::chrono::steady_clock::duration refresh_pace_left(instant now) const;
+    void expect(std::initializer_list<phase> allowed, const char* event) const;
 
     client_config config_;
     detail::record_identity identity_;
     std::string key_;
-    [[no_unique_address]] Http http_;
-    [[no_unique_address]] Json json_;
-    [[no_unique_address]] Storage store_;
-    [[no_unique_address]] Clock clock_;
-    [[no_unique_address]] Browser browser_;
-    prompt_handler prompt_;
-    log_handler log_;
 
-    detail::stoppable_mutex flow_mutex_;  // one network operation at a time
-    mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
-    std::optional<token_set> cache_;
-    // The hot path's view of cache_, set with it under cache_mutex_: the
-    // header ready to copy (empty when there is no access token) and the wall
-    // time until which it is served without a refresh (docs/performance.md).
-    secret cached_header_;
-    std::chrono::system_clock::time_point fresh_until_{};
-    // No refresh attempt before this time after a transient refresh failure
-    // (while the access token is still valid). Guarded by flow_mutex_.
-    std::chrono::steady_clock::time_point refresh_backoff_until_{};
-    // When this flow last sent a refresh request (the one-a-second pace).
-    // Guarded by flow_mutex_.
-    std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
-    // True while the store holds a record this flow has read or written: its
-    // disappearance then means the session was ended elsewhere (a logout in
-    // another process). Guarded by flow_mutex_.
+    // ---- state between operations
+    std::optional<token_set> memory_;
     bool store_had_record_ = false;
-    // True after a device flow ended without approval (denied or expired):
-    // until login() is called again, nothing else prompts (docs/design.md:
-    // no unattended prompt loop). Guarded by flow_mutex_.
     bool sign_in_refused_ = false;
+    std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
+    std::chrono::steady_clock::time_point refresh_backoff_until_{};
+    std::chrono::seconds keep_alive_retry_wait_ = detail::keep_alive_first_retry_wait;
+    bool warned_no_room_ = false;
+
+    // ---- state of the running operation
+    operation op_ = operation::get_tokens;
+    phase phase_ = phase::idle;
+    bool locked_ = false;
+    step pending_end_;                // the step to give once the lock is released
+    std::vector<log_entry> logs_;     // lines gathered for the next step
+    bool ended_elsewhere_ = false;
+    detail::record_status last_state_ = detail::record_status::absent;
+    detail::record_identity last_owner_;
+    detail::cached_endpoints last_endpoints_;
+    std::optional<detail::pending_authorization> stored_pending_;
+    std::optional<token_set> stored_tokens_;  // the tokens the locked read found
+    std::optional<token_set> current_;
+    int refresh_attempt_ = 0;
+    // sign-in
+    device_authorization da_;
+    std::optional<detail::poll_schedule> schedule_;
+    std::chrono::steady_clock::time_point requested_at_{};
+    std::chrono::system_clock::time_point lifetimes_from_{};
+    std::string last_trouble_;
+    bool resumed_ = false;
+    bool browser_opened_ = false;
+    token_set signed_in_;
+    // logout
+    bool revoked_ = true;
 };
 
 }  // namespace devflow
 
-// ---- begin <devflow/impl/device_flow.hpp> ----
-// devflow — definitions of device_flow (include <devflow/device_flow.hpp>,
-// which declares it). The decisions are made by the pure functions of
-// detail/; this file wires the policies to them.
+// ---- begin <devflow/impl/session_machine.hpp> ----
+// devflow — definitions of session_machine (include <devflow/session_machine.hpp>,
+// which declares it). Every decision is one of detail/'s pure functions; this
+// file sequences them.
 
 
-// ---- begin <devflow/detail/console.hpp> ----
-// devflow — where a flow's prompt and diagnostics go when the application
-// sets no handler of its own: standard error.
-
-
-#include <cstdio>
-#include <string>
-#include <string_view>
-
-namespace devflow::detail {
-
-/// The default prompt handler: the ready-made text on stderr.
-inline void default_prompt(const prompt_info& p) {
-    std::fputs(p.text.c_str(), stderr);
-    std::fflush(stderr);
-}
-
-/// The default log handler: warnings only, one "devflow: warning:" line each.
-inline void default_log(log_level level, std::string_view message) {
-    if (level != log_level::warning) return;
-    std::string line = "devflow: warning: ";
-    line.append(message);
-    line.push_back('\n');
-    std::fputs(line.c_str(), stderr);
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/console.hpp> ----
 // ---- begin <devflow/detail/device_authorization.hpp> ----
 // devflow — the device authorization answer (RFC 8628 §3.2): what it must
 // hold and how an error answer is read. (The request is built in
@@ -3019,38 +2933,6 @@ inline http_request revocation_request(const client_config& cfg, const secret& t
 // §3.5). Classified by the body first: servers send the same OAuth errors with
 // 400, 401 or 428. Pure; tested in tests/unit/token_response_test.cpp.
 
-// ---- begin <devflow/detail/lifetimes.hpp> ----
-// devflow — where lifetimes count from. Servers count `expires_in` in whole
-// seconds (Keycloak: exp minus the current second), so a lifetime may end up
-// to a second sooner than "receipt + expires_in" suggests; devflow anchors
-// every lifetime at the moment its request was sent, less one second
-// (docs/design.md: conservative expiry). Pure; tested in
-// tests/unit/keycloak_test.cpp and tests/unit/polling_test.cpp.
-
-#include <chrono>
-
-namespace devflow::detail {
-
-/// The rounding a server's whole-second clock may cost a lifetime.
-inline constexpr std::chrono::seconds server_rounding{1};
-
-/// The wall time a token's lifetime counts from: the send of its request,
-/// less server_rounding.
-inline std::chrono::system_clock::time_point lifetime_anchor(
-    std::chrono::system_clock::time_point sent_at) noexcept {
-    return sent_at - server_rounding;
-}
-
-/// When a device code dies (RFC 8628 §3.2 expires_in), anchored the same way
-/// on the steady clock.
-inline std::chrono::steady_clock::time_point device_code_deadline(
-    std::chrono::steady_clock::time_point requested_at, std::chrono::seconds expires_in) noexcept {
-    return requested_at - server_rounding + expires_in;
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/lifetimes.hpp> ----
 // ---- begin <devflow/detail/retry_after.hpp> ----
 // devflow — the Retry-After header (RFC 9110 §10.2.3): delay-seconds or an
 // HTTP-date. Pure; tested in tests/unit/retry_after_test.cpp.
@@ -3605,104 +3487,6 @@ inline device_authorization read_device_authorization(const http_response& resp,
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/device_authorization.hpp> ----
-// ---- begin <devflow/detail/polling.hpp> ----
-// devflow — when to poll next (RFC 8628 §3.4–3.5). Pure; tested in
-// tests/unit/polling_test.cpp.
-
-
-#include <algorithm>
-#include <chrono>
-#include <optional>
-
-namespace devflow::detail {
-
-/// The polling pace of one device code. Every wait is measured from the
-/// moment the previous answer (or failure) arrived, never from when the
-/// request was sent, so the server never sees two polls closer than the
-/// interval. All times are steady-clock times.
-class poll_schedule {
-public:
-    using time_point = std::chrono::steady_clock::time_point;
-    using seconds = std::chrono::seconds;
-    using milliseconds = std::chrono::milliseconds;
-
-    /// `received_at` is when the device authorization answer arrived (the
-    /// first poll is one interval after it, RFC 8628 §3.4); the device code
-    /// is dead at `deadline` (see device_code_deadline()).
-    poll_schedule(time_point received_at, time_point deadline, seconds interval,
-                  milliseconds margin, seconds max_backoff) noexcept
-        : deadline_(deadline),
-          interval_(interval),
-          margin_(margin),
-          max_backoff_(max_backoff),
-          next_(received_at + interval + margin) {}  // RFC 8628 §3.4: first poll one interval after the answer
-
-    /// As above with the deadline `expires_in` after `received_at`.
-    poll_schedule(time_point received_at, seconds expires_in, seconds interval,
-                  milliseconds margin, seconds max_backoff) noexcept
-        : poll_schedule(received_at, received_at + expires_in, interval, margin, max_backoff) {}
-
-    /// When the next poll is due.
-    [[nodiscard]] time_point next_poll() const noexcept { return next_; }
-    /// When the device code expires.
-    [[nodiscard]] time_point deadline() const noexcept { return deadline_; }
-    /// The current interval: the floor no wait goes under.
-    [[nodiscard]] seconds interval() const noexcept { return interval_; }
-    /// True when the next poll would be at or past the deadline.
-    [[nodiscard]] bool expired() const noexcept { return next_ >= deadline_; }
-
-    /// authorization_pending arrived at `at`: keep the pace (RFC 8628 §3.5).
-    void on_pending(time_point at) noexcept {
-        failures_ = 0;
-        next_ = at + interval_ + margin_;
-    }
-
-    /// slow_down arrived at `at`: the interval grows by 5 s for this and every
-    /// later request, or to the body's `interval` when that is larger
-    /// (RFC 8628 §3.5). The raised interval is a floor nothing lowers.
-    void on_slow_down(time_point at, std::optional<seconds> body_interval) noexcept {
-        failures_ = 0;
-        interval_ += seconds{5};
-        if (body_interval && *body_interval > interval_) interval_ = *body_interval;
-        // We waited a full interval by our clock and were still early: our
-        // clock runs fast (common on VMs). Widen the safety margin to a
-        // quarter of the interval so a skew of up to ~20% stops at one
-        // slow_down instead of escalating (docs/protocol.md#fast-clocks).
-        margin_ = std::max(margin_, milliseconds{interval_} / 4);
-        next_ = at + interval_ + margin_;
-    }
-
-    /// A transport failure, 5xx or 429 arrived at `at`: back off exponentially
-    /// (interval × 2^n, capped at max_backoff), never below the interval, and
-    /// at least as long as Retry-After asks (RFC 9110 §10.2.3).
-    void on_retry(time_point at, std::optional<seconds> retry_after) noexcept {
-        ++failures_;
-        seconds wait = interval_;
-        for (int i = 0; i < failures_ && wait < max_backoff_; ++i) wait *= 2;
-        wait = std::min(wait, std::max(max_backoff_, interval_));
-        wait = std::max(wait, interval_);
-        if (retry_after && *retry_after > wait) wait = *retry_after;
-        next_ = at + wait + margin_;
-    }
-
-    /// The safety margin added to every wait (widened by slow_down).
-    [[nodiscard]] milliseconds margin() const noexcept { return margin_; }
-
-    /// Consecutive transient failures so far.
-    [[nodiscard]] int failures() const noexcept { return failures_; }
-
-private:
-    time_point deadline_;
-    seconds interval_;
-    milliseconds margin_;
-    seconds max_backoff_;
-    time_point next_;
-    int failures_ = 0;
-};
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/polling.hpp> ----
 // ---- begin <devflow/detail/prompt.hpp> ----
 // devflow — the words shown to the user (RFC 8628 §3.3, §5.4). Pure; tested
 // in tests/unit/prompt_test.cpp.
@@ -3782,147 +3566,6 @@ inline prompt_info make_prompt(const device_authorization& da, bool browser_open
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/prompt.hpp> ----
-// ---- begin <devflow/detail/refresh_policy.hpp> ----
-// devflow — when tokens are fresh, when to refresh, what a refresh keeps
-// (RFC 6749 §6). Pure; tested in tests/unit/refresh_policy_test.cpp.
-
-
-#include <algorithm>
-#include <chrono>
-#include <optional>
-
-namespace devflow::detail {
-
-using wall_time = std::chrono::system_clock::time_point;
-
-/// The shortest time between two refresh requests of one flow, whatever
-/// lifetimes the server gives (a server answering `expires_in: 0` would
-/// otherwise be asked thousands of times a second).
-inline constexpr std::chrono::seconds min_refresh_spacing{1};
-
-/// After a transient refresh failure, while the access token is still
-/// valid, no new refresh is tried for this long: callers are served the
-/// valid token instead of all hammering a failing server (docs/design.md).
-inline constexpr std::chrono::seconds transient_refresh_backoff{10};
-
-/// keep-alive's wait after a failed refresh: 30 s at first, doubled after
-/// each further failure, at most 5 minutes.
-inline constexpr std::chrono::seconds keep_alive_first_retry_wait{30};
-inline constexpr std::chrono::seconds keep_alive_max_retry_wait{300};
-
-/// The wait after another failed keep-alive refresh, given the last one.
-inline std::chrono::seconds next_keep_alive_retry_wait(std::chrono::seconds last) {
-    return std::min(last * 2, keep_alive_max_retry_wait);
-}
-
-/// How long keep-alive sleeps before it looks again: until the refresh is
-/// `due` (wall time) and the refresh pace allows one (`pace_left`). Zero
-/// means refresh now.
-inline std::chrono::steady_clock::duration keep_alive_wait(wall_time due, wall_time now,
-                                                           std::chrono::steady_clock::duration pace_left) {
-    const auto until_due = due > now ? std::chrono::ceil<std::chrono::steady_clock::duration>(due - now)
-                                     : std::chrono::steady_clock::duration::zero();
-    return std::max(until_due, pace_left);
-}
-
-/// The refresh margin actually used: the configured one, capped at half the
-/// token's lifetime so short-lived tokens are not refreshed on every call.
-inline std::chrono::seconds effective_margin(const token_set& t, std::chrono::seconds margin) {
-    if (!t.expires_at || t.obtained_at == wall_time{}) return margin;
-    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(*t.expires_at - t.obtained_at);
-    return std::min(margin, lifetime / 2);
-}
-
-/// True when the access token can be served without refreshing: present and
-/// not within the margin of its expiry. No expires_in means no known expiry.
-inline bool access_token_fresh(const token_set& t, wall_time now, std::chrono::seconds margin) {
-    if (t.access_token.empty()) return false;
-    if (!t.expires_at) return true;
-    return now < *t.expires_at - effective_margin(t, margin);
-}
-
-/// True when the access token has not expired yet (it may be within the margin).
-inline bool access_token_usable(const token_set& t, wall_time now) { return t.access_token_valid(now); }
-
-/// True when a refresh token exists and, as far as the server said, is alive.
-inline bool refresh_token_usable(const token_set& t, wall_time now) { return t.refresh_token_valid(now); }
-
-/// The tokens after a refresh (RFC 6749 §6): what the server sent wins; a
-/// refresh token, id_token or scope it did not send is kept from before
-/// (no rotation), and so is the refresh expiry that goes with a kept token.
-inline token_set merge_refreshed(const token_set& before, token_set fresh) {
-    if (fresh.refresh_token.empty()) {
-        fresh.refresh_token = before.refresh_token;
-        if (!fresh.refresh_expires_at) fresh.refresh_expires_at = before.refresh_expires_at;
-    }
-    if (fresh.id_token.empty()) fresh.id_token = before.id_token;
-    if (fresh.scope.empty()) fresh.scope = before.scope;
-    if (!fresh.session_idle_limit) fresh.session_idle_limit = before.session_idle_limit;
-    return fresh;
-}
-
-/// What a flow does with the tokens it has (or has not) when a caller needs one.
-enum class session_step {
-    serve,    ///< hand out the access token as it is
-    refresh,  ///< refresh first (RFC 6749 §6)
-    sign_in,  ///< no session can produce a token: sign in (or report it)
-};
-
-/// The next step for `t` at `now`: serve a fresh token; refresh one within
-/// the margin when a refresh token is usable (unless a transient failure
-/// just happened and the access token is still valid: then serve it); serve
-/// a still-valid token that cannot be refreshed; otherwise sign in.
-inline session_step next_session_step(const std::optional<token_set>& t, wall_time now,
-                                      std::chrono::seconds margin, bool in_refresh_backoff) {
-    if (!t) return session_step::sign_in;
-    if (access_token_fresh(*t, now, margin)) return session_step::serve;
-    if (refresh_token_usable(*t, now))
-        return in_refresh_backoff && access_token_usable(*t, now) ? session_step::serve
-                                                                  : session_step::refresh;
-    return access_token_usable(*t, now) ? session_step::serve : session_step::sign_in;
-}
-
-/// True when the store's answer means the session was ended elsewhere: the
-/// record this flow saw is gone, or another client's stands in its place
-/// (docs/design.md: logout elsewhere).
-inline bool session_ended_elsewhere(bool store_had_record, bool record_absent, bool record_foreign) {
-    return store_had_record && (record_absent || record_foreign);
-}
-
-/// The tokens of a new session (a device flow's answer): the refresh token's
-/// lifetime now is the session's idle limit (docs/keycloak.md).
-inline token_set begin_session(token_set t) {
-    if (t.refresh_expires_at)
-        t.session_idle_limit =
-            std::chrono::duration_cast<std::chrono::seconds>(*t.refresh_expires_at - t.obtained_at);
-    return t;
-}
-
-
-
-/// When the keep-alive refresher should refresh next (wall time): a margin
-/// before the refresh token (the server's idle session) expires, capped at
-/// half its remaining life; without a refresh expiry, a margin before the
-/// access token expires; with neither, an hour from now. Never before `now`.
-inline wall_time next_keep_alive(const token_set& t, wall_time now,
-                                 std::chrono::seconds keep_alive_margin,
-                                 std::chrono::seconds refresh_margin) {
-    wall_time target;
-    if (t.refresh_expires_at) {
-        const auto life = std::chrono::duration_cast<std::chrono::seconds>(
-            *t.refresh_expires_at - (t.obtained_at == wall_time{} ? now : t.obtained_at));
-        target = *t.refresh_expires_at - std::min(keep_alive_margin, life / 2);
-    } else if (t.expires_at) {
-        target = *t.expires_at - effective_margin(t, refresh_margin);
-    } else {
-        target = now + std::chrono::hours{1};
-    }
-    return std::max(target, now);
-}
-
-}  // namespace devflow::detail
-
-// ---- end <devflow/detail/refresh_policy.hpp> ----
 // ---- begin <devflow/detail/validate_config.hpp> ----
 // devflow — the checks a client_config passes before any request is made.
 // Pure; tested in tests/unit/refresh_test.cpp and the fault matrix's
@@ -3964,408 +3607,481 @@ inline void validate_config(const client_config& cfg) {
 
 // ---- end <devflow/detail/validate_config.hpp> ----
 
+#include <stdexcept>
 #include <utility>
 
 namespace devflow {
 
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
-device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config config, Http http,
-                                                              Json json, Storage store,
-                                                              Clock clock, Browser browser)
-    : config_(std::move(config)),
-      http_(std::move(http)),
-      json_(std::move(json)),
-      store_(std::move(store)),
-      clock_(std::move(clock)),
-      browser_(std::move(browser)),
-      prompt_(detail::default_prompt),
-      log_(detail::default_log) {
+inline session_machine::session_machine(client_config config) : config_(std::move(config)) {
     detail::validate_config(config_);
     identity_ = detail::identity_of(config_);
     key_ = detail::store_key(identity_);
 }
 
-// ------------------------------------------------------------ public
+// ------------------------------------------------------------ steps
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_token stop) {
-    if (auto cached = fresh_from_cache()) return std::move(*cached);
-    return ensure_tokens(stop, /*explicit_login=*/true);
+inline void session_machine::log(log_level level, std::string message) {
+    logs_.push_back({level, std::move(message)});
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
-    std::stop_token stop) {
-    {
-        // Hot path: a shared lock, one clock reading, one comparison and a
-        // string copy (the header is built when the cache is set).
-        std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
-            return cached_header_.reveal();
-    }
-    const token_set t = ensure_tokens(stop, /*explicit_login=*/false);
-    return "Bearer " + t.access_token.reveal();
+inline step session_machine::simple(phase next, step::action what) {
+    phase_ = next;
+    step s;
+    s.what = what;
+    s.logs = std::exchange(logs_, {});
+    return s;
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
-    {
-        std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
-            return cache_->access_token;
-    }
-    token_set t = ensure_tokens(stop, /*explicit_login=*/false);
-    return std::move(t.access_token);
+inline step session_machine::send(phase next, http_request request) {
+    step s = simple(next, step::action::send);
+    s.request = std::move(request);
+    return s;
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
-    detail::stoppable_lock flow_lock(flow_mutex_);
-    auto store_lock = lock_store({});
-    (void)store_lock;
-    const stored_record found = read_store();
-    std::optional<token_set> tokens = found.tokens;
-    if (!tokens) {
-        std::shared_lock lock(cache_mutex_);
-        tokens = cache_;
-    }
-    bool revoked = true;
-    if (!config_.revocation_endpoint.empty() && tokens) {
-        // RFC 7009 §2.1: revoking the refresh token ends the grant; the access
-        // token is revoked too, for servers that keep them apart.
-        if (!tokens->refresh_token.empty())
-            revoked = revoke(tokens->refresh_token, "refresh_token") && revoked;
-        if (!tokens->access_token.empty())
-            revoked = revoke(tokens->access_token, "access_token") && revoked;
-    } else {
-        revoked = false;
-    }
-    drop_cache();
-    store_had_record_ = false;
-    // Another client's session under this key is not ours to end.
-    if (found.state != detail::record_status::foreign) store_.erase(key_);
-    return revoked;
+inline step session_machine::wait(phase next, std::chrono::steady_clock::time_point until) {
+    step s = simple(next, step::action::wait);
+    s.until = until;
+    return s;
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
-    std::chrono::seconds retry_wait = detail::keep_alive_first_retry_wait;
-    bool warned_no_room = false;
-    while (!stop.stop_requested()) {
-        std::optional<token_set> current;
-        {
-            std::shared_lock lock(cache_mutex_);
-            current = cache_;
-        }
-        if (!current) {
-            detail::stoppable_lock flow_lock(flow_mutex_, stop);
-            const stored_record found = read_store();
-            if (found.tokens) {
+inline step session_machine::end(step s) {
+    if (locked_) {
+        // Release the store's lock first; the outcome follows on_unlocked().
+        pending_end_ = std::move(s);
+        return simple(phase::unlocking, step::action::unlock_store);
+    }
+    phase_ = phase::idle;
+    s.logs = std::exchange(logs_, {});
+    return s;
+}
+
+inline step session_machine::finish_tokens(token_set t) {
+    step s;
+    s.what = step::action::done;
+    s.tokens = std::move(t);
+    return end(std::move(s));
+}
+
+inline step session_machine::finish_failure(const error& e) {
+    step s;
+    s.what = step::action::failed;
+    s.failure = e;
+    return end(std::move(s));
+}
+
+inline step session_machine::finish_failure(errc code, const std::string& message,
+                                            server_error_info server) {
+    return finish_failure(error(code, message, std::move(server)));
+}
+
+inline step session_machine::finish_round(std::chrono::system_clock::time_point next) {
+    step s;
+    s.what = step::action::done;
+    s.next_round = next;
+    return end(std::move(s));
+}
+
+inline step session_machine::finish_logout(bool revoked) {
+    step s;
+    s.what = step::action::done;
+    s.revoked = revoked;
+    return end(std::move(s));
+}
+
+inline void session_machine::expect(std::initializer_list<phase> allowed, const char* event) const {
+    for (phase p : allowed)
+        if (p == phase_) return;
+    throw std::logic_error(std::string("devflow::session_machine: ") + event +
+                           " does not answer the last step");
+}
+
+// ------------------------------------------------------------ events
+
+inline step session_machine::start(operation op, instant now) {
+    if (busy()) throw std::logic_error("devflow::session_machine: an operation is already running");
+    op_ = op;
+    locked_ = false;
+    logs_.clear();
+    ended_elsewhere_ = false;
+    last_state_ = detail::record_status::absent;
+    last_owner_ = {};
+    last_endpoints_ = {};
+    stored_pending_.reset();
+    stored_tokens_.reset();
+    current_.reset();
+    refresh_attempt_ = 0;
+    schedule_.reset();
+    last_trouble_.clear();
+    resumed_ = false;
+    browser_opened_ = false;
+    revoked_ = true;
+    switch (op) {
+        case operation::sign_in:
+        case operation::get_tokens:
+            if (memory_ && detail::access_token_fresh(*memory_, now.wall, config_.refresh_margin))
+                return finish_tokens(*memory_);
+            // Another process may have refreshed or signed in: a fresh record
+            // is served at once, without the store lock.
+            return simple(phase::pre_read, step::action::read_store);
+        case operation::keep_alive:
+            if (!memory_) return simple(phase::keep_alive_read, step::action::read_store);
+            return keep_alive_decide(now);
+        case operation::logout:
+            return simple(phase::locking, step::action::lock_store);
+    }
+    return finish_failure(errc::invalid_config, "unknown operation");
+}
+
+inline step session_machine::on_locked(instant now) {
+    expect({phase::locking}, "on_locked");
+    locked_ = true;
+    (void)now;
+    return simple(op_ == operation::logout ? phase::logout_read : phase::locked_read,
+                  step::action::read_store);
+}
+
+inline step session_machine::on_unlocked(instant) {
+    expect({phase::unlocking}, "on_unlocked");
+    locked_ = false;
+    phase_ = phase::idle;
+    step s = std::move(pending_end_);
+    pending_end_ = {};
+    s.logs = std::exchange(logs_, {});
+    return s;
+}
+
+inline step session_machine::on_record(stored_session found, instant now) {
+    expect({phase::pre_read, phase::locked_read, phase::reread_after_grant, phase::keep_alive_read,
+            phase::logout_read},
+           "on_record");
+    last_state_ = found.state;
+    last_owner_ = found.owner;
+    if (found.state == detail::record_status::ok) last_endpoints_ = found.endpoints;
+    if (found.state == detail::record_status::newer)
+        // docs/storage.md: a record of a newer format is neither read nor replaced.
+        return finish_failure(errc::storage_failed,
+                              "the stored token record was written by a newer version of devflow; "
+                              "upgrade devflow or use another token store (the record is left as "
+                              "it is)");
+    const bool has_tokens = found.state == detail::record_status::ok &&
+                            (!found.tokens.access_token.empty() || !found.tokens.refresh_token.empty());
+    switch (phase_) {
+        case phase::pre_read:
+            if (has_tokens &&
+                detail::access_token_fresh(found.tokens, now.wall, config_.refresh_margin)) {
                 store_had_record_ = true;
-                set_cache(*found.tokens);
+                memory_ = found.tokens;
+                return finish_tokens(std::move(found.tokens));
             }
-            current = found.tokens;
+            // Lock, re-read, decide: whatever another process did while we
+            // waited for the lock (refreshed, signed in, signed out) is seen
+            // before we act.
+            return simple(phase::locking, step::action::lock_store);
+        case phase::locked_read:
+            stored_pending_ = found.pending;
+            if (has_tokens) stored_tokens_ = found.tokens;
+            current_ = current_tokens(found);
+            if (op_ == operation::keep_alive) return keep_alive_after(now);
+            return decide_locked(now);
+        case phase::reread_after_grant: {
+            // RFC 6749 §5.2 invalid_grant: another process may have rotated
+            // the refresh token; use its record if it is newer.
+            std::optional<token_set> latest;
+            if (has_tokens) latest = found.tokens;
+            if (latest && !(latest->refresh_token == current_->refresh_token) &&
+                detail::refresh_token_usable(*latest, now.wall)) {
+                if (!still_needed(*latest, now)) {
+                    memory_ = latest;
+                    if (op_ == operation::keep_alive) return finish_round(now.wall);
+                    return finish_tokens(std::move(*latest));
+                }
+                current_ = std::move(latest);
+                if (++refresh_attempt_ < 2) return begin_refresh(now);  // with the sibling's token
+                return session_over(now);
+            }
+            log(log_level::warning,
+                "the refresh token was rejected (invalid_grant): the session is over");
+            store_had_record_ = false;
+            memory_.reset();
+            if (latest && latest->refresh_token == current_->refresh_token)
+                return simple(phase::erasing_dead, step::action::erase_store);
+            return session_over(now);
         }
-        const auto now = clock_.now();
-        if (!current) {
+        case phase::keep_alive_read:
+            if (has_tokens) {
+                store_had_record_ = true;
+                memory_ = found.tokens;
+                return keep_alive_decide(now);
+            }
             // Nobody has signed in yet: look again in a minute.
-            if (!clock_.sleep_for(std::chrono::minutes{1}, stop)) return;
-            continue;
+            return finish_round(now.wall + std::chrono::minutes{1});
+        case phase::logout_read: {
+            current_ = has_tokens ? std::optional<token_set>(std::move(found.tokens)) : memory_;
+            revoked_ = !config_.revocation_endpoint.empty() && current_.has_value();
+            return logout_next(now);
         }
-        if (!detail::refresh_token_usable(*current, now)) {
-            log(log_level::warning, current->refresh_token.empty()
-                                        ? "keep-alive: the server issued no refresh token; "
-                                          "nothing to keep alive"
-                                        : "keep-alive: the session has reached its end at the "
-                                          "server; sign in again to continue");
-            return;
-        }
-        // docs/design.md (keep-alive pace): never two refreshes within a
-        // second, whatever lifetimes the server gives; every wait moves time on.
-        const auto due = detail::next_keep_alive(*current, now, config_.keep_alive_margin,
-                                                 config_.refresh_margin);
-        if (const auto wait = detail::keep_alive_wait(due, now, refresh_pace_wait());
-            wait > std::chrono::steady_clock::duration::zero()) {
-            if (!clock_.sleep_for(wait, stop)) return;
-            continue;  // look at the record again: another thread may have refreshed
-        }
-        try {
-            detail::stoppable_lock flow_lock(flow_mutex_, stop);
-            auto store_lock = lock_store(stop);
-            (void)store_lock;
-            const auto km = config_.keep_alive_margin;
-            const auto rm = config_.refresh_margin;
-            auto still_needed = [this, km, rm](const token_set& t) {
-                const auto at = clock_.now();
-                return detail::next_keep_alive(t, at, km, rm) <= at;
-            };
-            bool ended_elsewhere = false;
-            std::optional<token_set> latest = current_tokens(ended_elsewhere);
-            if (ended_elsewhere) {
-                log(log_level::warning,
-                    "keep-alive: the session was ended elsewhere (signed out); stopping");
-                return;
-            }
-            if (latest && detail::refresh_token_usable(*latest, clock_.now()) &&
-                !still_needed(*latest)) {
-                set_cache(*latest);  // a sibling refreshed while we waited for the lock
-                continue;
-            }
-            if (!latest || !refresh_under_lock(*latest, still_needed, stop)) {
-                log(log_level::warning,
-                    "keep-alive: the session has ended at the server; sign in again to continue");
-                return;
-            }
-            log(log_level::debug, "keep-alive: session refreshed");
-            retry_wait = detail::keep_alive_first_retry_wait;
-            std::optional<token_set> after;
-            {
-                std::shared_lock lock(cache_mutex_);
-                after = cache_;
-            }
-            const auto at = clock_.now();
-            if (!warned_no_room && after && detail::refresh_token_usable(*after, at) &&
-                detail::next_keep_alive(*after, at, km, rm) <= at) {
-                warned_no_room = true;
-                log(log_level::warning,
-                    "keep-alive: the server's token lifetimes leave no room for the keep-alive "
-                    "margin; refreshing at most once a second");
-            }
-        } catch (const error& e) {
-            if (e.code() == errc::cancelled) return;
-            log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
-            if (!clock_.sleep_for(retry_wait, stop)) return;
-            retry_wait = detail::next_keep_alive_retry_wait(retry_wait);
-        }
+        default: break;
     }
+    return finish_failure(errc::invalid_config, "unexpected record");
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::jthread device_flow<Http, Json, Storage, Clock, Browser>::start_keep_alive() {
-    return std::jthread([this](std::stop_token stop) { keep_alive(stop); });
-}
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
-    detail::stoppable_lock flow_lock(flow_mutex_);
-    return read_store().tokens;
-}
-
-// ------------------------------------------------------------ private
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::fresh_from_cache() {
-    std::shared_lock lock(cache_mutex_);
-    if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config_.refresh_margin))
-        return cache_;
-    return std::nullopt;
-}
-
-template <class Http, class Json, class Storage, class Clock, class Browser>
-token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
-                                                                         bool explicit_login) {
-    const bool interactive =
-        explicit_login || config_.session_end == on_session_end::interactive;
-    // One at a time in this process: threads that queue here find the result
-    // of the one before them in the cache (single flight). The wait can be
-    // cancelled.
-    detail::stoppable_lock flow_lock(flow_mutex_, stop);
-    if (auto cached = fresh_from_cache()) return std::move(*cached);
-
-    const auto margin = config_.refresh_margin;
-    auto needs_refresh = [this, margin](const token_set& t) {
-        return !detail::access_token_fresh(t, clock_.now(), margin);
-    };
-    // Another process may have refreshed or signed in: a fresh record is
-    // served at once, without the store lock.
-    if (stored_record found = read_store(); found.tokens && !needs_refresh(*found.tokens)) {
-        store_had_record_ = true;
-        set_cache(*found.tokens);
-        return std::move(*found.tokens);
+inline step session_machine::on_written(bool saved, instant now) {
+    expect({phase::saving_refreshed, phase::saving_pending, phase::saving_tokens,
+            phase::clearing_pending},
+           "on_written");
+    switch (phase_) {
+        case phase::saving_refreshed:
+            memory_ = signed_in_;
+            log(log_level::info, "access token refreshed");
+            if (op_ == operation::keep_alive) {
+                log(log_level::debug, "keep-alive: session refreshed");
+                keep_alive_retry_wait_ = detail::keep_alive_first_retry_wait;
+                if (!warned_no_room_ && detail::refresh_token_usable(signed_in_, now.wall) &&
+                    detail::next_keep_alive(signed_in_, now.wall, config_.keep_alive_margin,
+                                            config_.refresh_margin) <= now.wall) {
+                    warned_no_room_ = true;
+                    log(log_level::warning,
+                        "keep-alive: the server's token lifetimes leave no room for the "
+                        "keep-alive margin; refreshing at most once a second");
+                }
+                return finish_round(now.wall);
+            }
+            return finish_tokens(signed_in_);
+        case phase::saving_pending:
+            // The pending sign-in is saved (or could not be: it just will not
+            // survive a restart). Now the user is asked.
+            return [&] {
+                step s = simple(phase::prompting, step::action::show_prompt);
+                s.prompt = detail::make_prompt(da_, browser_opened_, schedule_->deadline());
+                return s;
+            }();
+        case phase::saving_tokens:
+            store_had_record_ = saved;
+            memory_ = signed_in_;
+            log(log_level::info, "signed in");
+            return finish_tokens(signed_in_);
+        case phase::clearing_pending:
+            return finish_failure(*pending_end_.failure);
+        default: break;
     }
-
-    // Lock, re-read, decide: whatever another process did while we waited for
-    // the lock (refreshed, signed in, signed out) is seen before we act.
-    throw_if_stopped(stop, "cancelled");
-    auto store_lock = lock_store(stop);
-    (void)store_lock;
-    bool ended_elsewhere = false;
-    std::optional<token_set> current = current_tokens(ended_elsewhere);
-    // After a transient refresh failure a still-valid token is served for a
-    // while instead of sending every caller's request to a failing server.
-    const bool in_backoff = clock_.steady_now() < refresh_backoff_until_;
-    switch (detail::next_session_step(current, clock_.now(), margin, in_backoff)) {
-        case detail::session_step::serve:
-            set_cache(*current);
-            return std::move(*current);
-        case detail::session_step::refresh:
-            if (auto refreshed = refresh_under_lock(*current, needs_refresh, stop))
-                return std::move(*refreshed);
-            break;  // the session is over
-        case detail::session_step::sign_in:
-            if (current) log(log_level::info, "the stored session has no usable refresh token");
-            break;
-    }
-    if (!interactive)
-        detail::throw_error(errc::reauth_required,
-                            ended_elsewhere
-                                ? "the session was ended elsewhere (signed out); call login() to "
-                                  "sign in again"
-                                : "no valid session is left; call login() to sign in");
-    // docs/design.md (no unattended prompt loop): after a sign-in that was
-    // denied or expired, only login() prompts again.
-    if (!explicit_login && sign_in_refused_)
-        detail::throw_error(errc::reauth_required,
-                            "the last sign-in was not approved (denied, or its code expired); "
-                            "call login() to sign in again");
-    // Still under the store lock: another process that needs tokens waits for
-    // this sign-in and then uses its result instead of prompting again.
-    return sign_in(stop);
+    return finish_failure(errc::invalid_config, "unexpected write");
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-token_set device_flow<Http, Json, Storage, Clock, Browser>::sign_in(std::stop_token stop) {
-    // Never replace another client's or issuer's session (a single-file
-    // cache shared by two clients): say whose it is instead.
-    if (const stored_record found = read_store(); found.state == detail::record_status::foreign)
-        detail::throw_error(errc::invalid_config,
-                            "the token store already holds the session of " +
-                                detail::describe_identity(found.owner) + " under this key; "
-                                "signing in as " + detail::describe_identity(identity_) +
-                                " would replace it: sign that session out first, or give this "
-                                "client a store of its own");
-    sign_in_refused_ = false;
-    try {
-        return run_device_flow(stop);
-    } catch (const error& e) {
-        if (e.value() == errc::access_denied || e.value() == errc::expired_token)
-            sign_in_refused_ = true;
-        throw;
+inline step session_machine::on_erased(instant now) {
+    expect({phase::erasing_dead, phase::logout_erase, phase::clearing_pending}, "on_erased");
+    last_state_ = detail::record_status::absent;
+    switch (phase_) {
+        case phase::erasing_dead: return session_over(now);
+        case phase::logout_erase: return finish_logout(revoked_);
+        case phase::clearing_pending: return finish_failure(*pending_end_.failure);
+        default: break;
     }
+    return finish_failure(errc::invalid_config, "unexpected erase");
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store(std::stop_token stop) {
-    // docs/design.md: with a lockable store, one refresh or sign-in at a time
-    // across processes; the wait is cancellable when the store allows it.
-    if constexpr (lockable_store<Storage>) {
-        if constexpr (requires { store_.lock(key_, stop); }) {
-            return store_.lock(key_, stop);
-        } else {
-            throw_if_stopped(stop, "cancelled");
-            return store_.lock(key_);
-        }
+inline step session_machine::on_browser(bool opened, instant now) {
+    expect({phase::opening_browser}, "on_browser");
+    browser_opened_ = opened;
+    // docs/design.md (resumable sign-in): saved with the record before the
+    // prompt is shown, so a new process for the key resumes this device code.
+    detail::pending_authorization p;
+    p.device_code = da_.device_code;
+    p.user_code = da_.user_code;
+    p.verification_uri = da_.verification_uri;
+    p.verification_uri_complete = da_.verification_uri_complete;
+    p.expires_at = now.wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                  schedule_->deadline() - now.steady);
+    p.interval = schedule_->interval();
+    step s = simple(phase::saving_pending, step::action::write_store);
+    if (stored_tokens_) {
+        s.record = *stored_tokens_;
+        s.endpoints = last_endpoints_;
     } else {
-        return 0;
+        s.endpoints = {config_.token_endpoint, config_.device_authorization_endpoint,
+                       config_.revocation_endpoint};
     }
+    s.pending = std::move(p);
+    stored_pending_ = s.pending;
+    return s;
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::current_tokens(
-    bool& ended_elsewhere) {
-    stored_record found = read_store();
-    if (found.tokens) {
-        store_had_record_ = true;
-        return std::move(found.tokens);
+inline step session_machine::on_prompted(instant now) {
+    expect({phase::prompting}, "on_prompted");
+    return next_poll(now);
+}
+
+inline step session_machine::on_time(instant now) {
+    expect({phase::pace_wait, phase::poll_wait}, "on_time");
+    if (phase_ == phase::pace_wait) {
+        last_refresh_sent_ = now.steady;
+        lifetimes_from_ = detail::lifetime_anchor(now.wall);
+        return send(phase::refreshing, detail::refresh_request(config_, current_->refresh_token));
     }
-    if (detail::session_ended_elsewhere(store_had_record_,
-                                        found.state == detail::record_status::absent,
-                                        found.state == detail::record_status::foreign)) {
+    return poll_now(now);
+}
+
+inline step session_machine::poll_now(instant now) {
+    // RFC 8628 §3.5: a wait that overran the deadline (a stopped or starved
+    // process) sends no poll with the dead code either.
+    if (now.steady >= schedule_->deadline())
+        return fail_sign_in(error(errc::expired_token,
+                                  "the device code expired before the sign-in was approved" +
+                                      (last_trouble_.empty() ? std::string{}
+                                                             : " (last problem: " + last_trouble_ + ")")),
+                            now);
+    lifetimes_from_ = detail::lifetime_anchor(now.wall);
+    return send(phase::polling, detail::poll_request(config_, da_.device_code));
+}
+
+inline step session_machine::on_response(const http_response& response,
+                                         const std::optional<json_object>& body, instant now) {
+    expect({phase::refreshing, phase::requesting_code, phase::polling, phase::revoking_refresh,
+            phase::revoking_access},
+           "on_response");
+    switch (phase_) {
+        case phase::refreshing: return after_refresh_answer(response, body, now);
+        case phase::requesting_code: return after_device_answer(response, body, now);
+        case phase::polling: return after_poll_answer(response, body, now);
+        case phase::revoking_refresh:
+        case phase::revoking_access: {
+            // RFC 7009 §2.2: 200 means revoked (or already invalid).
+            const bool ok = response && response.status == 200;
+            if (!ok)
+                log(log_level::warning,
+                    response ? "revocation endpoint answered HTTP " + std::to_string(response.status)
+                             : "revocation request failed: " + response.transport_message);
+            revoked_ = revoked_ && ok;
+            if (phase_ == phase::revoking_refresh) current_->refresh_token.clear();
+            else current_->access_token.clear();
+            return logout_next(now);
+        }
+        default: break;
+    }
+    return finish_failure(errc::invalid_config, "unexpected answer");
+}
+
+inline step session_machine::on_stop(instant now) {
+    if (!busy()) throw std::logic_error("devflow::session_machine: no operation to stop");
+    (void)now;
+    const char* what = "cancelled";
+    switch (phase_) {
+        case phase::pace_wait:
+        case phase::refreshing: what = "refresh cancelled"; break;
+        case phase::requesting_code:
+        case phase::opening_browser:
+        case phase::saving_pending:
+        case phase::prompting: what = "sign-in cancelled"; break;
+        case phase::poll_wait:
+        case phase::polling: what = "sign-in cancelled while waiting for approval"; break;
+        default: break;
+    }
+    // A pending sign-in stays saved: Ctrl-C then `devflow login` resumes it.
+    return finish_failure(errc::cancelled, what);
+}
+
+// ------------------------------------------------------------ getting tokens
+
+inline std::optional<token_set> session_machine::current_tokens(const stored_session& found) {
+    const bool absent = found.state == detail::record_status::absent;
+    const bool foreign = found.state == detail::record_status::foreign;
+    if (found.state == detail::record_status::ok) {
+        store_had_record_ = true;
+        if (found.tokens.access_token.empty() && found.tokens.refresh_token.empty())
+            return std::nullopt;  // only a pending sign-in
+        return found.tokens;
+    }
+    if (detail::session_ended_elsewhere(store_had_record_, absent, foreign)) {
         // docs/design.md (logout elsewhere): the record this flow saw is gone
-        // (or replaced by another client's), so the session was ended
-        // elsewhere: never refresh it back to life from memory.
-        ended_elsewhere = true;
+        // (or another client's stands in its place): never refresh it back.
+        ended_elsewhere_ = true;
         store_had_record_ = false;
-        drop_cache();
+        memory_.reset();
         log(log_level::warning, "the session was ended elsewhere: the stored tokens are gone");
         return std::nullopt;
     }
     if (found.state == detail::record_status::corrupt) store_had_record_ = false;
     // The store never held this flow's record (saving failed): memory is all there is.
-    std::shared_lock lock(cache_mutex_);
-    return cache_;
+    return memory_;
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::chrono::steady_clock::duration
-device_flow<Http, Json, Storage, Clock, Browser>::refresh_pace_wait() {
+inline bool session_machine::still_needed(const token_set& t, instant now) const {
+    if (op_ == operation::keep_alive)
+        return detail::next_keep_alive(t, now.wall, config_.keep_alive_margin,
+                                       config_.refresh_margin) <= now.wall;
+    return !detail::access_token_fresh(t, now.wall, config_.refresh_margin);
+}
+
+inline std::chrono::steady_clock::duration session_machine::refresh_pace_left(instant now) const {
     if (!last_refresh_sent_) return std::chrono::steady_clock::duration::zero();
     const auto allowed = *last_refresh_sent_ + detail::min_refresh_spacing;
-    const auto now = clock_.steady_now();
-    return allowed > now ? allowed - now : std::chrono::steady_clock::duration::zero();
+    return allowed > now.steady ? allowed - now.steady : std::chrono::steady_clock::duration::zero();
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_under_lock(
-    token_set current, const std::function<bool(const token_set&)>& still_needed,
-    std::stop_token stop) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        throw_if_stopped(stop, "refresh cancelled");
-        // docs/design.md (refresh pace): at most one refresh request a second
-        // per flow, whatever lifetimes the server gives.
-        if (const auto wait = refresh_pace_wait(); wait > std::chrono::steady_clock::duration::zero()) {
-            if (detail::access_token_usable(current, clock_.now())) {
-                set_cache(current);
-                return current;
-            }
-            if (!clock_.sleep_for(wait, stop)) detail::throw_error(errc::cancelled, "refresh cancelled");
-        }
-        bool session_over = false;
-        if (auto refreshed = refresh_once(current, session_over)) return refreshed;
-        if (!session_over) break;
-        // RFC 6749 §5.2 invalid_grant: before declaring the session over, read
-        // the store again: another process may have rotated the refresh token.
-        stored_record latest = read_store();
-        if (latest.tokens && !(latest.tokens->refresh_token == current.refresh_token) &&
-            detail::refresh_token_usable(*latest.tokens, clock_.now())) {
-            if (!still_needed(*latest.tokens)) {
-                set_cache(*latest.tokens);
-                return std::move(latest.tokens);
-            }
-            current = std::move(*latest.tokens);
-            continue;  // one more try with the sibling's newer refresh token
-        }
-        log(log_level::warning, "the refresh token was rejected (invalid_grant): the session is over");
-        if (latest.tokens && latest.tokens->refresh_token == current.refresh_token) store_.erase(key_);
-        store_had_record_ = false;
-        drop_cache();
-        return std::nullopt;
+inline step session_machine::decide_locked(instant now) {
+    // After a transient refresh failure a still-valid token is served for a
+    // while instead of sending every caller's request to a failing server.
+    const bool in_backoff = now.steady < refresh_backoff_until_;
+    switch (detail::next_session_step(current_, now.wall, config_.refresh_margin, in_backoff)) {
+        case detail::session_step::serve:
+            memory_ = current_;
+            return finish_tokens(*current_);
+        case detail::session_step::refresh:
+            refresh_attempt_ = 0;
+            return begin_refresh(now);
+        case detail::session_step::sign_in:
+            if (current_) log(log_level::info, "the stored session has no usable refresh token");
+            break;
     }
-    return std::nullopt;
+    return session_over(now);
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refresh_once(
-    const token_set& current, bool& session_over) {
-    // RFC 6749 §6: grant_type=refresh_token. No scope: the same scope is kept.
-    const http_request req = detail::refresh_request(config_, current.refresh_token);
-    last_refresh_sent_ = clock_.steady_now();
-    // docs/design.md (conservative expiry): lifetimes count from the send, less a second.
-    const auto lifetimes_from = detail::lifetime_anchor(clock_.now());
-    const http_response resp = http_.send(req);
-    const auto outcome =
-        detail::classify_token_response(resp, parse_body(resp), clock_.now(), lifetimes_from);
+inline step session_machine::begin_refresh(instant now) {
+    // docs/design.md (refresh pace): at most one refresh request a second.
+    if (const auto left = refresh_pace_left(now); left > std::chrono::steady_clock::duration::zero()) {
+        if (detail::access_token_usable(*current_, now.wall)) {
+            memory_ = current_;
+            if (op_ == operation::keep_alive) return finish_round(now.wall + std::chrono::ceil<std::chrono::seconds>(left));
+            return finish_tokens(*current_);
+        }
+        return wait(phase::pace_wait, now.steady + left);
+    }
+    // RFC 6749 §6: grant_type=refresh_token; lifetimes count from the send,
+    // less a second (docs/design.md: conservative expiry).
+    last_refresh_sent_ = now.steady;
+    lifetimes_from_ = detail::lifetime_anchor(now.wall);
+    return send(phase::refreshing, detail::refresh_request(config_, current_->refresh_token));
+}
+
+inline step session_machine::after_refresh_answer(const http_response& r,
+                                                  const std::optional<json_object>& body,
+                                                  instant now) {
+    const auto outcome = detail::classify_token_response(r, body, now.wall, lifetimes_from_);
     switch (outcome.kind) {
         case detail::token_outcome_kind::success: {
             refresh_backoff_until_ = {};
             // Rotation: store the new refresh token; keep the old one if none came.
-            token_set merged = detail::merge_refreshed(current, outcome.tokens);
-            write_store(merged);
-            set_cache(merged);
-            log(log_level::info, "access token refreshed");
-            return merged;
+            signed_in_ = detail::merge_refreshed(*current_, outcome.tokens);
+            step s = simple(phase::saving_refreshed, step::action::write_store);
+            s.record = signed_in_;
+            s.endpoints = {config_.token_endpoint, config_.device_authorization_endpoint,
+                           config_.revocation_endpoint};
+            return s;
         }
         case detail::token_outcome_kind::fail:
-            if (outcome.code == errc::invalid_grant) {
-                session_over = true;
-                return std::nullopt;
-            }
+            if (outcome.code == errc::invalid_grant)
+                return simple(phase::reread_after_grant, step::action::read_store);
             // An answer the flow cannot use (a proxy's HTML page with 200) is
             // handled like a transient failure: it loses nothing either.
-            if (outcome.code != errc::malformed_response)
-                detail::throw_error(outcome.code, "refresh failed: " + outcome.message,
-                                    outcome.server);
+            if (outcome.code != errc::malformed_response) {
+                const error e(outcome.code, "refresh failed: " + outcome.message, outcome.server);
+                if (op_ == operation::keep_alive) {
+                    log(log_level::warning, std::string("keep-alive: refresh failed, will retry: ") + e.what());
+                    const auto retry = keep_alive_retry_wait_;
+                    keep_alive_retry_wait_ = detail::next_keep_alive_retry_wait(retry);
+                    return finish_round(now.wall + retry);
+                }
+                return finish_failure(e);
+            }
             break;
         case detail::token_outcome_kind::pending:
         case detail::token_outcome_kind::slow_down:
@@ -4378,146 +4094,1174 @@ std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::refre
                                     outcome.kind == detail::token_outcome_kind::fail
                                 ? outcome.message
                                 : "token endpoint answered " + outcome.server.error + " to a refresh";
-    refresh_backoff_until_ = clock_.steady_now() + detail::transient_refresh_backoff;
-    if (detail::access_token_usable(current, clock_.now())) {
+    refresh_backoff_until_ = now.steady + detail::transient_refresh_backoff;
+    if (op_ == operation::keep_alive) {
+        log(log_level::warning, "keep-alive: refresh failed, will retry: " + why);
+        const auto retry = keep_alive_retry_wait_;
+        keep_alive_retry_wait_ = detail::next_keep_alive_retry_wait(retry);
+        return finish_round(now.wall + retry);
+    }
+    if (detail::access_token_usable(*current_, now.wall)) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
-        set_cache(current);
-        return current;
+        memory_ = current_;
+        return finish_tokens(*current_);
     }
-    detail::throw_error(outcome.kind == detail::token_outcome_kind::retry
-                            ? errc::transport_failed
-                            : errc::malformed_response,
-                        "refresh failed and the access token has expired: " + why, outcome.server);
+    return finish_failure(outcome.kind == detail::token_outcome_kind::retry ? errc::transport_failed
+                                                                           : errc::malformed_response,
+                          "refresh failed and the access token has expired: " + why, outcome.server);
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-token_set device_flow<Http, Json, Storage, Clock, Browser>::run_device_flow(std::stop_token stop) {
+inline step session_machine::session_over(instant now) {
+    if (op_ == operation::keep_alive) {
+        log(log_level::warning,
+            "keep-alive: the session has ended at the server; sign in again to continue");
+        return finish_failure(errc::reauth_required, "the session has ended at the server");
+    }
+    const bool interactive =
+        op_ == operation::sign_in || config_.session_end == on_session_end::interactive;
+    if (!interactive)
+        return finish_failure(errc::reauth_required,
+                              ended_elsewhere_ ? "the session was ended elsewhere (signed out); call "
+                                                 "login() to sign in again"
+                                               : "no valid session is left; call login() to sign in");
+    // docs/design.md (no unattended prompt loop): after a sign-in that was
+    // denied or expired, only login() prompts again.
+    if (op_ == operation::get_tokens && sign_in_refused_)
+        return finish_failure(errc::reauth_required,
+                              "the last sign-in was not approved (denied, or its code expired); "
+                              "call login() to sign in again");
+    // Still under the store lock: another process that needs tokens waits for
+    // this sign-in and then uses its result instead of prompting again.
+    return begin_sign_in(now);
+}
+
+// ------------------------------------------------------------ signing in
+
+inline step session_machine::begin_sign_in(instant now) {
+    // Never replace another client's or issuer's session (a single-file
+    // cache shared by two clients): say whose it is instead.
+    if (last_state_ == detail::record_status::foreign)
+        return finish_failure(errc::invalid_config,
+                              "the token store already holds the session of " +
+                                  detail::describe_identity(last_owner_) + " under this key; "
+                                  "signing in as " + detail::describe_identity(identity_) +
+                                  " would replace it: sign that session out first, or give this "
+                                  "client a store of its own");
     if (config_.device_authorization_endpoint.empty())
-        detail::throw_error(errc::invalid_config,
-                            "client_config.device_authorization_endpoint is empty");
-    // No request, browser or prompt once a stop has been asked for.
-    throw_if_stopped(stop, "sign-in cancelled");
-
+        return finish_failure(errc::invalid_config,
+                              "client_config.device_authorization_endpoint is empty");
+    sign_in_refused_ = false;
+    // docs/design.md (resumable sign-in): a code another process left while
+    // its user was approving is polled on, with the same user code, while it
+    // still has at least an interval to live.
+    if (stored_pending_ && stored_pending_->expires_at - now.wall > stored_pending_->interval) {
+        const auto& p = *stored_pending_;
+        da_ = {};
+        da_.device_code = p.device_code;
+        da_.user_code = p.user_code;
+        da_.verification_uri = p.verification_uri;
+        da_.verification_uri_complete = p.verification_uri_complete;
+        da_.expires_in = std::chrono::duration_cast<std::chrono::seconds>(p.expires_at - now.wall);
+        da_.interval = p.interval;
+        const auto deadline =
+            now.steady + std::chrono::duration_cast<std::chrono::steady_clock::duration>(p.expires_at - now.wall);
+        schedule_.emplace(now.steady, deadline, da_.interval, config_.poll_margin, config_.max_backoff);
+        resumed_ = true;
+        browser_opened_ = false;
+        log(log_level::info, "resuming the sign-in in progress (the same code)");
+        step s = simple(phase::prompting, step::action::show_prompt);
+        s.prompt = detail::make_prompt(da_, false, schedule_->deadline());
+        return s;
+    }
     // RFC 8628 §3.1: the device authorization request. Its expires_in is
-    // anchored at the send, less a second of server rounding (docs/design.md).
-    const auto requested_at = clock_.steady_now();
-    const http_response resp = http_.send(detail::device_authorization_request(config_));
+    // anchored at the send, less a second of server rounding.
+    requested_at_ = now.steady;
+    return send(phase::requesting_code, detail::device_authorization_request(config_));
+}
+
+inline step session_machine::after_device_answer(const http_response& r,
+                                                 const std::optional<json_object>& body,
+                                                 instant now) {
+    try {
+        da_ = detail::read_device_authorization(r, body, config_.max_expires_in);
+    } catch (const error& e) {
+        return fail_sign_in(e, now);
+    }
     // RFC 8628 §3.4: the first poll is one interval after this answer.
-    const auto received_at = clock_.steady_now();
-    const device_authorization da =
-        detail::read_device_authorization(resp, parse_body(resp), config_.max_expires_in);
-
-    detail::poll_schedule schedule(received_at,
-                                   detail::device_code_deadline(requested_at, da.expires_in),
-                                   da.interval, config_.poll_margin,
-                                   config_.max_backoff);
-
+    schedule_.emplace(now.steady, detail::device_code_deadline(requested_at_, da_.expires_in),
+                      da_.interval, config_.poll_margin, config_.max_backoff);
     // RFC 8628 §3.3.1: open the browser on verification_uri_complete when present.
-    const std::string& open_url =
-        da.verification_uri_complete.empty() ? da.verification_uri : da.verification_uri_complete;
-    throw_if_stopped(stop, "sign-in cancelled");
-    const bool opened = browser_.open(open_url);
-    throw_if_stopped(stop, "sign-in cancelled");
-    prompt_(detail::make_prompt(da, opened, schedule.deadline()));
+    step s = simple(phase::opening_browser, step::action::open_browser);
+    s.url = da_.verification_uri_complete.empty() ? da_.verification_uri
+                                                  : da_.verification_uri_complete;
+    return s;
+}
 
-    // RFC 8628 §3.4: the token request, repeated at the schedule's pace.
-    const http_request poll = detail::poll_request(config_, da.device_code);
-    std::string last_trouble;
-    auto give_up_expired = [&last_trouble] {
-        detail::throw_error(errc::expired_token,
-                            "the device code expired before the sign-in was approved" +
-                                (last_trouble.empty() ? std::string{}
-                                                      : " (last problem: " + last_trouble + ")"));
+inline step session_machine::next_poll(instant now) {
+    // RFC 8628 §3.5: never poll past expires_in; give up locally.
+    if (schedule_->expired())
+        return fail_sign_in(error(errc::expired_token,
+                                  "the device code expired before the sign-in was approved" +
+                                      (last_trouble_.empty() ? std::string{}
+                                                             : " (last problem: " + last_trouble_ + ")")),
+                            now);
+    if (schedule_->next_poll() > now.steady) return wait(phase::poll_wait, schedule_->next_poll());
+    return poll_now(now);
+}
+
+inline step session_machine::after_poll_answer(const http_response& r,
+                                               const std::optional<json_object>& body, instant now) {
+    auto outcome = detail::classify_token_response(r, body, now.wall, lifetimes_from_);
+    switch (outcome.kind) {
+        case detail::token_outcome_kind::success: {
+            // RFC 8628 §3.5: stop polling once tokens arrive.
+            signed_in_ = detail::begin_session(std::move(outcome.tokens));
+            step s = simple(phase::saving_tokens, step::action::write_store);
+            s.record = signed_in_;
+            s.endpoints = {config_.token_endpoint, config_.device_authorization_endpoint,
+                           config_.revocation_endpoint};
+            return s;
+        }
+        case detail::token_outcome_kind::pending:
+            schedule_->on_pending(now.steady);
+            break;
+        case detail::token_outcome_kind::slow_down:
+            // RFC 8628 §3.5: slow_down raises the interval by 5 s for good.
+            schedule_->on_slow_down(now.steady, outcome.interval);
+            log(log_level::info, "server asked to slow down; polling every " +
+                                     std::to_string(schedule_->interval().count()) + " s");
+            if (stored_pending_) stored_pending_->interval = schedule_->interval();
+            break;
+        case detail::token_outcome_kind::retry:
+            schedule_->on_retry(now.steady, outcome.retry_after);
+            last_trouble_ = outcome.message;
+            log(log_level::warning, outcome.message + "; retrying");
+            break;
+        case detail::token_outcome_kind::fail:
+            return fail_sign_in(error(outcome.code, outcome.message, outcome.server), now);
+    }
+    return next_poll(now);
+}
+
+inline step session_machine::fail_sign_in(const error& e, instant now) {
+    const errc code = e.value();
+    // A resumed code that has expired, was denied or was already used is
+    // dropped and a new sign-in starts (docs/design.md: resumable sign-in).
+    if (resumed_ && (code == errc::expired_token || code == errc::access_denied ||
+                     code == errc::invalid_grant)) {
+        log(log_level::info, "the saved sign-in can no longer be used; starting a new one");
+        resumed_ = false;
+        stored_pending_.reset();
+        requested_at_ = now.steady;
+        return send(phase::requesting_code, detail::device_authorization_request(config_));
+    }
+    if (code == errc::access_denied || code == errc::expired_token) sign_in_refused_ = true;
+    if (!stored_pending_) return finish_failure(e);
+    // The saved device code is wiped on failure: the record goes back to
+    // what it held before the sign-in began.
+    pending_end_ = {};
+    pending_end_.what = step::action::failed;
+    pending_end_.failure = e;
+    stored_pending_.reset();
+    if (stored_tokens_) {
+        step s = simple(phase::clearing_pending, step::action::write_store);
+        s.record = *stored_tokens_;
+        s.endpoints = last_endpoints_;
+        return s;
+    }
+    return simple(phase::clearing_pending, step::action::erase_store);
+}
+
+// ------------------------------------------------------------ keep-alive
+
+inline step session_machine::keep_alive_decide(instant now) {
+    const token_set& t = *memory_;
+    if (!detail::refresh_token_usable(t, now.wall)) {
+        log(log_level::warning, t.refresh_token.empty()
+                                    ? "keep-alive: the server issued no refresh token; nothing to "
+                                      "keep alive"
+                                    : "keep-alive: the session has reached its end at the server; "
+                                      "sign in again to continue");
+        return finish_failure(errc::reauth_required, "the session cannot be kept alive");
+    }
+    // docs/design.md (refresh pace): never two refreshes within a second,
+    // whatever lifetimes the server gives; every wait moves time on.
+    const auto due =
+        detail::next_keep_alive(t, now.wall, config_.keep_alive_margin, config_.refresh_margin);
+    if (const auto wait_for = detail::keep_alive_wait(due, now.wall, refresh_pace_left(now));
+        wait_for > std::chrono::steady_clock::duration::zero())
+        return finish_round(now.wall +
+                            std::chrono::duration_cast<std::chrono::system_clock::duration>(wait_for));
+    return simple(phase::locking, step::action::lock_store);
+}
+
+inline step session_machine::keep_alive_after(instant now) {
+    if (ended_elsewhere_) {
+        log(log_level::warning, "keep-alive: the session was ended elsewhere (signed out); stopping");
+        return finish_failure(errc::reauth_required, "the session was ended elsewhere");
+    }
+    if (current_ && detail::refresh_token_usable(*current_, now.wall) && !still_needed(*current_, now)) {
+        memory_ = current_;  // a sibling refreshed while we waited for the lock
+        return finish_round(now.wall);
+    }
+    if (!current_ || !detail::refresh_token_usable(*current_, now.wall)) return session_over(now);
+    refresh_attempt_ = 0;
+    return begin_refresh(now);
+}
+
+// ------------------------------------------------------------ logout
+
+inline step session_machine::logout_next(instant now) {
+    (void)now;
+    // RFC 7009 §2.1: revoking the refresh token ends the grant; the access
+    // token is revoked too, for servers that keep them apart.
+    if (!config_.revocation_endpoint.empty() && current_) {
+        if (!current_->refresh_token.empty())
+            return send(phase::revoking_refresh,
+                        detail::revocation_request(config_, current_->refresh_token, "refresh_token"));
+        if (!current_->access_token.empty())
+            return send(phase::revoking_access,
+                        detail::revocation_request(config_, current_->access_token, "access_token"));
+    }
+    memory_.reset();
+    store_had_record_ = false;
+    // Another client's session under this key is not ours to end.
+    if (last_state_ == detail::record_status::foreign) return finish_logout(revoked_);
+    return simple(phase::logout_erase, step::action::erase_store);
+}
+
+}  // namespace devflow
+
+// ---- end <devflow/impl/session_machine.hpp> ----
+
+// ---- end <devflow/session_machine.hpp> ----
+// ---- begin <devflow/system_browser.hpp> ----
+// devflow — system_browser and no_browser: open the verification URL for the
+// user, or don't (docs/browser.md).
+
+// ---- begin <devflow/detail/browser_command.hpp> ----
+// devflow — which command, if any, opens a URL in the user's browser
+// (docs/browser.md). A pure decision: it reads the environment through a
+// lookup function and spawns nothing.
+
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace devflow::detail {
+
+/// Looks up one environment variable; std::nullopt when it is unset.
+using environment_lookup = std::function<std::optional<std::string>(std::string_view)>;
+
+/// The process environment, through std::getenv.
+inline std::optional<std::string> process_environment(std::string_view name) {
+    const std::string key(name);
+    const char* value = std::getenv(key.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+}
+
+/// Which desktop convention decides the default opener.
+enum class browser_platform {
+    freedesktop,  ///< Linux and other Unix desktops: xdg-open, headless without a display.
+    macos,        ///< macOS: open.
+};
+
+/// The platform this program was compiled for.
+inline constexpr browser_platform native_browser_platform =
+#if defined(__APPLE__)
+    browser_platform::macos;
+#else
+    browser_platform::freedesktop;
+#endif
+
+/// True for an http:// or https:// URL (scheme in any case) with something
+/// after "//" and only printable, non-space ASCII in it (RFC 8628 §3.3: the
+/// verification URI is shown to a user; anything else is not opened).
+[[nodiscard]] inline bool is_openable_url(std::string_view url) noexcept {
+    auto starts_with_ci = [&](std::string_view prefix) {
+        if (url.size() < prefix.size()) return false;
+        for (std::size_t i = 0; i < prefix.size(); ++i) {
+            char c = url[i];
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            if (c != prefix[i]) return false;
+        }
+        return true;
     };
-    for (;;) {
-        // RFC 8628 §3.5: never poll past expires_in; give up locally.
-        if (schedule.expired()) give_up_expired();
-        const auto now = clock_.steady_now();
-        if (schedule.next_poll() > now) {
-            if (!clock_.sleep_for(schedule.next_poll() - now, stop))
-                detail::throw_error(errc::cancelled, "sign-in cancelled while waiting for approval");
-        }
-        if (stop.stop_requested())
-            detail::throw_error(errc::cancelled, "sign-in cancelled while waiting for approval");
-        // RFC 8628 §3.5: a wait that overran the deadline (a stopped or
-        // starved process) sends no poll with the dead code either.
-        if (clock_.steady_now() >= schedule.deadline()) give_up_expired();
+    std::size_t rest = 0;
+    if (starts_with_ci("https://"))
+        rest = 8;
+    else if (starts_with_ci("http://"))
+        rest = 7;
+    else
+        return false;  // javascript:, file:, data:, ... are never opened
+    if (url.size() == rest || url[rest] == '/') return false;  // no host
+    for (const char c : url) {
+        const auto byte = static_cast<unsigned char>(c);
+        // Control characters, space and non-ASCII (which hides look-alike and
+        // invisible characters) are refused.
+        if (byte <= 0x20 || byte >= 0x7f) return false;
+    }
+    return true;
+}
 
-        const auto poll_lifetimes_from = detail::lifetime_anchor(clock_.now());
-        const http_response answer = http_.send(poll);
-        const auto answered_at = clock_.steady_now();
-        auto outcome = detail::classify_token_response(answer, parse_body(answer), clock_.now(),
-                                                       poll_lifetimes_from);
-        switch (outcome.kind) {
-            case detail::token_outcome_kind::success:
-                // RFC 8628 §3.5: stop polling once tokens arrive.
-                outcome.tokens = detail::begin_session(std::move(outcome.tokens));
-                store_had_record_ = write_store(outcome.tokens);
-                set_cache(outcome.tokens);
-                log(log_level::info, "signed in");
-                return std::move(outcome.tokens);
-            case detail::token_outcome_kind::pending:
-                schedule.on_pending(answered_at);
-                break;
-            case detail::token_outcome_kind::slow_down:
-                // RFC 8628 §3.5: slow_down raises the interval by 5 s for good.
-                schedule.on_slow_down(answered_at, outcome.interval);
-                log(log_level::info, "server asked to slow down; polling every " +
-                                         std::to_string(schedule.interval().count()) + " s");
-                break;
-            case detail::token_outcome_kind::retry:
-                schedule.on_retry(answered_at, outcome.retry_after);
-                last_trouble = outcome.message;
-                log(log_level::warning, outcome.message + "; retrying");
-                break;
-            case detail::token_outcome_kind::fail:
-                detail::throw_error(outcome.code, outcome.message, outcome.server);
+/// Splits one $BROWSER entry on spaces and tabs.
+[[nodiscard]] inline std::vector<std::string> split_command(std::string_view entry) {
+    std::vector<std::string> words;
+    std::size_t i = 0;
+    while (i < entry.size()) {
+        while (i < entry.size() && (entry[i] == ' ' || entry[i] == '\t')) ++i;
+        const std::size_t start = i;
+        while (i < entry.size() && entry[i] != ' ' && entry[i] != '\t') ++i;
+        if (i > start) words.emplace_back(entry.substr(start, i - start));
+    }
+    return words;
+}
+
+/// The argv that opens `url`, or std::nullopt when nothing should be spawned:
+/// the URL is not an openable http(s) URL, or no browser is configured on a
+/// headless machine. $BROWSER (a colon-separated list; its first non-empty
+/// entry, split on whitespace, "%s" replaced by the URL or else the URL
+/// appended) wins; otherwise freedesktop needs $DISPLAY or $WAYLAND_DISPLAY
+/// and uses xdg-open, and macOS uses open. Never a shell.
+[[nodiscard]] inline std::optional<std::vector<std::string>> browser_command(
+    std::string_view url, const environment_lookup& environment,
+    browser_platform platform = native_browser_platform) {
+    if (!is_openable_url(url)) return std::nullopt;
+    auto lookup = [&](std::string_view name) -> std::string {
+        if (!environment) return {};
+        std::optional<std::string> value = environment(name);
+        return value ? *value : std::string();
+    };
+
+    const std::string browser_list = lookup("BROWSER");
+    std::string_view list = browser_list;
+    while (!list.empty()) {
+        const std::size_t colon = list.find(':');
+        const std::string_view entry = list.substr(0, colon);
+        list = colon == std::string_view::npos ? std::string_view() : list.substr(colon + 1);
+        std::vector<std::string> argv = split_command(entry);
+        if (argv.empty()) continue;
+        bool substituted = false;
+        for (auto& word : argv) {
+            for (std::size_t at = word.find("%s"); at != std::string::npos;
+                 at = word.find("%s", at + url.size())) {
+                word.replace(at, 2, url);
+                substituted = true;
+            }
         }
+        if (!substituted) argv.emplace_back(url);
+        return argv;
+    }
+
+    if (platform == browser_platform::macos) return std::vector<std::string>{"open", std::string(url)};
+    // RFC 8628 §3.3 expects the user to open the URI on another device when
+    // there is no display here: headless means no spawn.
+    if (lookup("DISPLAY").empty() && lookup("WAYLAND_DISPLAY").empty()) return std::nullopt;
+    return std::vector<std::string>{"xdg-open", std::string(url)};
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/browser_command.hpp> ----
+
+#include <cerrno>
+#include <csignal>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <cstdlib>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__APPLE__)
+#include <crt_externs.h>
+#else
+extern char** environ;  // POSIX: the process environment
+#endif
+
+namespace devflow {
+
+namespace detail {
+
+/// The process environment block, for posix_spawnp.
+inline char** environment_block() noexcept {
+#if defined(__APPLE__)
+    return *_NSGetEnviron();
+#else
+    return ::environ;
+#endif
+}
+
+/// The process environment without the variables named in `withheld`, as
+/// "NAME=value" strings (for a child that must not see a secret).
+inline std::vector<std::string> environment_without(const std::vector<std::string>& withheld) {
+    std::vector<std::string> out;
+    for (char** e = environment_block(); e != nullptr && *e != nullptr; ++e) {
+        const std::string_view entry = *e;
+        const std::string_view name = entry.substr(0, entry.find('='));
+        bool keep = true;
+        for (const auto& w : withheld) keep = keep && name != w;
+        if (keep) out.emplace_back(entry);
+    }
+    return out;
+}
+
+/// Closes, in the child, every descriptor above 2 that is open in this process
+/// (its sockets and files must not leak into the browser).
+inline bool close_inherited_descriptors(::posix_spawn_file_actions_t& actions) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return ::posix_spawn_file_actions_addclosefrom_np(&actions, 3) == 0;
+#else
+    // Without closefrom: close each descriptor open now (read from /dev/fd).
+    // Descriptors opened by other threads meanwhile are missed, so they should
+    // use O_CLOEXEC, as devflow's own do.
+    std::vector<int> open_fds;
+    if (::DIR* d = ::opendir("/dev/fd")) {
+        const int own = ::dirfd(d);
+        while (const ::dirent* e = ::readdir(d)) {
+            const int fd = std::atoi(e->d_name);
+            if (fd > 2 && fd != own && e->d_name[0] >= '0' && e->d_name[0] <= '9') open_fds.push_back(fd);
+        }
+        ::closedir(d);
+    }
+    for (const int fd : open_fds)
+        if (::fcntl(fd, F_GETFD) >= 0 && ::posix_spawn_file_actions_addclose(&actions, fd) != 0)
+            return false;
+    return true;
+#endif
+}
+
+/// Starts `argv` with posix_spawnp (PATH lookup, never a shell), stdin, stdout
+/// and stderr on /dev/null and no other descriptor, in its own process group
+/// (a Ctrl-C meant for us does not reach it) with default signal handling,
+/// and with the process environment less the variables in `withheld`.
+/// Returns its pid, or std::nullopt when it could not be started.
+[[nodiscard]] inline std::optional<::pid_t> spawn_detached(const std::vector<std::string>& argv,
+                                                           const std::vector<std::string>& withheld = {}) {
+    if (argv.empty()) return std::nullopt;
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const auto& word : argv) args.push_back(const_cast<char*>(word.c_str()));
+    args.push_back(nullptr);
+
+    ::posix_spawn_file_actions_t actions;
+    if (::posix_spawn_file_actions_init(&actions) != 0) return std::nullopt;
+    ::posix_spawnattr_t attributes;
+    if (::posix_spawnattr_init(&attributes) != 0) {
+        ::posix_spawn_file_actions_destroy(&actions);
+        return std::nullopt;
+    }
+    bool ready = ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0 &&
+                 ::posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) == 0 &&
+                 ::posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) == 0 &&
+                 close_inherited_descriptors(actions);
+    std::vector<std::string> environment = environment_without(withheld);
+    std::vector<char*> envp;
+    envp.reserve(environment.size() + 1);
+    for (auto& entry : environment) envp.push_back(entry.data());
+    envp.push_back(nullptr);
+    ::sigset_t no_signals;
+    ::sigset_t defaults;
+    sigemptyset(&no_signals);
+    sigemptyset(&defaults);
+    for (const int s : {SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGCHLD}) sigaddset(&defaults, s);
+    ready = ready &&
+            ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                        POSIX_SPAWN_SETSIGDEF) == 0 &&
+            ::posix_spawnattr_setpgroup(&attributes, 0) == 0 &&
+            ::posix_spawnattr_setsigmask(&attributes, &no_signals) == 0 &&
+            ::posix_spawnattr_setsigdefault(&attributes, &defaults) == 0;
+    ::pid_t pid = -1;
+    const int rc = ready ? ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(),
+                                          envp.data())
+                         : -1;
+    ::posix_spawnattr_destroy(&attributes);
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return std::nullopt;
+    return pid;
+}
+
+/// Waits for `pid` to end; returns its exit status, or -1 when it was killed
+/// by a signal or could not be waited for (e.g. SIGCHLD is ignored).
+inline int wait_for_exit(::pid_t pid) noexcept {
+    int status = 0;
+    ::pid_t r = -1;
+    do {
+        r = ::waitpid(pid, &status, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
+
+}  // namespace detail
+
+/// Models devflow::browser with the desktop's opener ($BROWSER, xdg-open or
+/// open), never through a shell and never on a headless machine.
+class system_browser {
+public:
+    /// Looks up one environment variable; std::nullopt when unset.
+    using environment = detail::environment_lookup;
+    /// Called on a background thread with the opener's exit status (or -1)
+    /// once it has ended; for tests and diagnostics.
+    using exit_callback = std::function<void(int exit_status)>;
+
+    /// Reads the process environment.
+    system_browser() = default;
+
+    /// Reads `env` instead of the process environment (an empty one means the
+    /// process environment) and reports the opener's exit to `on_exit`.
+    explicit system_browser(environment env, exit_callback on_exit = {})
+        : env_(std::move(env)), on_exit_(std::move(on_exit)) {}
+
+    /// Keeps the environment variables named in `names` away from the
+    /// browser (e.g. the one that holds a client secret). The browser never
+    /// inherits a descriptor other than stdin, stdout and stderr.
+    void withhold_environment(std::vector<std::string> names) { withheld_ = std::move(names); }
+
+    /// The variables withhold_environment() named.
+    [[nodiscard]] const std::vector<std::string>& withheld_environment() const noexcept {
+        return withheld_;
+    }
+
+    /// Starts the opener for `url` (RFC 8628 §3.3) and returns true when it
+    /// started; false for a refused URL, a headless machine or a failed spawn.
+    /// Returns without waiting: a background thread reaps the opener.
+    bool open(std::string_view url) const {
+        const std::optional<std::vector<std::string>> argv = detail::browser_command(
+            url, env_ ? env_ : environment(&detail::process_environment));
+        if (!argv) return false;
+        const std::optional<::pid_t> pid = detail::spawn_detached(*argv, withheld_);
+        if (!pid) return false;
+        const ::pid_t child = *pid;
+        try {
+            std::thread([child, on_exit = on_exit_] {
+                const int status = detail::wait_for_exit(child);
+                if (on_exit) {
+                    try {
+                        on_exit(status);
+                    } catch (...) {
+                        // A reporting hook must not end the program.
+                    }
+                }
+            }).detach();
+        } catch (...) {
+            // No thread to wait with: reap it now if it is already done (else
+            // it stays a zombie until we exit; the browser opened regardless).
+            int status = 0;
+            ::waitpid(child, &status, WNOHANG);
+        }
+        return true;
+    }
+
+private:
+    environment env_;
+    exit_callback on_exit_;
+    std::vector<std::string> withheld_;
+};
+
+/// Models devflow::browser by never opening anything: for services, CI and
+/// users who prefer to open the URL themselves.
+class no_browser {
+public:
+    /// Returns false: nothing was opened.
+    bool open(std::string_view) const noexcept { return false; }
+};
+
+}  // namespace devflow
+
+// ---- end <devflow/system_browser.hpp> ----
+// ---- begin <devflow/system_clock.hpp> ----
+// devflow — system_clock: the real clocks and a sleep a std::stop_token cuts
+// short (docs/policies.md#clock).
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+
+namespace devflow {
+
+/// Models devflow::waitable_clock with std::chrono's clocks; empty, so it costs
+/// nothing inside the flow.
+class system_clock {
+public:
+    /// Wall-clock time, for token expiry.
+    [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
+        return std::chrono::system_clock::now();
+    }
+
+    /// Monotonic time, for polling intervals and deadlines.
+    [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const noexcept {
+        return std::chrono::steady_clock::now();
+    }
+
+    /// Waits `duration` on the steady clock; returns true after the full wait,
+    /// false at once when `stop` is requested before or during it.
+    bool sleep_for(std::chrono::steady_clock::duration duration, std::stop_token stop) const {
+        if (stop.stop_requested()) return false;
+        if (duration <= std::chrono::steady_clock::duration::zero()) return true;
+        // Clamp absurd waits (e.g. duration::max()) so the deadline cannot overflow.
+        constexpr std::chrono::steady_clock::duration longest = std::chrono::hours(24 * 365 * 100);
+        const auto deadline =
+            std::chrono::steady_clock::now() + (duration < longest ? duration : longest);
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        std::unique_lock<std::mutex> lock(mutex);
+        // Nothing but the stop token notifies: the predicate only ends the wait
+        // early when a stop is requested; spurious wake-ups wait again.
+        wake.wait_until(lock, stop, deadline, [] { return false; });
+        return !stop.stop_requested();
+    }
+};
+
+}  // namespace devflow
+
+// ---- end <devflow/system_clock.hpp> ----
+// ---- begin <devflow/version.hpp> ----
+// devflow — library version.
+
+#define DEVFLOW_VERSION_MAJOR 0
+#define DEVFLOW_VERSION_MINOR 1
+#define DEVFLOW_VERSION_PATCH 0
+/// "MAJOR.MINOR.PATCH", e.g. for a User-Agent.
+#define DEVFLOW_VERSION_STRING "0.1.0"
+
+// ---- end <devflow/version.hpp> ----
+// ---- begin <devflow/detail/stoppable_mutex.hpp> ----
+// devflow — a mutex whose wait a std::stop_token can abandon: a thread that
+// waits for another thread's sign-in or refresh can still be cancelled.
+// Tested in tests/unit/concurrency_test.cpp.
+
+
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+
+namespace devflow::detail {
+
+/// Exclusive ownership, like std::mutex, with a lock() that gives up when a
+/// stop is requested. Not recursive.
+class stoppable_mutex {
+public:
+    /// Waits until this thread owns the mutex.
+    /// @throws devflow::error errc::cancelled when `stop` is requested first
+    void lock(const std::stop_token& stop) {
+        std::unique_lock guard(mutex_);
+        if (!free_.wait(guard, stop, [this] { return !owned_; }))
+            throw_error(errc::cancelled,
+                        "cancelled while waiting for another operation of this flow");
+        owned_ = true;
+    }
+
+    /// Waits until this thread owns the mutex (BasicLockable).
+    void lock() {
+        std::unique_lock guard(mutex_);
+        free_.wait(guard, [this] { return !owned_; });
+        owned_ = true;
+    }
+
+    /// Gives the mutex up.
+    void unlock() noexcept {
+        {
+            std::lock_guard guard(mutex_);
+            owned_ = false;
+        }
+        free_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable_any free_;
+    bool owned_ = false;
+};
+
+/// Owns a stoppable_mutex for one scope.
+class stoppable_lock {
+public:
+    /// Locks `m`, giving up (errc::cancelled) when `stop` is requested.
+    stoppable_lock(stoppable_mutex& m, const std::stop_token& stop) : mutex_(m) { m.lock(stop); }
+    /// Locks `m`, waiting as long as it takes.
+    explicit stoppable_lock(stoppable_mutex& m) : mutex_(m) { m.lock(); }
+    stoppable_lock(const stoppable_lock&) = delete;
+    stoppable_lock& operator=(const stoppable_lock&) = delete;
+    ~stoppable_lock() { mutex_.unlock(); }
+
+private:
+    stoppable_mutex& mutex_;
+};
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/stoppable_mutex.hpp> ----
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace devflow {
+
+/// Gets, keeps and refreshes the tokens of one client at one server.
+///
+/// Policies (docs/policies.md): `Http` sends requests, `Json` parses and
+/// writes JSON, `Storage` keeps the token record, `Clock` tells and waits,
+/// `Browser` opens the verification page. The flow owns them by value.
+///
+/// Thread safety: authorization_header(), access_token(), login(), logout()
+/// and keep_alive() may be called from any number of threads at once. Network
+/// work happens one operation at a time per flow (others wait and share its
+/// result), so the Http policy is never used by two threads at once. Clock's
+/// now() must be safe to call concurrently. Set the prompt and log callbacks
+/// before sharing the flow between threads.
+template <class Http, class Json, class Storage = file_store, class Clock = system_clock,
+          class Browser = system_browser>
+class device_flow {
+    static_assert(http_client<Http>,
+                  "Http must model devflow::http_client: http_response send(const http_request&) "
+                  "(docs/policies.md#http)");
+    static_assert(json_codec<Json>,
+                  "Json must model devflow::json_codec: std::optional<json_object> "
+                  "parse(std::string_view) and std::string write(const json_object&) "
+                  "(docs/policies.md#json)");
+    static_assert(token_store<Storage>,
+                  "Storage must model devflow::token_store: load(key), save(key, secret), "
+                  "erase(key) (docs/policies.md#storage)");
+    static_assert(waitable_clock<Clock>,
+                  "Clock must model devflow::waitable_clock: now(), steady_now(), "
+                  "bool sleep_for(duration, std::stop_token) (docs/policies.md#clock)");
+    static_assert(browser<Browser>,
+                  "Browser must model devflow::browser: bool open(std::string_view) "
+                  "(docs/policies.md#browser)");
+
+public:
+    /// Shows the user code and where to enter it. Default: writes
+    /// prompt_info::text to stderr.
+    using prompt_handler = std::function<void(const prompt_info&)>;
+    /// Receives diagnostics; never given a secret. Default: warnings to stderr.
+    using log_handler = std::function<void(log_level, std::string_view)>;
+
+    /// Checks `config` and takes the policies.
+    /// @throws devflow::error invalid_config (no client_id, no token endpoint,
+    ///         extra parameters that repeat protocol ones) or insecure_endpoint
+    ///         (an endpoint that is not https and not loopback).
+    explicit device_flow(client_config config, Http http = Http{}, Json json = Json{},
+                         Storage store = Storage{}, Clock clock = Clock{},
+                         Browser browser = Browser{});
+
+    device_flow(const device_flow&) = delete;
+    device_flow& operator=(const device_flow&) = delete;
+
+    /// Makes sure valid tokens exist and returns them: the cached access
+    /// token if fresh, else a refresh, else the device flow (which prompts,
+    /// whatever session_end says: this is the call that signs in).
+    /// @throws devflow::error invalid_config when the store holds another
+    ///         client's or issuer's session under this flow's key (signing in
+    ///         would replace it).
+    /// @throws devflow::error access_denied, expired_token, cancelled,
+    ///         transport_failed, malformed_response, or a server error code.
+    token_set login(std::stop_token stop = {});
+
+    /// "Bearer <access token>", always valid when returned: served from
+    /// memory on the hot path, refreshed when within the margin of expiry.
+    /// When no session is left it throws reauth_required (the default,
+    /// on_session_end::raise), or runs the device flow when session_end is
+    /// interactive — but never again after a sign-in that was denied or
+    /// expired, until login() is called (no unattended prompt loop).
+    /// @throws devflow::error as login(), plus reauth_required.
+    std::string authorization_header(std::stop_token stop = {});
+
+    /// The access token itself, as authorization_header() would send it.
+    /// @throws devflow::error as authorization_header().
+    secret access_token(std::stop_token stop = {});
+
+    /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
+    /// is known, then erases the stored record and the in-memory copy. Other
+    /// flows and processes sharing the store see the session as ended and
+    /// never refresh it back.
+    /// Returns true when every revocation the server was asked for succeeded.
+    /// @throws devflow::error storage_failed when the record cannot be erased.
+    bool logout();
+
+    /// Refreshes in the background before the refresh token (the server's
+    /// idle session) expires, so a long-running program keeps its session up
+    /// to the server's maximum without a user. Blocks until `stop` is
+    /// requested or the session ends; waits through the Clock policy.
+    void keep_alive(std::stop_token stop);
+
+    /// Runs keep_alive() on a new thread; destroying the jthread stops it
+    /// (so the result must be kept: a discarded jthread would stop and join
+    /// at once, and keep_alive blocks until the session ends).
+    [[nodiscard]] std::jthread start_keep_alive();
+
+    /// The tokens in the store for this client, without any network request
+    /// (for status displays). std::nullopt when there are none.
+    std::optional<token_set> stored_tokens();
+
+    /// Replaces the prompt callback.
+    void on_prompt(prompt_handler handler) { prompt_ = std::move(handler); }
+    /// Replaces the log callback.
+    void on_log(log_handler handler) { log_ = std::move(handler); }
+
+    /// The configuration in use.
+    [[nodiscard]] const client_config& config() const noexcept { return machine_.config(); }
+    /// The token store key of this client (issuer, client_id, scopes).
+    [[nodiscard]] const std::string& store_key() const noexcept { return machine_.store_key(); }
+
+    /// The policies, reachable so tests can script the fakes they passed in.
+    Http& http() noexcept { return http_; }
+    Json& json() noexcept { return json_; }
+    Storage& store() noexcept { return store_; }
+    Clock& clock() noexcept { return clock_; }
+    Browser& browser() noexcept { return browser_; }
+
+    /// The protocol machine this flow drives (docs/async.md). For tests and
+    /// tools; do not drive it while the flow is in use.
+    const session_machine& machine() const noexcept { return machine_; }
+
+private:
+    token_set ensure_tokens(std::stop_token stop, operation op);
+    step drive(step s, std::stop_token stop);
+    std::optional<token_set> fresh_from_cache();
+    stored_session read_store();
+    bool write_store(const step& s);
+    void sync_cache();
+    void set_cache(const token_set& tokens);
+    void drop_cache();
+    void log(log_level level, std::string_view message) const;
+    std::optional<json_object> parse_body(const http_response& response);
+    instant now();
+    auto lock_store(std::stop_token stop);
+
+    session_machine machine_;
+    [[no_unique_address]] Http http_;
+    [[no_unique_address]] Json json_;
+    [[no_unique_address]] Storage store_;
+    [[no_unique_address]] Clock clock_;
+    [[no_unique_address]] Browser browser_;
+    prompt_handler prompt_;
+    log_handler log_;
+
+    detail::stoppable_mutex flow_mutex_;     // one operation of machine_ at a time
+    mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
+    std::optional<token_set> cache_;
+    // The hot path's view of cache_, set with it under cache_mutex_: the
+    // header ready to copy (empty when there is no access token) and the wall
+    // time until which it is served without a refresh (docs/performance.md).
+    secret cached_header_;
+    std::chrono::system_clock::time_point fresh_until_{};
+};
+
+}  // namespace devflow
+
+// ---- begin <devflow/impl/device_flow.hpp> ----
+// devflow — definitions of device_flow (include <devflow/device_flow.hpp>,
+// which declares it). device_flow is a blocking driver of session_machine:
+// it performs the steps the machine asks for with the policies (send with
+// Http, parse with Json, wait with Clock, keep records with Storage, open
+// with Browser) and holds no protocol logic of its own.
+
+
+// ---- begin <devflow/detail/console.hpp> ----
+// devflow — where a flow's prompt and diagnostics go when the application
+// sets no handler of its own: standard error.
+
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The default prompt handler: the ready-made text on stderr.
+inline void default_prompt(const prompt_info& p) {
+    std::fputs(p.text.c_str(), stderr);
+    std::fflush(stderr);
+}
+
+/// The default log handler: warnings only, one "devflow: warning:" line each.
+inline void default_log(log_level level, std::string_view message) {
+    if (level != log_level::warning) return;
+    std::string line = "devflow: warning: ";
+    line.append(message);
+    line.push_back('\n');
+    std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/console.hpp> ----
+
+#include <utility>
+
+namespace devflow {
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+device_flow<Http, Json, Storage, Clock, Browser>::device_flow(client_config config, Http http,
+                                                              Json json, Storage store,
+                                                              Clock clock, Browser browser)
+    : machine_(std::move(config)),
+      http_(std::move(http)),
+      json_(std::move(json)),
+      store_(std::move(store)),
+      clock_(std::move(clock)),
+      browser_(std::move(browser)),
+      prompt_(detail::default_prompt),
+      log_(detail::default_log) {}
+
+// ------------------------------------------------------------ public
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_token stop) {
+    if (auto cached = fresh_from_cache()) return std::move(*cached);
+    return ensure_tokens(stop, operation::sign_in);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
+    std::stop_token stop) {
+    {
+        // Hot path: a shared lock, one clock reading, one comparison and a
+        // string copy (the header is built when the cache is set).
+        std::shared_lock lock(cache_mutex_);
+        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+            return cached_header_.reveal();
+    }
+    const token_set t = ensure_tokens(stop, operation::get_tokens);
+    return "Bearer " + t.access_token.reveal();
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
+    {
+        std::shared_lock lock(cache_mutex_);
+        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+            return cache_->access_token;
+    }
+    token_set t = ensure_tokens(stop, operation::get_tokens);
+    return std::move(t.access_token);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    const step s = drive(machine_.start(operation::logout, now()), {});
+    sync_cache();
+    if (s.what == step::action::failed) throw *s.failure;
+    return s.revoked;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::keep_alive(std::stop_token stop) {
+    // One round at a time: the machine refreshes when the idle limit is near
+    // and says when to look again; it ends the rounds when the session ends.
+    while (!stop.stop_requested()) {
+        std::optional<std::chrono::system_clock::time_point> next;
+        try {
+            detail::stoppable_lock flow_lock(flow_mutex_, stop);
+            const step s = drive(machine_.start(operation::keep_alive, now()), stop);
+            sync_cache();
+            if (s.what == step::action::failed) return;  // ended, or cancelled (already logged)
+            next = s.next_round;
+        } catch (const error& e) {
+            if (e.code() == errc::cancelled) return;
+            throw;
+        }
+        const auto wall = clock_.now();
+        // Every round moves time on, however the server's lifetimes fall.
+        const auto wait = next && *next > wall
+                              ? std::chrono::ceil<std::chrono::steady_clock::duration>(*next - wall)
+                              : std::chrono::steady_clock::duration::zero();
+        if (wait > std::chrono::steady_clock::duration::zero() && !clock_.sleep_for(wait, stop))
+            return;
     }
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-bool device_flow<Http, Json, Storage, Clock, Browser>::revoke(const secret& token,
-                                                             std::string_view hint) {
-    // RFC 7009 §2.1: token and token_type_hint, with client authentication.
-    const http_response resp = http_.send(detail::revocation_request(config_, token, hint));
-    // RFC 7009 §2.2: 200 means revoked (or already invalid).
-    if (resp && resp.status == 200) return true;
-    log(log_level::warning, resp ? "revocation endpoint answered HTTP " + std::to_string(resp.status)
-                                 : "revocation request failed: " + resp.transport_message);
-    return false;
+std::jthread device_flow<Http, Json, Storage, Clock, Browser>::start_keep_alive() {
+    return std::jthread([this](std::stop_token stop) { keep_alive(stop); });
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-std::optional<json_object> device_flow<Http, Json, Storage, Clock, Browser>::parse_body(
-    const http_response& response) {
-    if (!response || response.body.empty()) return std::nullopt;
-    return json_.parse(response.body.reveal());
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
+    detail::stoppable_lock flow_lock(flow_mutex_);
+    stored_session found = read_store();
+    if (found.state == detail::record_status::newer)
+        detail::throw_error(errc::storage_failed,
+                            "the stored token record was written by a newer version of devflow; "
+                            "upgrade devflow or use another token store (the record is left as "
+                            "it is)");
+    if (found.state != detail::record_status::ok ||
+        (found.tokens.access_token.empty() && found.tokens.refresh_token.empty()))
+        return std::nullopt;
+    return std::move(found.tokens);
+}
+
+// ------------------------------------------------------------ driving
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::stop_token stop,
+                                                                         operation op) {
+    // One at a time in this process: threads that queue here find the result
+    // of the one before them in the cache (single flight). The wait can be
+    // cancelled.
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
+    if (auto cached = fresh_from_cache()) return std::move(*cached);
+    const step s = drive(machine_.start(op, now()), stop);
+    sync_cache();
+    if (s.what == step::action::failed) throw *s.failure;
+    return *s.tokens;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-typename device_flow<Http, Json, Storage, Clock, Browser>::stored_record
-device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
-    stored_record out;
+step device_flow<Http, Json, Storage, Clock, Browser>::drive(step s, std::stop_token stop) {
+    // Held from the machine's lock_store step to its unlock_store step; a
+    // failure that escapes releases it on the way out.
+    using lock_type = decltype(lock_store(stop));
+    std::optional<lock_type> store_lock;
+    try {
+        for (;;) {
+            for (const log_entry& line : s.logs) log(line.level, line.message);
+            s.logs.clear();
+            switch (s.what) {
+                case step::action::done:
+                case step::action::failed:
+                    return s;
+                case step::action::send:
+                    // No request once a stop has been asked for.
+                    if (stop.stop_requested()) {
+                        s = machine_.on_stop(now());
+                    } else {
+                        const http_response answer = http_.send(s.request);
+                        s = machine_.on_response(answer, parse_body(answer), now());
+                    }
+                    break;
+                case step::action::wait: {
+                    const auto left = s.until - clock_.steady_now();
+                    const bool slept = left <= std::chrono::steady_clock::duration::zero() ||
+                                       clock_.sleep_for(left, stop);
+                    s = slept && !stop.stop_requested() ? machine_.on_time(now())
+                                                        : machine_.on_stop(now());
+                    break;
+                }
+                case step::action::lock_store:
+                    if (stop.stop_requested()) {
+                        s = machine_.on_stop(now());
+                        break;
+                    }
+                    try {
+                        store_lock.emplace(lock_store(stop));
+                    } catch (const error& e) {
+                        if (e.code() != errc::cancelled) throw;
+                        s = machine_.on_stop(now());
+                        break;
+                    }
+                    s = machine_.on_locked(now());
+                    break;
+                case step::action::unlock_store:
+                    store_lock.reset();
+                    s = machine_.on_unlocked(now());
+                    break;
+                case step::action::read_store:
+                    s = machine_.on_record(read_store(), now());
+                    break;
+                case step::action::write_store: {
+                    const bool saved = write_store(s);
+                    s = machine_.on_written(saved, now());
+                    break;
+                }
+                case step::action::erase_store:
+                    store_.erase(machine_.store_key());
+                    s = machine_.on_erased(now());
+                    break;
+                case step::action::open_browser:
+                    // No browser once a stop has been asked for.
+                    if (stop.stop_requested()) {
+                        s = machine_.on_stop(now());
+                    } else {
+                        const bool opened = browser_.open(s.url);
+                        s = machine_.on_browser(opened, now());
+                    }
+                    break;
+                case step::action::show_prompt:
+                    // No prompt once a stop has been asked for.
+                    if (stop.stop_requested()) {
+                        s = machine_.on_stop(now());
+                    } else {
+                        prompt_(s.prompt);
+                        s = machine_.on_prompted(now());
+                    }
+                    break;
+            }
+        }
+    } catch (...) {
+        machine_.abandon();
+        throw;
+    }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+auto device_flow<Http, Json, Storage, Clock, Browser>::lock_store(std::stop_token stop) {
+    // docs/design.md: with a lockable store, one refresh or sign-in at a time
+    // across processes; the wait is cancellable when the store allows it.
+    if constexpr (lockable_store<Storage>) {
+        if constexpr (requires { store_.lock(machine_.store_key(), stop); }) {
+            return store_.lock(machine_.store_key(), stop);
+        } else {
+            return store_.lock(machine_.store_key());
+        }
+    } else {
+        (void)stop;
+        return 0;
+    }
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+instant device_flow<Http, Json, Storage, Clock, Browser>::now() {
+    return {clock_.now(), clock_.steady_now()};
+}
+
+// ------------------------------------------------------------ the store
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
+    stored_session out;
     std::optional<secret> bytes;
     try {
-        bytes = store_.load(key_);
+        bytes = store_.load(machine_.store_key());
     } catch (const error& e) {
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
         out.state = detail::record_status::corrupt;  // unreadable: neither ours nor gone
         return out;
     }
-    if (!bytes) {
-        out.state = detail::record_status::absent;
-        return out;
-    }
+    if (!bytes) return out;
     std::optional<json_object> object = json_.parse(bytes->reveal());
     detail::parsed_record record;
-    if (object) record = detail::record_from_json(*object, identity_);
+    if (object) record = detail::record_from_json(*object, machine_.identity());
     out.state = record.status;
     out.owner = record.owner;
     if (record.status == detail::record_status::ok) {
         out.tokens = std::move(record.tokens);
+        out.pending = std::move(record.pending);
+        out.endpoints = std::move(record.endpoints);
         return out;
     }
     if (record.status == detail::record_status::foreign) {
@@ -4526,17 +5270,12 @@ device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
                              "ignoring it");
         return out;
     }
-    if (record.status == detail::record_status::newer)
-        // docs/storage.md: a record of a newer format is neither read nor replaced.
-        detail::throw_error(errc::storage_failed,
-                            "the stored token record was written by a newer version of devflow; "
-                            "upgrade devflow or use another token store (the record is left as "
-                            "it is)");
+    if (record.status == detail::record_status::newer) return out;  // the machine refuses it
     // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
     log(log_level::warning, "the stored token record is corrupt; setting it aside");
     if constexpr (quarantining_store<Storage>) {
         try {
-            store_.set_aside(key_);
+            store_.set_aside(machine_.store_key());
         } catch (const error& e) {
             log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
         }
@@ -4545,12 +5284,11 @@ device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_set& tokens) {
-    const detail::cached_endpoints endpoints{config_.token_endpoint,
-                                             config_.device_authorization_endpoint,
-                                             config_.revocation_endpoint};
+bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const step& s) {
     try {
-        store_.save(key_, secret{json_.write(detail::record_to_json(identity_, tokens, endpoints))});
+        store_.save(machine_.store_key(),
+                    secret{json_.write(detail::record_to_json(machine_.identity(), s.record,
+                                                              s.endpoints, s.pending))});
         return true;
     } catch (const error& e) {
         // The tokens stay usable from memory; the user learns why they will
@@ -4558,6 +5296,40 @@ bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const token_s
         log(log_level::warning, std::string("cannot save tokens: ") + e.what());
         return false;
     }
+}
+
+// ------------------------------------------------------------ the hot path's cache
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::fresh_from_cache() {
+    std::shared_lock lock(cache_mutex_);
+    if (cache_ && detail::access_token_fresh(*cache_, clock_.now(), config().refresh_margin))
+        return cache_;
+    return std::nullopt;
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::sync_cache() {
+    if (const auto& tokens = machine_.tokens())
+        set_cache(*tokens);
+    else
+        drop_cache();
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set& tokens) {
+    // What the hot path needs, prepared outside the lock: access_token_fresh()
+    // reduced to one comparison, and the header it serves.
+    const auto fresh_until =
+        tokens.expires_at
+            ? *tokens.expires_at - detail::effective_margin(tokens, config().refresh_margin)
+            : std::chrono::system_clock::time_point::max();
+    secret header = tokens.access_token.empty() ? secret{}
+                                                : secret{"Bearer " + tokens.access_token.reveal()};
+    std::unique_lock lock(cache_mutex_);
+    cache_ = tokens;
+    cached_header_ = std::move(header);
+    fresh_until_ = fresh_until;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
@@ -4568,26 +5340,13 @@ void device_flow<Http, Json, Storage, Clock, Browser>::drop_cache() {
     fresh_until_ = {};
 }
 
-template <class Http, class Json, class Storage, class Clock, class Browser>
-void device_flow<Http, Json, Storage, Clock, Browser>::throw_if_stopped(const std::stop_token& stop,
-                                                                       const char* what) {
-    if (stop.stop_requested()) detail::throw_error(errc::cancelled, what);
-}
+// ------------------------------------------------------------ helpers
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
-void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set& tokens) {
-    // What the hot path needs, prepared outside the lock: access_token_fresh()
-    // reduced to one comparison, and the header it serves.
-    const auto fresh_until =
-        tokens.expires_at
-            ? *tokens.expires_at - detail::effective_margin(tokens, config_.refresh_margin)
-            : std::chrono::system_clock::time_point::max();
-    secret header = tokens.access_token.empty() ? secret{}
-                                                : secret{"Bearer " + tokens.access_token.reveal()};
-    std::unique_lock lock(cache_mutex_);
-    cache_ = tokens;
-    cached_header_ = std::move(header);
-    fresh_until_ = fresh_until;
+std::optional<json_object> device_flow<Http, Json, Storage, Clock, Browser>::parse_body(
+    const http_response& response) {
+    if (!response || response.body.empty()) return std::nullopt;
+    return json_.parse(response.body.reveal());
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -7,7 +7,9 @@
 //     std::string h = flow.authorization_header();  // cache -> refresh -> device flow
 //
 // Declarations and their contracts are here; definitions are in
-// impl/device_flow.hpp; protocol decisions are pure functions in detail/.
+// impl/device_flow.hpp. The protocol is session_machine's (a sans-I/O state
+// machine whose decisions are the pure functions of detail/); device_flow
+// drives it with the policies, blocking the calling thread.
 #pragma once
 
 #include <devflow/concepts.hpp>
@@ -15,6 +17,7 @@
 #include <devflow/error.hpp>
 #include <devflow/file_store.hpp>
 #include <devflow/memory_store.hpp>
+#include <devflow/session_machine.hpp>
 #include <devflow/secret.hpp>
 #include <devflow/system_browser.hpp>
 #include <devflow/system_clock.hpp>
@@ -136,9 +139,9 @@ public:
     void on_log(log_handler handler) { log_ = std::move(handler); }
 
     /// The configuration in use.
-    [[nodiscard]] const client_config& config() const noexcept { return config_; }
+    [[nodiscard]] const client_config& config() const noexcept { return machine_.config(); }
     /// The token store key of this client (issuer, client_id, scopes).
-    [[nodiscard]] const std::string& store_key() const noexcept { return key_; }
+    [[nodiscard]] const std::string& store_key() const noexcept { return machine_.store_key(); }
 
     /// The policies, reachable so tests can script the fakes they passed in.
     Http& http() noexcept { return http_; }
@@ -147,37 +150,25 @@ public:
     Clock& clock() noexcept { return clock_; }
     Browser& browser() noexcept { return browser_; }
 
-private:
-    /// What the store holds under this flow's key.
-    struct stored_record {
-        detail::record_status state = detail::record_status::absent;
-        std::optional<token_set> tokens;  ///< when state is ok
-        detail::record_identity owner;    ///< when state is ok or foreign
-    };
+    /// The protocol machine this flow drives (docs/async.md). For tests and
+    /// tools; do not drive it while the flow is in use.
+    const session_machine& machine() const noexcept { return machine_; }
 
+private:
+    token_set ensure_tokens(std::stop_token stop, operation op);
+    step drive(step s, std::stop_token stop);
     std::optional<token_set> fresh_from_cache();
-    token_set ensure_tokens(std::stop_token stop, bool explicit_login);
-    token_set sign_in(std::stop_token stop);
-    std::optional<token_set> current_tokens(bool& ended_elsewhere);
-    std::optional<token_set> refresh_under_lock(
-        token_set current, const std::function<bool(const token_set&)>& still_needed,
-        std::stop_token stop);
-    std::optional<token_set> refresh_once(const token_set& current, bool& session_over);
-    std::chrono::steady_clock::duration refresh_pace_wait();
-    token_set run_device_flow(std::stop_token stop);
-    stored_record read_store();
-    bool write_store(const token_set& tokens);
+    stored_session read_store();
+    bool write_store(const step& s);
+    void sync_cache();
     void set_cache(const token_set& tokens);
     void drop_cache();
     void log(log_level level, std::string_view message) const;
     std::optional<json_object> parse_body(const http_response& response);
-    bool revoke(const secret& token, std::string_view hint);
+    instant now();
     auto lock_store(std::stop_token stop);
-    static void throw_if_stopped(const std::stop_token& stop, const char* what);
 
-    client_config config_;
-    detail::record_identity identity_;
-    std::string key_;
+    session_machine machine_;
     [[no_unique_address]] Http http_;
     [[no_unique_address]] Json json_;
     [[no_unique_address]] Storage store_;
@@ -186,7 +177,7 @@ private:
     prompt_handler prompt_;
     log_handler log_;
 
-    detail::stoppable_mutex flow_mutex_;  // one network operation at a time
+    detail::stoppable_mutex flow_mutex_;     // one operation of machine_ at a time
     mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
     std::optional<token_set> cache_;
     // The hot path's view of cache_, set with it under cache_mutex_: the
@@ -194,20 +185,6 @@ private:
     // time until which it is served without a refresh (docs/performance.md).
     secret cached_header_;
     std::chrono::system_clock::time_point fresh_until_{};
-    // No refresh attempt before this time after a transient refresh failure
-    // (while the access token is still valid). Guarded by flow_mutex_.
-    std::chrono::steady_clock::time_point refresh_backoff_until_{};
-    // When this flow last sent a refresh request (the one-a-second pace).
-    // Guarded by flow_mutex_.
-    std::optional<std::chrono::steady_clock::time_point> last_refresh_sent_;
-    // True while the store holds a record this flow has read or written: its
-    // disappearance then means the session was ended elsewhere (a logout in
-    // another process). Guarded by flow_mutex_.
-    bool store_had_record_ = false;
-    // True after a device flow ended without approval (denied or expired):
-    // until login() is called again, nothing else prompts (docs/design.md:
-    // no unattended prompt loop). Guarded by flow_mutex_.
-    bool sign_in_refused_ = false;
 };
 
 }  // namespace devflow

@@ -62,16 +62,36 @@ inline std::chrono::system_clock::time_point from_unix_seconds(double s) {
     return std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<long long>(s)}};
 }
 
-/// The record as a flat JSON object, ready for the Json policy to write.
+/// A sign-in waiting for the user's approval, kept with the record while the
+/// prompt is up so that a new process for the same key (after Ctrl-C or a
+/// crash) resumes polling the same device code and shows the same user code
+/// (docs/design.md: resumable sign-in). The device code is a secret.
+struct pending_authorization {
+    secret device_code;
+    std::string user_code;
+    std::string verification_uri;
+    std::string verification_uri_complete;  ///< empty when the server sent none
+    /// When the code dies (wall time, anchored conservatively).
+    std::chrono::system_clock::time_point expires_at{};
+    /// The current interval, slow_down increases included.
+    std::chrono::seconds interval{5};
+};
+
+/// The record as a flat JSON object, ready for the Json policy to write. A
+/// record may hold no tokens (a first sign-in in progress): then it holds a
+/// pending authorization.
 inline json_object record_to_json(const record_identity& id, const token_set& t,
-                                  const cached_endpoints& endpoints) {
+                                  const cached_endpoints& endpoints,
+                                  const std::optional<pending_authorization>& pending = std::nullopt) {
     json_object o;
     o["devflow_record"] = json_value::make_number(record_version);
     o["issuer"] = json_value::make_string(id.issuer);
     o["client_id"] = json_value::make_string(id.client_id);
     o["requested_scope"] = json_value::make_string(id.scopes);
-    o["access_token"] = json_value::make_string(t.access_token.reveal());
-    o["token_type"] = json_value::make_string(t.token_type);
+    if (!t.access_token.empty() || !pending) {
+        o["access_token"] = json_value::make_string(t.access_token.reveal());
+        o["token_type"] = json_value::make_string(t.token_type);
+    }
     if (t.expires_at) o["expires_at"] = json_value::make_number(to_unix_seconds(*t.expires_at));
     if (!t.refresh_token.empty())
         o["refresh_token"] = json_value::make_string(t.refresh_token.reveal());
@@ -89,6 +109,17 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
             json_value::make_string(endpoints.device_authorization_endpoint);
     if (!endpoints.revocation_endpoint.empty())
         o["revocation_endpoint"] = json_value::make_string(endpoints.revocation_endpoint);
+    if (pending) {
+        o["pending_device_code"] = json_value::make_string(pending->device_code.reveal());
+        o["pending_user_code"] = json_value::make_string(pending->user_code);
+        o["pending_verification_uri"] = json_value::make_string(pending->verification_uri);
+        if (!pending->verification_uri_complete.empty())
+            o["pending_verification_uri_complete"] =
+                json_value::make_string(pending->verification_uri_complete);
+        o["pending_expires_at"] = json_value::make_number(to_unix_seconds(pending->expires_at));
+        o["pending_interval"] =
+            json_value::make_number(static_cast<double>(pending->interval.count()));
+    }
     return o;
 }
 
@@ -107,6 +138,7 @@ struct parsed_record {
     token_set tokens;
     cached_endpoints endpoints;
     record_identity owner;  ///< whose record it is (ok and foreign)
+    std::optional<pending_authorization> pending;  ///< a sign-in in progress
 };
 
 /// Reads a record and checks it belongs to `expected`.
@@ -125,7 +157,30 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
     const auto client = string_field(o, "client_id");
     const auto scopes = string_field(o, "requested_scope");
     const auto access = string_field(o, "access_token");
-    if (!issuer || !client || !scopes || !access) return out;
+    // A pending sign-in, when the record holds one: all of it, or the record is corrupt.
+    if (o.find("pending_device_code") != o.end()) {
+        pending_authorization p;
+        const auto code = string_field(o, "pending_device_code");
+        const auto user = string_field(o, "pending_user_code");
+        const auto uri = string_field(o, "pending_verification_uri");
+        const auto expires = o.find("pending_expires_at");
+        const auto interval = seconds_field(o, "pending_interval", std::chrono::seconds{3600});
+        if (!code || code->empty() || !user || user->empty() || !uri || uri->empty() ||
+            expires == o.end() || expires->second.type != json_value::kind::number ||
+            !std::isfinite(expires->second.number) || expires->second.number < 0 ||
+            expires->second.number > 9.0e9 || interval.status != seconds_status::ok ||
+            interval.value.count() < 1)
+            return out;
+        p.device_code = secret{*code};
+        p.user_code = std::string(*user);
+        p.verification_uri = std::string(*uri);
+        if (auto c = string_field(o, "pending_verification_uri_complete"))
+            p.verification_uri_complete = std::string(*c);
+        p.expires_at = from_unix_seconds(expires->second.number);
+        p.interval = interval.value;
+        out.pending = std::move(p);
+    }
+    if (!issuer || !client || !scopes || (!access && !out.pending)) return out;
     auto time_field = [&](std::string_view name, std::optional<std::chrono::system_clock::time_point>& dst) {
         const auto it = o.find(name);
         if (it == o.end()) return true;
@@ -143,7 +198,7 @@ inline parsed_record record_from_json(const json_object& o, const record_identit
         !time_field("refresh_expires_at", t.refresh_expires_at) || !time_field("obtained_at", obtained))
         return out;
     t.obtained_at = obtained.value_or(std::chrono::system_clock::time_point{});
-    t.access_token = secret{*access};
+    if (access) t.access_token = secret{*access};
     t.token_type = "Bearer";
     if (auto r = string_field(o, "refresh_token")) t.refresh_token = secret{*r};
     if (auto s = string_field(o, "scope")) t.scope = std::string(*s);
