@@ -12,6 +12,7 @@
 #pragma once
 
 #include <devflow/adapters/nlohmann_json.hpp>
+#include <devflow/http_transport.hpp>
 #include <devflow/types.hpp>
 
 #include <chrono>
@@ -150,12 +151,10 @@ inline answer parse_answer(std::string_view in) {
 
 /// The answer as an http_response (header names lower-cased, as adapters give them).
 inline devflow::http_response to_response(const answer& a) {
+    if (a.transport_failure)
+        return devflow::transport_failure(devflow::transport_error::connect,
+                                          "connection reset by fuzz peer");
     devflow::http_response r;
-    if (a.transport_failure) {
-        r.transport = devflow::transport_error::connect;
-        r.transport_message = "connection reset by fuzz peer";
-        return r;
-    }
     r.status = a.status;
     for (const auto& [name, value] : a.headers) {
         std::string lower = name;

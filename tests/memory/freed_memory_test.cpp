@@ -10,6 +10,7 @@
 #include <devflow/adapters/nlohmann_json.hpp>
 #include <devflow/detail/form.hpp>
 #include <devflow/device_flow.hpp>
+#include <devflow/http_transport.hpp>
 #include <devflow/testing/fake_clock.hpp>
 
 #include <atomic>
@@ -227,6 +228,47 @@ TEST_CASE("form encoding leaves no canary in freed heap (docs/security.md S10)",
         devflow::detail::wipe(value);
     }
     CHECK(watch.dirty() == 0);
+}
+
+TEST_CASE("the transport core's body buffers and header fields leave no canary in freed heap "
+          "(docs/security.md S10)",
+          "[memory]") {
+    const std::string chunk = "CANARY-access-token-in-a-response-body-0123456789abcdef";
+    SECTION("a plain std::string growing does leave copies (the check can fail)") {
+        heap_watch watch;
+        {
+            std::string plain;
+            for (int i = 0; i < 64; ++i) plain.append(chunk);
+            devflow::detail::wipe(plain);
+        }
+        CHECK(watch.dirty() > 0);
+    }
+    SECTION("append_wiping, capped_body and response_header leave none") {
+        heap_watch watch;
+        {
+            std::string grown;
+            for (int i = 0; i < 64; ++i) devflow::append_wiping(grown, chunk);
+            devflow::detail::wipe(grown);
+
+            devflow::capped_body refused(devflow::http_transport_options{});
+            devflow::capped_body kept(devflow::http_transport_options{});
+            for (int i = 0; i < 64; ++i) {
+                CHECK(refused.append(chunk));
+                CHECK(kept.append(chunk));
+            }
+            const devflow::secret body = kept.take();  // refused is only destroyed
+            CHECK(body.size() == 64 * chunk.size());
+
+            std::string value;  // built at its final size: the test's own copies are clean
+            value.reserve(chunk.size() + 16);
+            value.append("  session=").append(chunk).append(" \r\n");
+            const devflow::http_header h = devflow::response_header("Set-Cookie", std::move(value));
+            CHECK(h.value.size() == 8 + chunk.size());
+            CHECK(h.value.reveal().compare(0, 8, "session=") == 0);
+        }
+        CHECK(watch.freed() > 0);
+        CHECK(watch.dirty() == 0);
+    }
 }
 
 TEST_CASE("the JSON adapter leaves no canary in freed heap when it parses and writes "

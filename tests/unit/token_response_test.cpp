@@ -1,6 +1,7 @@
 // detail/token_response.hpp: what one token endpoint answer means
 // (RFC 6749 §5.1–5.2, RFC 8628 §3.5), classified by the body first.
 #include <devflow/detail/token_response.hpp>
+#include <devflow/http_transport.hpp>
 
 #include "canary.hpp"
 #include "catch.hpp"
@@ -317,9 +318,7 @@ TEST_CASE("a 2xx answer that is not a JSON object fails as malformed_response", 
 TEST_CASE("a transport failure is retried and its message says so", "[token_response]") {
     for (auto why : {transport_error::dns, transport_error::connect, transport_error::tls,
                      transport_error::timeout, transport_error::other}) {
-        http_response r;
-        r.transport = why;
-        r.transport_message = "connection reset by peer";
+        const http_response r = devflow::transport_failure(why, "connection reset by peer");
         const auto out = classify_token_response(r, std::nullopt, now);
         CHECK(out.kind == token_outcome_kind::retry);
         CHECK(out.message.find("connection reset by peer") != std::string::npos);

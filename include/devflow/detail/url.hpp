@@ -16,7 +16,9 @@ struct url_parts {
     std::string scheme;  ///< lower-case
     std::string host;    ///< lower-case; IPv6 without brackets
     std::string port;    ///< as written, may be empty
-    std::string path;    ///< from the first '/' (with query), may be empty
+    std::string path;    ///< from the first '/', '?' or '#' (query and fragment included), may be empty
+    bool has_userinfo = false;  ///< the authority had "user@" before the host (dropped from `host`)
+    bool ip_literal = false;    ///< the host was written in brackets (an IPv6 literal)
 };
 
 inline char ascii_lower(char c) noexcept {
@@ -45,11 +47,14 @@ inline std::optional<url_parts> parse_url(std::string_view url) {
     const auto path_start = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, path_start);
     if (path_start != std::string_view::npos) parts.path = std::string(rest.substr(path_start));
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
         authority.remove_prefix(at + 1);  // userinfo is never used
+        parts.has_userinfo = true;
+    }
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) return std::nullopt;
+        parts.ip_literal = true;
         parts.host = ascii_lower(authority.substr(1, close - 1));
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {

@@ -4,6 +4,7 @@
 
 #include <devflow/detail/form.hpp>
 #include <devflow/detail/url.hpp>
+#include <devflow/http_transport.hpp>
 #include <devflow/testing/fake_clock.hpp>
 #include <devflow/types.hpp>
 
@@ -64,13 +65,13 @@ inline http_response respond(int status, std::string body,
     return r;
 }
 
-/// A request that got no answer at all.
-inline http_response transport_failure(transport_error why = transport_error::connect,
-                                       std::string message = "connection refused") {
-    http_response r;
-    r.transport = why;
-    r.transport_message = std::move(message);
-    return r;
+/// A request that got no answer at all: devflow::transport_failure(why, message).
+using devflow::transport_failure;
+
+/// A request that got no answer at all: `why` (a refused connection unless
+/// given), with the message "connection refused".
+inline http_response transport_failure(transport_error why = transport_error::connect) {
+    return devflow::transport_failure(why, "connection refused");
 }
 
 /// A devflow::http_client that answers from a script: per URL, first the

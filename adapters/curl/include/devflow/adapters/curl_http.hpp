@@ -10,15 +10,11 @@
 // never enabled.
 #pragma once
 
-#include <devflow/detail/http_caps.hpp>
-#include <devflow/error.hpp>
+#include <devflow/http_transport.hpp>
 #include <devflow/types.hpp>
-#include <devflow/version.hpp>
 
 #include <curl/curl.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -29,40 +25,24 @@
 
 namespace devflow {
 
-namespace detail::curl_adapter {
-/// "devflow/VERSION libcurl/VERSION", the default User-Agent of curl_http.
-inline std::string default_user_agent();
-}  // namespace detail::curl_adapter
-
-/// Settings of devflow::curl_http (also reachable as curl_http::options).
-struct curl_http_options {
-    /// Longest wait for the TCP (and TLS) connection to be set up.
-    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
-    /// Longest time one whole request may take, connection included.
-    std::chrono::milliseconds total_timeout{std::chrono::seconds{30}};
-    /// Largest response body accepted; a longer one is transport_error::too_large.
-    std::size_t max_body_bytes = detail::default_max_body_bytes;
-    /// Most header lines accepted in an answer (interim answers and trailers
-    /// count too); one more is transport_error::too_large.
-    std::size_t max_header_count = detail::default_max_header_count;
-    /// Most bytes of header lines accepted in an answer, status lines and line
-    /// endings included (interim answers and trailers count too); more is
-    /// transport_error::too_large. libcurl's own limits still apply above it:
-    /// 100 KiB for one line (reported as too_large too) and, in libcurl 7.88.1
-    /// as Debian ships it, 300 KiB for a block.
-    std::size_t max_header_bytes = detail::default_max_header_bytes;
-    /// The proxy for URLs whose host is not loopback, as CURLOPT_PROXY takes it
-    /// ("http://proxy.example:3128"); it overrides the proxy environment
-    /// variables, though no_proxy/NO_PROXY still apply. Empty: libcurl reads
-    /// the environment (docs/adapters/curl.md, "Proxies"). A loopback host
-    /// never goes through a proxy, this one included.
-    std::string proxy;
-    /// A PEM file of CA certificates to trust instead of the system's (CURLOPT_CAINFO).
-    std::string ca_file;
-    /// A directory of hashed CA certificates to trust (CURLOPT_CAPATH).
-    std::string ca_dir;
-    /// The User-Agent header sent with every request.
-    std::string user_agent = detail::curl_adapter::default_user_agent();
+/// Settings of devflow::curl_http (also reachable as curl_http::options): the
+/// settings every transport takes (http_transport_options), as libcurl
+/// applies them (docs/adapters/curl.md):
+/// - connect_timeout: TCP and TLS set-up (CURLOPT_CONNECTTIMEOUT_MS);
+///   total_timeout: CURLOPT_TIMEOUT_MS.
+/// - max_header_count and max_header_bytes count every header line libcurl
+///   hands over, status lines and line endings in the bytes, interim (1xx)
+///   answers and trailers included. libcurl's own limits still apply above
+///   them: 100 KiB for one line (reported as too_large too) and, in libcurl
+///   7.88.1 as Debian ships it, 300 KiB for a block.
+/// - proxy: as CURLOPT_PROXY takes it ("http://proxy.example:3128"); it
+///   overrides the proxy environment variables, though no_proxy/NO_PROXY
+///   still apply. Empty: libcurl reads the environment ("Proxies").
+/// - ca_file: CURLOPT_CAINFO; ca_dir: CURLOPT_CAPATH.
+/// - user_agent: "devflow/VERSION libcurl/VERSION" by default.
+struct curl_http_options : http_transport_options {
+    /// The defaults, with libcurl and its version in user_agent.
+    curl_http_options();
 };
 
 /// Models devflow::http_client with libcurl: one easy handle, reused.
@@ -78,7 +58,7 @@ public:
     curl_http() : curl_http(options{}) {}
 
     /// A transport with the given settings.
-    /// @throws devflow::error errc::invalid_config when a timeout or a cap is not positive.
+    /// @throws devflow::error errc::invalid_config when check_transport_options() refuses them.
     explicit curl_http(options settings);
 
     curl_http(const curl_http&) = delete;
@@ -109,15 +89,8 @@ private:
 
 namespace detail::curl_adapter {
 
-inline std::string default_user_agent() {
-    std::string agent = "devflow/" DEVFLOW_VERSION_STRING;
-    if (const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
-        info != nullptr && info->version != nullptr) {
-        agent += " libcurl/";
-        agent += info->version;
-    }
-    return agent;
-}
+/// The name that starts every message of this transport.
+inline constexpr std::string_view name = "curl_http";
 
 /// curl_global_init, once per process, thread-safely (a magic static).
 inline CURLcode global_init() noexcept {
@@ -125,70 +98,12 @@ inline CURLcode global_init() noexcept {
     return result;
 }
 
-/// Appends to a string that may hold a secret; when it must grow, the old
-/// buffer is wiped before it is freed so no copy of the bytes is left behind.
-inline void append_wiping(std::string& s, const char* data, std::size_t n) {
-    if (s.capacity() - s.size() < n) {
-        std::string bigger;
-        bigger.reserve(std::max(s.capacity() * 2, s.size() + n));
-        bigger.append(s);
-        detail::wipe(s);
-        s.swap(bigger);
-    }
-    s.append(data, n);
-}
-
-inline char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-
-inline std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                          s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-/// True when `s` holds a byte that could end a header line or the request line.
-inline bool has_line_break(std::string_view s) noexcept {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-/// True when a URL starts with http:// or https:// (any case).
-inline bool is_http_url(std::string_view url) noexcept {
-    const auto starts = [url](std::string_view prefix) {
-        if (url.size() < prefix.size()) return false;
-        for (std::size_t i = 0; i < prefix.size(); ++i)
-            if (to_lower(url[i]) != prefix[i]) return false;
-        return true;
-    };
-    return starts("http://") || starts("https://");
-}
-
-/// True when the authority of an absolute URL carries user information
-/// ("user:password@host"): credentials never travel in a URL.
-inline bool has_userinfo(std::string_view url) noexcept {
-    const auto start = url.find("://");
-    if (start == std::string_view::npos) return false;
-    const std::string_view rest = url.substr(start + 3);
-    return rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos;
-}
-
-/// True when a URL holds a space or a control character.
-inline bool has_control(std::string_view s) noexcept {
-    return std::any_of(s.begin(), s.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f;
-    });
-}
-
 /// What the callbacks of one transfer fill in.
 struct transfer {
-    transfer(std::size_t max_body_bytes, std::size_t max_header_count, std::size_t max_header_bytes)
-        : max_body(max_body_bytes), tally(max_header_count, max_header_bytes) {}
+    explicit transfer(const http_transport_options& settings) : body(settings), tally(settings) {}
 
-    std::size_t max_body;
+    capped_body body;
     header_tally tally;
-    std::string body;
     std::vector<http_header> headers;
     /// The cap a callback stopped the transfer for, if one did.
     std::optional<response_cap> refused;
@@ -203,11 +118,10 @@ inline std::size_t on_body(char* data, std::size_t size, std::size_t count, void
     auto& t = *static_cast<transfer*>(user);
     const std::size_t n = size * count;
     t.body_started = true;
-    if (n > t.max_body - t.body.size()) {
+    if (!t.body.append(std::string_view(data, n))) {
         t.refused = response_cap::body;
         return 0;  // not n: libcurl stops with CURLE_WRITE_ERROR
     }
-    append_wiping(t.body, data, n);
     return n;
 }
 
@@ -216,7 +130,7 @@ inline std::size_t on_header(char* data, std::size_t size, std::size_t count, vo
     const std::size_t n = size * count;
     std::string_view line(data, n);
     const bool status_line = line.substr(0, 5) == "HTTP/";
-    const bool blank = trim(line).empty();
+    const bool blank = trim_header_value(line).empty();
     // Every line counts, trailers and interim answers included, before
     // anything of it is kept.
     if (!t.tally.add(n, !status_line && !blank)) {
@@ -237,17 +151,18 @@ inline std::size_t on_header(char* data, std::size_t size, std::size_t count, vo
     }
     if ((line.front() == ' ' || line.front() == '\t') && !t.headers.empty()) {
         // Obsolete line folding (RFC 9112 §5.2): continues the previous value.
-        std::string joined = t.headers.back().value.reveal();
-        joined += ' ';
-        joined += trim(line);
+        // Built at its exact size, so no copy of the old value is left behind.
+        const std::string& previous = t.headers.back().value.reveal();
+        const std::string_view more = trim_header_value(line);
+        std::string joined;
+        joined.reserve(previous.size() + 1 + more.size());
+        joined.append(previous).append(1, ' ').append(more);
         t.headers.back().value = secret(std::move(joined));
         return n;
     }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return n;  // blank line ends a block
-    std::string name(trim(line.substr(0, colon)));
-    for (char& c : name) c = to_lower(c);
-    t.headers.push_back(http_header{std::move(name), secret(trim(line.substr(colon + 1)))});
+    t.headers.push_back(response_header(line.substr(0, colon), std::string(line.substr(colon + 1))));
     return n;
 }
 
@@ -320,53 +235,38 @@ inline transport_error classify(CURLcode code) noexcept {
     }
 }
 
-/// A failed response carrying `kind` and `message`.
-inline http_response failure(transport_error kind, std::string message) {
-    http_response response;
-    response.transport = kind;
-    response.transport_message = std::move(message);
-    return response;
-}
-
 }  // namespace detail::curl_adapter
 
+inline curl_http_options::curl_http_options() {
+    if (const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+        info != nullptr && info->version != nullptr) {
+        user_agent += " libcurl/";
+        user_agent += info->version;
+    }
+}
+
 inline curl_http::curl_http(options settings) : settings_(std::move(settings)) {
-    if (settings_.connect_timeout.count() <= 0 || settings_.total_timeout.count() <= 0)
-        detail::throw_error(errc::invalid_config, "curl_http: timeouts must be positive");
-    detail::require_positive_caps("curl_http", settings_.max_body_bytes, settings_.max_header_count,
-                                  settings_.max_header_bytes);
+    check_transport_options(settings_, detail::curl_adapter::name);
 }
 
 inline http_response curl_http::send(const http_request& request) {
     namespace impl = detail::curl_adapter;
 
-    if (!impl::is_http_url(request.url))
-        return impl::failure(transport_error::other, "curl_http: only http and https URLs are allowed");
-    if (impl::has_control(request.url))
-        return impl::failure(transport_error::other,
-                             "curl_http: the URL contains a space or a control character");
-    if (impl::has_userinfo(request.url))
-        return impl::failure(transport_error::other,
-                             "curl_http: user information in the URL is not supported");
-    for (const auto& h : request.headers) {
-        if (h.name.empty() || impl::has_line_break(h.name) || h.name.find(':') != std::string::npos ||
-            impl::has_line_break(h.value.reveal()))
-            return impl::failure(transport_error::other,
-                                 "curl_http: a request header has an invalid name or a line break");
-    }
+    if (const char* problem = http_request_problem(request))
+        return transport_failure(transport_error::other, std::string("curl_http: ") + problem);
+    const bool loopback = split_http_url(request.url)->loopback;  // the URL passed just above
 
     if (!handle_) {
         if (impl::global_init() != CURLE_OK)
-            return impl::failure(transport_error::other, "curl_http: curl_global_init failed");
+            return transport_failure(transport_error::other, "curl_http: curl_global_init failed");
         handle_.reset(curl_easy_init());
         if (!handle_)
-            return impl::failure(transport_error::other, "curl_http: curl_easy_init failed");
+            return transport_failure(transport_error::other, "curl_http: curl_easy_init failed");
     }
     CURL* const h = handle_.get();
 
     impl::header_list headers;
     bool headers_ok = true;
-    bool has_user_agent = false;
     for (const auto& hd : request.headers) {
         std::string line = hd.name;
         if (hd.value.empty()) {
@@ -376,15 +276,12 @@ inline http_response curl_http::send(const http_request& request) {
             line += hd.value.reveal();
         }
         headers_ok = headers_ok && headers.add(std::move(line));
-        std::string lower = hd.name;
-        for (char& c : lower) c = impl::to_lower(c);
-        has_user_agent = has_user_agent || lower == "user-agent";
     }
     // No "Expect: 100-continue" round trip before a POST body.
     headers_ok = headers_ok && headers.add("Expect:");
-    if (!headers_ok) return impl::failure(transport_error::other, "curl_http: out of memory");
+    if (!headers_ok) return transport_failure(transport_error::other, "curl_http: out of memory");
 
-    impl::transfer t(settings_.max_body_bytes, settings_.max_header_count, settings_.max_header_bytes);
+    impl::transfer t(settings_);
     char error_text[CURL_ERROR_SIZE] = {};
 
     // Every option is set afresh for each request and cleared on the way out
@@ -412,7 +309,7 @@ inline http_response curl_http::send(const http_request& request) {
     // the environment's included (CURLOPT_PROXY(3)); CURLOPT_NOPROXY is never
     // set, so nothing turns it back on. Otherwise the explicit proxy, if any,
     // and else libcurl's reading of the environment.
-    if (detail::is_loopback_url(request.url))
+    if (loopback)
         set(CURLOPT_PROXY, "");
     else if (!settings_.proxy.empty())
         set(CURLOPT_PROXY, settings_.proxy.c_str());
@@ -425,7 +322,8 @@ inline http_response curl_http::send(const http_request& request) {
     set(CURLOPT_TIMEOUT_MS, static_cast<long>(settings_.total_timeout.count()));
     set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(settings_.max_body_bytes));
     set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    if (!has_user_agent) set(CURLOPT_USERAGENT, settings_.user_agent.c_str());
+    if (!has_header(request.headers, "user-agent"))
+        set(CURLOPT_USERAGENT, settings_.user_agent.c_str());
     set(CURLOPT_HTTPHEADER, headers.get());
     set(CURLOPT_WRITEFUNCTION, &impl::on_body);
     set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
@@ -440,19 +338,13 @@ inline http_response curl_http::send(const http_request& request) {
         set(CURLOPT_HTTPGET, 1L);
     }
     if (rc != CURLE_OK)
-        return impl::failure(transport_error::other,
-                             std::string("curl_http: libcurl refused an option: ") +
-                                 curl_easy_strerror(rc));
+        return transport_failure(transport_error::other,
+                                 std::string("curl_http: libcurl refused an option: ") +
+                                     curl_easy_strerror(rc));
 
     rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-        detail::wipe(t.body);
-        if (t.refused) {
-            const std::size_t limit = *t.refused == detail::response_cap::body ? settings_.max_body_bytes
-                                                                              : t.tally.limit();
-            return impl::failure(transport_error::too_large,
-                                 detail::cap_message("curl_http", *t.refused, limit));
-        }
+    if (rc != CURLE_OK) {  // t.body wipes what it holds
+        if (t.refused) return too_large_failure(impl::name, *t.refused, settings_);
         // libcurl refuses a header line over CURL_MAX_HTTP_HEADER on its own,
         // before the header callback sees it, and says "out of memory"
         // (CURLE_TOO_LARGE from 8.6 on).
@@ -461,25 +353,20 @@ inline http_response curl_http::send(const http_request& request) {
         line_too_long = line_too_long || rc == CURLE_TOO_LARGE;
 #endif
         if (line_too_long && !t.headers_done) {
-            return impl::failure(
-                transport_error::too_large,
-                settings_.max_header_bytes < CURL_MAX_HTTP_HEADER
-                    ? detail::cap_message("curl_http", detail::response_cap::header_bytes,
-                                          settings_.max_header_bytes)
-                    : "curl_http: a response header line is longer than libcurl accepts (" +
-                          std::to_string(CURL_MAX_HTTP_HEADER) + " bytes)");
+            if (settings_.max_header_bytes < CURL_MAX_HTTP_HEADER)
+                return too_large_failure(impl::name, response_cap::header_bytes, settings_);
+            return transport_failure(transport_error::too_large,
+                                     "curl_http: a response header line is longer than libcurl "
+                                     "accepts (" + std::to_string(CURL_MAX_HTTP_HEADER) + " bytes)");
         }
         if (rc == CURLE_FILESIZE_EXCEEDED)  // a Content-Length over the body cap
-            return impl::failure(transport_error::too_large,
-                                 detail::cap_message("curl_http", detail::response_cap::body,
-                                                     settings_.max_body_bytes));
-        const transport_error kind = impl::classify(rc);
+            return too_large_failure(impl::name, response_cap::body, settings_);
         std::string message = std::string("curl_http: ") + curl_easy_strerror(rc);
         if (error_text[0] != '\0') {
             message += ": ";
             message += error_text;
         }
-        return impl::failure(kind, std::move(message));
+        return transport_failure(impl::classify(rc), std::move(message));
     }
 
     long status = 0;
@@ -487,7 +374,7 @@ inline http_response curl_http::send(const http_request& request) {
     http_response response;
     response.status = static_cast<int>(status);
     response.headers = std::move(t.headers);
-    response.body = secret(std::move(t.body));
+    response.body = t.body.take();
     return response;
 }
 

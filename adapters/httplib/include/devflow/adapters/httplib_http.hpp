@@ -15,10 +15,10 @@
 // (they change class layouts: a mismatch is an ODR violation).
 #pragma once
 
-#include <devflow/detail/http_caps.hpp>
+#include <devflow/detail/url.hpp>
 #include <devflow/error.hpp>
+#include <devflow/http_transport.hpp>
 #include <devflow/types.hpp>
-#include <devflow/version.hpp>
 
 #include <httplib.h>
 #include <openssl/x509.h>  // X509_verify_cert_error_string, for messages
@@ -57,41 +57,32 @@
 
 namespace devflow {
 
-/// Settings of devflow::httplib_http (also reachable as httplib_http::options).
-struct httplib_http_options {
-    /// Longest wait for the TCP connection to be set up.
-    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+/// Settings of devflow::httplib_http (also reachable as httplib_http::options):
+/// the settings every transport takes (http_transport_options), as
+/// cpp-httplib applies them (docs/adapters/httplib.md), and two idle limits
+/// of its own:
+/// - connect_timeout: the TCP connection.
+/// - total_timeout: the whole exchange. cpp-httplib itself has no total
+///   timeout: a watchdog thread stops the client, so a server trickling
+///   bytes slower than the idle limits is cut off here.
+/// - max_header_count: header fields of the final answer; max_header_bytes:
+///   those fields counted as `name: value` and CRLF each. cpp-httplib reads
+///   a whole header block before the adapter sees any of it, so while it
+///   reads, the watchdog meters the connection and stops an answer that has
+///   passed this cap (plus a 64 KiB allowance for the status line and TLS)
+///   before its header block ends (Linux).
+/// - proxy: an HTTP proxy, "http://host:port" or "host:port" (https goes
+///   through it with CONNECT). Empty: no proxy; cpp-httplib reads no proxy
+///   environment variable.
+/// - user_agent: "devflow/VERSION cpp-httplib/VERSION" by default.
+struct httplib_http_options : http_transport_options {
+    /// The defaults, with cpp-httplib and its version in user_agent.
+    httplib_http_options() { user_agent += " cpp-httplib/" CPPHTTPLIB_VERSION; }
+
     /// Longest wait for the next bytes of the answer (an idle limit, not a total).
     std::chrono::milliseconds read_timeout{std::chrono::seconds{30}};
     /// Longest wait for the socket to accept more of the request.
     std::chrono::milliseconds write_timeout{std::chrono::seconds{30}};
-    /// Longest time for the whole exchange: a server trickling bytes slower
-    /// than the idle limits is cut off here (cpp-httplib itself has no total
-    /// timeout; a watchdog thread stops the client).
-    std::chrono::milliseconds total_timeout{std::chrono::seconds{30}};
-    /// Largest response body accepted; a longer one is transport_error::too_large.
-    std::size_t max_body_bytes = detail::default_max_body_bytes;
-    /// Most header fields accepted in an answer; one more is
-    /// transport_error::too_large.
-    std::size_t max_header_count = detail::default_max_header_count;
-    /// Most bytes of header fields accepted in an answer, counted as
-    /// `name: value` and CRLF per field; more is transport_error::too_large.
-    /// cpp-httplib reads a whole header block before the adapter sees any of
-    /// it, so while it reads, a watchdog meters the connection and stops an
-    /// answer that has passed this cap (plus a 64 KiB allowance for the status
-    /// line and TLS) before its header block ends (Linux; docs/adapters/httplib.md).
-    std::size_t max_header_bytes = detail::default_max_header_bytes;
-    /// An HTTP proxy for URLs whose host is not loopback, "http://host:port"
-    /// or "host:port" (https goes through it with CONNECT). Empty: no proxy;
-    /// cpp-httplib reads no proxy environment variable. A loopback host never
-    /// goes through a proxy, this one included.
-    std::string proxy;
-    /// A PEM file of CA certificates to trust instead of the system's.
-    std::string ca_file;
-    /// A directory of hashed CA certificates to trust.
-    std::string ca_dir;
-    /// The User-Agent header sent with every request.
-    std::string user_agent = "devflow/" DEVFLOW_VERSION_STRING " cpp-httplib/" CPPHTTPLIB_VERSION;
 };
 
 namespace detail::httplib_adapter {
@@ -112,8 +103,9 @@ public:
     httplib_http() : httplib_http(options{}) {}
 
     /// A transport with the given settings.
-    /// @throws devflow::error errc::invalid_config when a timeout or a cap is not
-    /// positive, or the proxy is not "http://host:port".
+    /// @throws devflow::error errc::invalid_config when check_transport_options()
+    /// refuses them, a read or write timeout is not positive, or the proxy is
+    /// not "http://host:port" or "host:port".
     explicit httplib_http(options settings);
 
     httplib_http(const httplib_http&) = delete;
@@ -144,121 +136,17 @@ private:
 
 namespace detail::httplib_adapter {
 
-/// The parts of an http(s) URL that cpp-httplib wants separately.
-struct url_parts {
-    std::string scheme;  ///< "http" or "https", lower-case
-    std::string host;    ///< as written; IPv6 literals keep their brackets
-    int port = 0;
-    std::string target;  ///< path and query, at least "/"
-};
-
-inline char to_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = to_lower(c);
-    return out;
-}
-
-/// True when a URL holds a space or a control character.
-inline bool has_control(std::string_view s) noexcept {
-    return std::any_of(s.begin(), s.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f;
-    });
-}
-
-/// True when `s` holds a byte that could end a header line.
-inline bool has_line_break(std::string_view s) noexcept {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-/// Splits an absolute http(s) URL; false (with `why`) when it is not one.
-inline bool split_url(std::string_view url, url_parts& out, std::string& why) {
-    const auto sep = url.find("://");
-    if (sep == std::string_view::npos) {
-        why = "the URL has no scheme";
-        return false;
-    }
-    out.scheme = lower(url.substr(0, sep));
-    if (out.scheme != "http" && out.scheme != "https") {
-        why = "only http and https URLs are allowed";
-        return false;
-    }
-    std::string_view rest = url.substr(sep + 3);
-    const auto end = rest.find_first_of("/?#");
-    std::string_view authority = rest.substr(0, end);
-    std::string_view target = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-    if (const auto hash = target.find('#'); hash != std::string_view::npos)
-        target = target.substr(0, hash);
-    if (authority.find('@') != std::string_view::npos) {
-        why = "user information in the URL is not supported";
-        return false;
-    }
-    std::string_view host = authority;
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) {
-            why = "the URL has an unterminated IPv6 address";
-            return false;
-        }
-        host = authority.substr(0, close + 1);
-        if (close + 1 < authority.size()) {
-            if (authority[close + 1] != ':') {
-                why = "the URL has a malformed host";
-                return false;
-            }
-            port = authority.substr(close + 2);
-        }
-    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-        host = authority.substr(0, colon);
-        port = authority.substr(colon + 1);
-    }
-    if (host.empty() || host == "[]") {
-        why = "the URL has no host";
-        return false;
-    }
-    out.host = lower(host);
-    out.port = out.scheme == "https" ? 443 : 80;
-    if (!port.empty()) {
-        int value = 0;
-        const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc{} || ptr != port.data() + port.size() || value <= 0 || value > 65535) {
-            why = "the URL has an invalid port";
-            return false;
-        }
-        out.port = value;
-    }
-    out.target = target.empty() ? std::string("/") : std::string(target);
-    if (out.target.front() == '?') out.target.insert(out.target.begin(), '/');
-    return true;
-}
-
-/// Appends to a string that may hold a secret; when it must grow, the old
-/// buffer is wiped before it is freed so no copy of the bytes is left behind.
-inline void append_wiping(std::string& s, const char* data, std::size_t n) {
-    if (s.capacity() - s.size() < n) {
-        std::string bigger;
-        bigger.reserve(std::max(s.capacity() * 2, s.size() + n));
-        bigger.append(s);
-        detail::wipe(s);
-        s.swap(bigger);
-    }
-    s.append(data, n);
-}
+/// The name that starts every message of this transport.
+inline constexpr std::string_view name = "httplib_http";
 
 /// True when the system resolver cannot find `host` (used only to tell a DNS
 /// failure from a refused connection, which cpp-httplib reports alike).
-inline bool unresolvable(std::string_view host) {
-    std::string name(host);
-    if (name.size() >= 2 && name.front() == '[' && name.back() == ']')
-        name = name.substr(1, name.size() - 2);
+inline bool unresolvable(const std::string& host) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
+    const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
     if (found != nullptr) ::freeaddrinfo(found);
     return rc == EAI_NONAME || rc == EAI_AGAIN || rc == EAI_FAIL
 #ifdef EAI_NODATA
@@ -287,14 +175,6 @@ inline const char* describe(httplib::Error e) noexcept {
         case httplib::Error::ConnectionTimeout: return "connection timed out";
     }
     return "unknown error";
-}
-
-/// A failed response carrying `kind` and `message`.
-inline http_response failure(transport_error kind, std::string message) {
-    http_response response;
-    response.transport = kind;
-    response.transport_message = std::move(message);
-    return response;
 }
 
 /// Splits a std::chrono duration into the seconds and microseconds cpp-httplib takes.
@@ -430,6 +310,17 @@ private:
     std::uint64_t baseline_ = 0;
 };
 
+/// Wipes the body and the header values of a cpp-httplib request or response
+/// (copies of secrets) when it goes out of scope.
+template <class Message>
+struct wipe_on_exit {
+    Message& message;
+    ~wipe_on_exit() {
+        detail::wipe(message.body);
+        for (auto& h : message.headers) detail::wipe(h.second);
+    }
+};
+
 /// One origin's kept-alive client and the meter on its connection.
 struct origin_client {
     socket_meter meter;  // declared first, so it outlives the client that calls it
@@ -457,11 +348,10 @@ inline bool split_proxy(std::string_view proxy, std::string& host, int& port) {
 }  // namespace detail::httplib_adapter
 
 inline httplib_http::httplib_http(options settings) : settings_(std::move(settings)) {
-    if (settings_.connect_timeout.count() <= 0 || settings_.read_timeout.count() <= 0 ||
-        settings_.write_timeout.count() <= 0 || settings_.total_timeout.count() <= 0)
-        detail::throw_error(errc::invalid_config, "httplib_http: timeouts must be positive");
-    detail::require_positive_caps("httplib_http", settings_.max_body_bytes, settings_.max_header_count,
-                                  settings_.max_header_bytes);
+    const std::string_view name = detail::httplib_adapter::name;
+    check_transport_options(settings_, name);
+    require_positive_option(name, "read_timeout", settings_.read_timeout);
+    require_positive_option(name, "write_timeout", settings_.write_timeout);
     if (!settings_.proxy.empty() &&
         !detail::httplib_adapter::split_proxy(settings_.proxy, proxy_host_, proxy_port_))
         detail::throw_error(errc::invalid_config,
@@ -500,35 +390,16 @@ inline detail::httplib_adapter::origin_client* httplib_http::client_for(const st
 inline http_response httplib_http::send(const http_request& request) {
     namespace impl = detail::httplib_adapter;
 
-    if (impl::has_control(request.url))
-        return impl::failure(transport_error::other,
-                             "httplib_http: the URL contains a space or a control character");
-    impl::url_parts url;
-    std::string why;
-    if (!impl::split_url(request.url, url, why))
-        return impl::failure(transport_error::other, "httplib_http: " + why);
+    if (const char* problem = http_request_problem(request))
+        return transport_failure(transport_error::other, std::string("httplib_http: ") + problem);
+    const http_url url = *split_http_url(request.url);  // the URL passed just above
 
     httplib::Request req;
-    // Copies of the request's secrets are wiped however send() ends.
-    struct wipe_on_exit {
-        httplib::Request& r;
-        ~wipe_on_exit() {
-            detail::wipe(r.body);
-            for (auto& h : r.headers) detail::wipe(h.second);
-        }
-    } const wipe_request{req};
-
-    bool has_user_agent = false;
-    for (const auto& h : request.headers) {
-        if (h.name.empty() || impl::has_line_break(h.name) || h.name.find(':') != std::string::npos ||
-            impl::has_line_break(h.value.reveal()))
-            return impl::failure(transport_error::other,
-                                 "httplib_http: a request header has an invalid name or a line break");
-        has_user_agent = has_user_agent || impl::lower(h.name) == "user-agent";
-        req.headers.emplace(h.name, h.value.reveal());
-    }
-    if (!has_user_agent) req.headers.emplace("User-Agent", settings_.user_agent);
-    req.method = request.method == http_method::post ? "POST" : "GET";
+    const impl::wipe_on_exit<httplib::Request> wipe_request{req};
+    for (const auto& h : request.headers) req.headers.emplace(h.name, h.value.reveal());
+    if (!has_header(request.headers, "user-agent"))
+        req.headers.emplace("User-Agent", settings_.user_agent);
+    req.method = method_name(request.method);
     req.path = url.target;
     if (request.method == http_method::post) {
         req.body = request.body.reveal();
@@ -536,10 +407,9 @@ inline http_response httplib_http::send(const http_request& request) {
             req.headers.emplace("Content-Type", "application/x-www-form-urlencoded");
     }
 
-    std::string body;
+    capped_body body(settings_);
     bool body_refused = false;           // by the handlers below, on this thread
     std::atomic<bool> headers_read{false};  // read by the watchdog
-    const std::size_t cap = settings_.max_body_bytes;
     req.response_handler = [&](const httplib::Response& head) {
         headers_read = true;
         // Refuse early when the announced length is already over the cap.
@@ -547,25 +417,18 @@ inline http_response httplib_http::send(const http_request& request) {
         const std::string length = head.get_header_value("Content-Length");
         std::uint64_t n = 0;
         const auto [ptr, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
-        if (ec == std::errc{} && ptr == length.data() + length.size() && n > cap) {
-            body_refused = true;
-            return false;
-        }
-        return true;
+        body_refused = ec == std::errc{} && ptr == length.data() + length.size() && !body.admits(n);
+        return !body_refused;
     };
     req.content_receiver = [&](const char* data, std::size_t n, std::uint64_t, std::uint64_t) {
-        if (n > cap - body.size()) {
-            body_refused = true;
-            return false;
-        }
-        impl::append_wiping(body, data, n);
-        return true;
+        body_refused = !body.append(std::string_view(data, n));
+        return !body_refused;
     };
 
-    const std::string origin = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
-    impl::origin_client* entry = client_for(origin, detail::is_loopback_url(request.url));
+    const std::string origin = url.scheme + "://" + url.host_and_port();
+    impl::origin_client* entry = client_for(origin, url.loopback);
     if (entry == nullptr)
-        return impl::failure(transport_error::tls, "httplib_http: could not set up a TLS context");
+        return transport_failure(transport_error::tls, "httplib_http: could not set up a TLS context");
     httplib::Client* client = entry->client.get();
     impl::socket_meter& meter = entry->meter;
 
@@ -573,15 +436,16 @@ inline http_response httplib_http::send(const http_request& request) {
     // within the header block, the header cap; after it, both caps; each
     // with an allowance for the status line, TLS and framing. Past it the
     // answer is refused, for the cap of the part being read.
-    const auto over_caps = [&](std::uint64_t read) -> std::optional<detail::response_cap> {
+    const auto over_caps = [&](std::uint64_t read) -> std::optional<response_cap> {
         const bool in_headers = !headers_read;
         std::uint64_t limit = impl::saturating_add(settings_.max_header_bytes, impl::meter_allowance_bytes);
         if (!in_headers) limit = impl::saturating_add(limit, settings_.max_body_bytes);
         if (read <= limit) return std::nullopt;
-        return in_headers ? detail::response_cap::header_bytes : detail::response_cap::body;
+        return in_headers ? response_cap::header_bytes : response_cap::body;
     };
 
     httplib::Response res;
+    const impl::wipe_on_exit<httplib::Response> wipe_response{res};  // what is not moved out
     httplib::Error err = httplib::Error::Success;
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + settings_.total_timeout;
@@ -592,7 +456,7 @@ inline http_response httplib_http::send(const http_request& request) {
     // reads, so this is what bounds its memory against a header flood.
     bool finished = false;
     bool timed_out = false;
-    std::optional<detail::response_cap> stopped_at;
+    std::optional<response_cap> stopped_at;
     std::mutex watch_mutex;
     std::condition_variable watch_cv;
     meter.begin();
@@ -631,38 +495,24 @@ inline http_response httplib_http::send(const http_request& request) {
 
     // A failure that came too fast for the watchdog (one huge header line,
     // which cpp-httplib reads whole before it gives up) is judged the same way.
-    std::optional<detail::response_cap> refused = stopped_at;
-    if (!refused && body_refused) refused = detail::response_cap::body;
+    std::optional<response_cap> refused = stopped_at;
+    if (!refused && body_refused) refused = response_cap::body;
     if (!refused && failed && read) refused = over_caps(*read);
     if (!refused && !failed) {
-        detail::header_tally tally(settings_.max_header_count, settings_.max_header_bytes);
+        header_tally tally(settings_);
         for (const auto& [name, value] : res.headers)
-            if (!tally.add(name.size() + value.size() + 4, true)) break;  // "name: value" CRLF
+            if (!tally.add_field(name, value)) break;
         refused = tally.exceeded();
     }
-    if (refused) {
-        detail::wipe(body);
-        detail::wipe(res.body);
-        for (auto& h : res.headers) detail::wipe(h.second);
-        std::size_t limit = settings_.max_header_bytes;
-        if (*refused == detail::response_cap::body) limit = cap;
-        if (*refused == detail::response_cap::header_count) limit = settings_.max_header_count;
-        return impl::failure(transport_error::too_large,
-                             detail::cap_message("httplib_http", *refused, limit));
-    }
+    if (refused) return too_large_failure(impl::name, *refused, settings_);
 
-    if (timed_out && failed) {
-        detail::wipe(body);
-        detail::wipe(res.body);
-        return impl::failure(transport_error::timeout,
-                             "httplib_http: no complete answer within the total timeout (" +
-                                 url.host + ":" + std::to_string(url.port) + ")");
-    }
+    const std::string where = url.host_and_port();
+    if (timed_out && failed)
+        return transport_failure(transport_error::timeout,
+                                 "httplib_http: no complete answer within the total timeout (" +
+                                     where + ")");
     if (failed) {
-        detail::wipe(body);
-        detail::wipe(res.body);
         transport_error kind = transport_error::other;
-        const std::string where = url.host + ":" + std::to_string(url.port);
         std::string message = std::string("httplib_http: ") + impl::describe(err) + " (" + where + ")";
         switch (err) {
             case httplib::Error::Connection:
@@ -693,25 +543,24 @@ inline http_response httplib_http::send(const http_request& request) {
                 break;
             default: break;
         }
-        return impl::failure(kind, std::move(message));
+        return transport_failure(kind, std::move(message));
     }
 
     if (res.status < 200) {
         // cpp-httplib skips only a bare "100 Continue"; any other interim
         // answer would be mistaken for the final one. Drop the connection.
-        detail::wipe(body);
         clients_.erase(origin);
-        return impl::failure(transport_error::other,
-                             "httplib_http: unsupported interim answer (status " +
-                                 std::to_string(res.status) + ")");
+        return transport_failure(transport_error::other,
+                                 "httplib_http: unsupported interim answer (status " +
+                                     std::to_string(res.status) + ")");
     }
 
     http_response response;
     response.status = res.status;
     response.headers.reserve(res.headers.size());
     for (auto& [name, value] : res.headers)
-        response.headers.push_back(http_header{impl::lower(name), secret(std::move(value))});
-    response.body = secret(std::move(body));
+        response.headers.push_back(response_header(name, std::move(value)));
+    response.body = body.take();
     return response;
 }
 
