@@ -25,6 +25,7 @@
 #include <devflow/config.hpp>
 #include <devflow/error.hpp>
 #include <devflow/secret.hpp>
+#include <devflow/stored_session.hpp>
 #include <devflow/types.hpp>
 #include <devflow/detail/polling.hpp>
 #include <devflow/detail/record.hpp>
@@ -61,15 +62,6 @@ enum class operation {
     logout,
 };
 
-/// What the store holds under the session's key, as the driver read it.
-struct stored_session {
-    detail::record_status state = detail::record_status::absent;
-    token_set tokens;                                       ///< when state is ok
-    std::optional<detail::pending_authorization> pending;  ///< a sign-in in progress (ok)
-    detail::cached_endpoints endpoints;                     ///< as stored (ok)
-    detail::record_identity owner;                          ///< ok and foreign
-};
-
 /// One line the driver passes to the application's log.
 struct log_entry {
     log_level level = log_level::info;
@@ -97,8 +89,8 @@ struct step {
     http_request request;                                 ///< send
     std::chrono::steady_clock::time_point until{};        ///< wait
     token_set record;                                     ///< write_store: the tokens
-    std::optional<detail::pending_authorization> pending; ///< write_store: a sign-in in progress
-    detail::cached_endpoints endpoints;                   ///< write_store: endpoints to keep
+    std::optional<pending_authorization> pending; ///< write_store: a sign-in in progress
+    cached_endpoints endpoints;                   ///< write_store: endpoints to keep
     std::string url;                                      ///< open_browser
     prompt_info prompt;                                   ///< show_prompt
     std::optional<token_set> tokens;                      ///< done (sign_in, get_tokens)
@@ -176,10 +168,20 @@ public:
     /// session ended). The driver's hot path serves from a copy of these.
     [[nodiscard]] const std::optional<token_set>& tokens() const noexcept { return memory_; }
 
+    /// Reads a record's bytes (as the store gave them, or std::nullopt when
+    /// it holds none) into what on_record() wants, with `json` (a
+    /// devflow::json_codec). A record the Json policy cannot parse is corrupt.
+    template <class Json>
+    [[nodiscard]] stored_session read_record(Json& json, const std::optional<secret>& bytes) const;
+
+    /// The bytes to save for a `write_store` step, written with `json`.
+    template <class Json>
+    [[nodiscard]] secret record_bytes(Json& json, const step& write) const;
+
     /// The configuration in use.
     [[nodiscard]] const client_config& config() const noexcept { return config_; }
     /// Who the session's record belongs to (issuer, client_id, scopes).
-    [[nodiscard]] const detail::record_identity& identity() const noexcept { return identity_; }
+    [[nodiscard]] const record_owner& identity() const noexcept { return identity_; }
     /// The token store key of this session.
     [[nodiscard]] const std::string& store_key() const noexcept { return key_; }
 
@@ -242,7 +244,7 @@ private:
     void expect(std::initializer_list<phase> allowed, const char* event) const;
 
     client_config config_;
-    detail::record_identity identity_;
+    record_owner identity_;
     std::string key_;
 
     // ---- state between operations
@@ -261,10 +263,10 @@ private:
     step pending_end_;                // the step to give once the lock is released
     std::vector<log_entry> logs_;     // lines gathered for the next step
     bool ended_elsewhere_ = false;
-    detail::record_status last_state_ = detail::record_status::absent;
-    detail::record_identity last_owner_;
-    detail::cached_endpoints last_endpoints_;
-    std::optional<detail::pending_authorization> stored_pending_;
+    record_status last_state_ = record_status::absent;
+    record_owner last_owner_;
+    cached_endpoints last_endpoints_;
+    std::optional<pending_authorization> stored_pending_;
     std::optional<token_set> stored_tokens_;  // the tokens the locked read found
     std::optional<token_set> current_;
     int refresh_attempt_ = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <devflow/config.hpp>
+#include <devflow/stored_session.hpp>
 #include <devflow/detail/scopes.hpp>
 #include <devflow/detail/json_fields.hpp>
 #include <devflow/types.hpp>
@@ -20,15 +21,8 @@ namespace devflow::detail {
 /// The record format version written by this library.
 inline constexpr double record_version = 1;
 
-/// Who a record belongs to: issuer (or the token endpoint when no issuer is
-/// configured), client_id and scopes.
-struct record_identity {
-    std::string issuer;
-    std::string client_id;
-    std::string scopes;
-
-    friend bool operator==(const record_identity&, const record_identity&) = default;
-};
+/// Who a record belongs to (devflow::record_owner).
+using record_identity = devflow::record_owner;
 
 inline record_identity identity_of(const client_config& cfg) {
     return {cfg.issuer.empty() ? cfg.token_endpoint : cfg.issuer, cfg.client_id,
@@ -46,13 +40,6 @@ inline std::string store_key(const record_identity& id) {
     return id.issuer + '\n' + id.client_id + '\n' + id.scopes;
 }
 
-/// Endpoints cached with the tokens so that a cached run needs no discovery.
-struct cached_endpoints {
-    std::string token_endpoint;
-    std::string device_authorization_endpoint;
-    std::string revocation_endpoint;
-};
-
 inline double to_unix_seconds(std::chrono::system_clock::time_point t) {
     return static_cast<double>(
         std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
@@ -61,21 +48,6 @@ inline double to_unix_seconds(std::chrono::system_clock::time_point t) {
 inline std::chrono::system_clock::time_point from_unix_seconds(double s) {
     return std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<long long>(s)}};
 }
-
-/// A sign-in waiting for the user's approval, kept with the record while the
-/// prompt is up so that a new process for the same key (after Ctrl-C or a
-/// crash) resumes polling the same device code and shows the same user code
-/// (docs/design.md: resumable sign-in). The device code is a secret.
-struct pending_authorization {
-    secret device_code;
-    std::string user_code;
-    std::string verification_uri;
-    std::string verification_uri_complete;  ///< empty when the server sent none
-    /// When the code dies (wall time, anchored conservatively).
-    std::chrono::system_clock::time_point expires_at{};
-    /// The current interval, slow_down increases included.
-    std::chrono::seconds interval{5};
-};
 
 /// The record as a flat JSON object, ready for the Json policy to write. A
 /// record may hold no tokens (a first sign-in in progress): then it holds a
@@ -123,14 +95,11 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
     return o;
 }
 
-/// How reading a record went.
-enum class record_status {
-    absent,   ///< the store holds no record (never returned by record_from_json)
-    ok,       ///< usable, and it belongs to the expected identity
-    corrupt,  ///< not a devflow record of a known version, or a field is bad
-    foreign,  ///< a good record for another issuer, client or scope set
-    newer,    ///< written by a newer devflow (a higher format version): leave it alone
-};
+// The record's public vocabulary (devflow/stored_session.hpp), under the
+// names detail/ has always used.
+using devflow::cached_endpoints;
+using devflow::pending_authorization;
+using devflow::record_status;
 
 /// A record read back.
 struct parsed_record {

@@ -107,12 +107,12 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
     detail::stoppable_lock flow_lock(flow_mutex_);
     stored_session found = read_store();
-    if (found.state == detail::record_status::newer)
+    if (found.state == record_status::newer)
         detail::throw_error(errc::storage_failed,
                             "the stored token record was written by a newer version of devflow; "
                             "upgrade devflow or use another token store (the record is left as "
                             "it is)");
-    if (found.state != detail::record_status::ok ||
+    if (found.state != record_status::ok ||
         (found.tokens.access_token.empty() && found.tokens.refresh_token.empty()))
         return std::nullopt;
     return std::move(found.tokens);
@@ -252,28 +252,18 @@ stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
         bytes = store_.load(machine_.store_key());
     } catch (const error& e) {
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = detail::record_status::corrupt;  // unreadable: neither ours nor gone
+        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
         return out;
     }
-    if (!bytes) return out;
-    std::optional<json_object> object = json_.parse(bytes->reveal());
-    detail::parsed_record record;
-    if (object) record = detail::record_from_json(*object, machine_.identity());
-    out.state = record.status;
-    out.owner = record.owner;
-    if (record.status == detail::record_status::ok) {
-        out.tokens = std::move(record.tokens);
-        out.pending = std::move(record.pending);
-        out.endpoints = std::move(record.endpoints);
-        return out;
-    }
-    if (record.status == detail::record_status::foreign) {
+    out = machine_.read_record(json_, bytes);
+    if (out.state == record_status::ok || out.state == record_status::absent) return out;
+    if (out.state == record_status::foreign) {
         // docs/design.md: a token is never sent to a server other than its issuer.
         log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
                              "ignoring it");
         return out;
     }
-    if (record.status == detail::record_status::newer) return out;  // the machine refuses it
+    if (out.state == record_status::newer) return out;  // the machine refuses it
     // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
     log(log_level::warning, "the stored token record is corrupt; setting it aside");
     if constexpr (quarantining_store<Storage>) {
@@ -289,9 +279,7 @@ stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const step& s) {
     try {
-        store_.save(machine_.store_key(),
-                    secret{json_.write(detail::record_to_json(machine_.identity(), s.record,
-                                                              s.endpoints, s.pending))});
+        store_.save(machine_.store_key(), machine_.record_bytes(json_, s));
         return true;
     } catch (const error& e) {
         // The tokens stay usable from memory; the user learns why they will

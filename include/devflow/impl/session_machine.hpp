@@ -24,6 +24,33 @@ inline session_machine::session_machine(client_config config) : config_(std::mov
     key_ = detail::store_key(identity_);
 }
 
+// ------------------------------------------------------------ records
+
+template <class Json>
+stored_session session_machine::read_record(Json& json, const std::optional<secret>& bytes) const {
+    stored_session out;
+    if (!bytes) return out;
+    const std::optional<json_object> object = json.parse(bytes->reveal());
+    if (!object) {
+        out.state = record_status::corrupt;
+        return out;
+    }
+    detail::parsed_record record = detail::record_from_json(*object, identity_);
+    out.state = record.status;
+    out.owner = std::move(record.owner);
+    if (record.status == record_status::ok) {
+        out.tokens = std::move(record.tokens);
+        out.pending = std::move(record.pending);
+        out.endpoints = std::move(record.endpoints);
+    }
+    return out;
+}
+
+template <class Json>
+secret session_machine::record_bytes(Json& json, const step& write) const {
+    return secret{json.write(detail::record_to_json(identity_, write.record, write.endpoints, write.pending))};
+}
+
 // ------------------------------------------------------------ steps
 
 inline void session_machine::log(log_level level, std::string message) {
@@ -109,7 +136,7 @@ inline step session_machine::start(operation op, instant now) {
     locked_ = false;
     logs_.clear();
     ended_elsewhere_ = false;
-    last_state_ = detail::record_status::absent;
+    last_state_ = record_status::absent;
     last_owner_ = {};
     last_endpoints_ = {};
     stored_pending_.reset();
@@ -162,14 +189,14 @@ inline step session_machine::on_record(stored_session found, instant now) {
            "on_record");
     last_state_ = found.state;
     last_owner_ = found.owner;
-    if (found.state == detail::record_status::ok) last_endpoints_ = found.endpoints;
-    if (found.state == detail::record_status::newer)
+    if (found.state == record_status::ok) last_endpoints_ = found.endpoints;
+    if (found.state == record_status::newer)
         // docs/storage.md: a record of a newer format is neither read nor replaced.
         return finish_failure(errc::storage_failed,
                               "the stored token record was written by a newer version of devflow; "
                               "upgrade devflow or use another token store (the record is left as "
                               "it is)");
-    const bool has_tokens = found.state == detail::record_status::ok &&
+    const bool has_tokens = found.state == record_status::ok &&
                             (!found.tokens.access_token.empty() || !found.tokens.refresh_token.empty());
     switch (phase_) {
         case phase::pre_read:
@@ -275,7 +302,7 @@ inline step session_machine::on_written(bool saved, instant now) {
 
 inline step session_machine::on_erased(instant now) {
     expect({phase::erasing_dead, phase::logout_erase, phase::clearing_pending}, "on_erased");
-    last_state_ = detail::record_status::absent;
+    last_state_ = record_status::absent;
     switch (phase_) {
         case phase::erasing_dead: return session_over(now);
         case phase::logout_erase: return finish_logout(revoked_);
@@ -290,7 +317,7 @@ inline step session_machine::on_browser(bool opened, instant now) {
     browser_opened_ = opened;
     // docs/design.md (resumable sign-in): saved with the record before the
     // prompt is shown, so a new process for the key resumes this device code.
-    detail::pending_authorization p;
+    pending_authorization p;
     p.device_code = da_.device_code;
     p.user_code = da_.user_code;
     p.verification_uri = da_.verification_uri;
@@ -388,9 +415,9 @@ inline step session_machine::on_stop(instant now) {
 // ------------------------------------------------------------ getting tokens
 
 inline std::optional<token_set> session_machine::current_tokens(const stored_session& found) {
-    const bool absent = found.state == detail::record_status::absent;
-    const bool foreign = found.state == detail::record_status::foreign;
-    if (found.state == detail::record_status::ok) {
+    const bool absent = found.state == record_status::absent;
+    const bool foreign = found.state == record_status::foreign;
+    if (found.state == record_status::ok) {
         store_had_record_ = true;
         if (found.tokens.access_token.empty() && found.tokens.refresh_token.empty())
             return std::nullopt;  // only a pending sign-in
@@ -405,7 +432,7 @@ inline std::optional<token_set> session_machine::current_tokens(const stored_ses
         log(log_level::warning, "the session was ended elsewhere: the stored tokens are gone");
         return std::nullopt;
     }
-    if (found.state == detail::record_status::corrupt) store_had_record_ = false;
+    if (found.state == record_status::corrupt) store_had_record_ = false;
     // The store never held this flow's record (saving failed): memory is all there is.
     return memory_;
 }
@@ -546,7 +573,7 @@ inline step session_machine::session_over(instant now) {
 inline step session_machine::begin_sign_in(instant now) {
     // Never replace another client's or issuer's session (a single-file
     // cache shared by two clients): say whose it is instead.
-    if (last_state_ == detail::record_status::foreign)
+    if (last_state_ == record_status::foreign)
         return finish_failure(errc::invalid_config,
                               "the token store already holds the session of " +
                                   detail::describe_identity(last_owner_) + " under this key; "
@@ -732,7 +759,7 @@ inline step session_machine::logout_next(instant now) {
     memory_.reset();
     store_had_record_ = false;
     // Another client's session under this key is not ours to end.
-    if (last_state_ == detail::record_status::foreign) return finish_logout(revoked_);
+    if (last_state_ == record_status::foreign) return finish_logout(revoked_);
     return simple(phase::logout_erase, step::action::erase_store);
 }
 

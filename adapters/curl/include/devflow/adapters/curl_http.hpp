@@ -313,8 +313,8 @@ inline http_response curl_http::send(const http_request& request) {
         set(CURLOPT_PROXY, "");
     else if (!settings_.proxy.empty())
         set(CURLOPT_PROXY, settings_.proxy.c_str());
-    set(CURLOPT_FOLLOWLOCATION, 0L);  // DESIGN §4: no redirects on token requests
-    set(CURLOPT_SSL_VERIFYPEER, 1L);  // DESIGN §4: verification always on
+    set(CURLOPT_FOLLOWLOCATION, 0L);  // docs/design.md §3: no redirects on token requests
+    set(CURLOPT_SSL_VERIFYPEER, 1L);  // docs/design.md §3: verification always on
     set(CURLOPT_SSL_VERIFYHOST, 2L);
     if (!settings_.ca_file.empty()) set(CURLOPT_CAINFO, settings_.ca_file.c_str());
     if (!settings_.ca_dir.empty()) set(CURLOPT_CAPATH, settings_.ca_dir.c_str());

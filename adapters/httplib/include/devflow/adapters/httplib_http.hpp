@@ -379,9 +379,9 @@ inline detail::httplib_adapter::origin_client* httplib_http::client_for(const st
     client->set_read_timeout(rsec, rusec);
     client->set_write_timeout(wsec, wusec);
     client->set_keep_alive(true);        // connection reuse
-    client->set_follow_location(false);  // DESIGN §4: no redirects on token requests
+    client->set_follow_location(false);  // docs/design.md §3: no redirects on token requests
     client->set_url_encode(false);       // the URL is sent as written (already encoded)
-    client->enable_server_certificate_verification(true);  // DESIGN §4: always on
+    client->enable_server_certificate_verification(true);  // docs/design.md §3: always on
     if (!settings_.ca_file.empty() || !settings_.ca_dir.empty())
         client->set_ca_cert_path(settings_.ca_file, settings_.ca_dir);
     return clients_.emplace(origin, std::move(entry)).first->second.get();
