@@ -1792,6 +1792,71 @@ private:
 // Declarations and contracts are here; definitions in impl/session_machine.hpp;
 // the decisions themselves are the pure functions of detail/.
 
+// ---- begin <devflow/stored_session.hpp> ----
+// devflow — what a token store holds for one session, in the words a driver
+// of session_machine uses (docs/async.md): the record's state, its tokens,
+// a sign-in in progress, the endpoints kept with it, and whose it is.
+
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace devflow {
+
+/// How reading a record went.
+enum class record_status {
+    absent,   ///< the store holds no record
+    ok,       ///< usable, and it belongs to the expected identity
+    corrupt,  ///< not a devflow record of a known version, or a field is bad
+    foreign,  ///< a good record for another issuer, client or scope set
+    newer,    ///< written by a newer devflow (a higher format version): leave it alone
+};
+
+/// Endpoints kept with the tokens, so that a cached run needs no discovery.
+struct cached_endpoints {
+    std::string token_endpoint;
+    std::string device_authorization_endpoint;
+    std::string revocation_endpoint;
+};
+
+/// A sign-in waiting for the user's approval, kept with the record while the
+/// prompt is up so that a new process for the same key (after Ctrl-C or a
+/// crash) resumes polling the same device code and shows the same user code
+/// (docs/design.md: resumable sign-in). The device code is a secret.
+struct pending_authorization {
+    secret device_code;
+    std::string user_code;
+    std::string verification_uri;
+    std::string verification_uri_complete;  ///< empty when the server sent none
+    /// When the code dies (wall time, anchored conservatively).
+    std::chrono::system_clock::time_point expires_at{};
+    /// The current interval, slow_down increases included.
+    std::chrono::seconds interval{5};
+};
+
+/// Who a record belongs to: issuer (or the token endpoint when no issuer is
+/// configured), client_id and scopes (sorted, space-joined).
+struct record_owner {
+    std::string issuer;
+    std::string client_id;
+    std::string scopes;
+
+    friend bool operator==(const record_owner&, const record_owner&) = default;
+};
+
+/// What the store holds under a session's key, as a driver read it.
+struct stored_session {
+    record_status state = record_status::absent;
+    token_set tokens;                              ///< when state is ok
+    std::optional<pending_authorization> pending;  ///< a sign-in in progress (ok)
+    cached_endpoints endpoints;                    ///< as stored (ok)
+    record_owner owner;                            ///< ok and foreign
+};
+
+}  // namespace devflow
+
+// ---- end <devflow/stored_session.hpp> ----
 // ---- begin <devflow/detail/polling.hpp> ----
 // devflow — when to poll next (RFC 8628 §3.4–3.5). Pure; tested in
 // tests/unit/polling_test.cpp.
@@ -2060,15 +2125,8 @@ namespace devflow::detail {
 /// The record format version written by this library.
 inline constexpr double record_version = 1;
 
-/// Who a record belongs to: issuer (or the token endpoint when no issuer is
-/// configured), client_id and scopes.
-struct record_identity {
-    std::string issuer;
-    std::string client_id;
-    std::string scopes;
-
-    friend bool operator==(const record_identity&, const record_identity&) = default;
-};
+/// Who a record belongs to (devflow::record_owner).
+using record_identity = devflow::record_owner;
 
 inline record_identity identity_of(const client_config& cfg) {
     return {cfg.issuer.empty() ? cfg.token_endpoint : cfg.issuer, cfg.client_id,
@@ -2086,13 +2144,6 @@ inline std::string store_key(const record_identity& id) {
     return id.issuer + '\n' + id.client_id + '\n' + id.scopes;
 }
 
-/// Endpoints cached with the tokens so that a cached run needs no discovery.
-struct cached_endpoints {
-    std::string token_endpoint;
-    std::string device_authorization_endpoint;
-    std::string revocation_endpoint;
-};
-
 inline double to_unix_seconds(std::chrono::system_clock::time_point t) {
     return static_cast<double>(
         std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
@@ -2101,21 +2152,6 @@ inline double to_unix_seconds(std::chrono::system_clock::time_point t) {
 inline std::chrono::system_clock::time_point from_unix_seconds(double s) {
     return std::chrono::system_clock::time_point{std::chrono::seconds{static_cast<long long>(s)}};
 }
-
-/// A sign-in waiting for the user's approval, kept with the record while the
-/// prompt is up so that a new process for the same key (after Ctrl-C or a
-/// crash) resumes polling the same device code and shows the same user code
-/// (docs/design.md: resumable sign-in). The device code is a secret.
-struct pending_authorization {
-    secret device_code;
-    std::string user_code;
-    std::string verification_uri;
-    std::string verification_uri_complete;  ///< empty when the server sent none
-    /// When the code dies (wall time, anchored conservatively).
-    std::chrono::system_clock::time_point expires_at{};
-    /// The current interval, slow_down increases included.
-    std::chrono::seconds interval{5};
-};
 
 /// The record as a flat JSON object, ready for the Json policy to write. A
 /// record may hold no tokens (a first sign-in in progress): then it holds a
@@ -2163,14 +2199,11 @@ inline json_object record_to_json(const record_identity& id, const token_set& t,
     return o;
 }
 
-/// How reading a record went.
-enum class record_status {
-    absent,   ///< the store holds no record (never returned by record_from_json)
-    ok,       ///< usable, and it belongs to the expected identity
-    corrupt,  ///< not a devflow record of a known version, or a field is bad
-    foreign,  ///< a good record for another issuer, client or scope set
-    newer,    ///< written by a newer devflow (a higher format version): leave it alone
-};
+// The record's public vocabulary (devflow/stored_session.hpp), under the
+// names detail/ has always used.
+using devflow::cached_endpoints;
+using devflow::pending_authorization;
+using devflow::record_status;
 
 /// A record read back.
 struct parsed_record {
@@ -2430,15 +2463,12 @@ enum class operation {
     keep_alive,
     /// Revoke the tokens (RFC 7009) and erase the record. device_flow::logout().
     logout,
-};
-
-/// What the store holds under the session's key, as the driver read it.
-struct stored_session {
-    detail::record_status state = detail::record_status::absent;
-    token_set tokens;                                       ///< when state is ok
-    std::optional<detail::pending_authorization> pending;  ///< a sign-in in progress (ok)
-    detail::cached_endpoints endpoints;                     ///< as stored (ok)
-    detail::record_identity owner;                          ///< ok and foreign
+    /// The access token in memory was refused by a resource server (a 401
+    /// with a Bearer invalid_token challenge, RFC 6750 §3.1): get another one
+    /// — the one another flow already refreshed to, or a refresh now, however
+    /// fresh the refused one looked. Signs in as get_tokens would.
+    /// device_flow::send_authorized().
+    refresh,
 };
 
 /// One line the driver passes to the application's log.
@@ -2468,8 +2498,8 @@ struct step {
     http_request request;                                 ///< send
     std::chrono::steady_clock::time_point until{};        ///< wait
     token_set record;                                     ///< write_store: the tokens
-    std::optional<detail::pending_authorization> pending; ///< write_store: a sign-in in progress
-    detail::cached_endpoints endpoints;                   ///< write_store: endpoints to keep
+    std::optional<pending_authorization> pending; ///< write_store: a sign-in in progress
+    cached_endpoints endpoints;                   ///< write_store: endpoints to keep
     std::string url;                                      ///< open_browser
     prompt_info prompt;                                   ///< show_prompt
     std::optional<token_set> tokens;                      ///< done (sign_in, get_tokens)
@@ -2502,6 +2532,10 @@ public:
 
     /// Begins `op` at `now`. Must not be called while an operation runs.
     [[nodiscard]] step start(operation op, instant now);
+
+    /// Begins operation::refresh for the access token `refused` (the one a
+    /// resource server turned away; the one in memory when start() is used).
+    [[nodiscard]] step start_refresh(const secret& refused, instant now);
 
     /// The answer to the last `send` step; `body` is its parsed body
     /// (std::nullopt when it is not one JSON object).
@@ -2547,10 +2581,20 @@ public:
     /// session ended). The driver's hot path serves from a copy of these.
     [[nodiscard]] const std::optional<token_set>& tokens() const noexcept { return memory_; }
 
+    /// Reads a record's bytes (as the store gave them, or std::nullopt when
+    /// it holds none) into what on_record() wants, with `json` (a
+    /// devflow::json_codec). A record the Json policy cannot parse is corrupt.
+    template <class Json>
+    [[nodiscard]] stored_session read_record(Json& json, const std::optional<secret>& bytes) const;
+
+    /// The bytes to save for a `write_store` step, written with `json`.
+    template <class Json>
+    [[nodiscard]] secret record_bytes(Json& json, const step& write) const;
+
     /// The configuration in use.
     [[nodiscard]] const client_config& config() const noexcept { return config_; }
     /// Who the session's record belongs to (issuer, client_id, scopes).
-    [[nodiscard]] const detail::record_identity& identity() const noexcept { return identity_; }
+    [[nodiscard]] const record_owner& identity() const noexcept { return identity_; }
     /// The token store key of this session.
     [[nodiscard]] const std::string& store_key() const noexcept { return key_; }
 
@@ -2613,7 +2657,7 @@ private:
     void expect(std::initializer_list<phase> allowed, const char* event) const;
 
     client_config config_;
-    detail::record_identity identity_;
+    record_owner identity_;
     std::string key_;
 
     // ---- state between operations
@@ -2632,13 +2676,14 @@ private:
     step pending_end_;                // the step to give once the lock is released
     std::vector<log_entry> logs_;     // lines gathered for the next step
     bool ended_elsewhere_ = false;
-    detail::record_status last_state_ = detail::record_status::absent;
-    detail::record_identity last_owner_;
-    detail::cached_endpoints last_endpoints_;
-    std::optional<detail::pending_authorization> stored_pending_;
+    record_status last_state_ = record_status::absent;
+    record_owner last_owner_;
+    cached_endpoints last_endpoints_;
+    std::optional<pending_authorization> stored_pending_;
     std::optional<token_set> stored_tokens_;  // the tokens the locked read found
     std::optional<token_set> current_;
     int refresh_attempt_ = 0;
+    secret rejected_access_;  // operation::refresh: the token a server refused
     // sign-in
     device_authorization da_;
     std::optional<detail::poll_schedule> schedule_;
@@ -3207,6 +3252,33 @@ inline void require_secure_endpoint(std::string_view what, std::string_view url,
                     display_text(url, 300));
 }
 
+/// The origin of an absolute http(s) URL (RFC 6454 §4): "scheme://host:port"
+/// with the scheme and host lower-case and the default port made explicit;
+/// std::nullopt when `url` is not one.
+inline std::optional<std::string> origin_of(std::string_view url) {
+    const auto parts = parse_url(url);
+    if (!parts || (parts->scheme != "http" && parts->scheme != "https")) return std::nullopt;
+    const std::string port = parts->port.empty() ? (parts->scheme == "https" ? "443" : "80") : parts->port;
+    const bool ipv6 = parts->host.find(':') != std::string::npos;
+    return parts->scheme + "://" + (ipv6 ? "[" + parts->host + "]" : parts->host) + ":" + port;
+}
+
+/// Throws unless `url` is at `origin` and may carry a token: the same
+/// scheme, host and port (invalid_config otherwise, naming both), and https
+/// or loopback http (insecure_endpoint otherwise, as for endpoints).
+inline void require_same_origin(std::string_view origin, std::string_view url,
+                                bool allow_http_anywhere) {
+    const auto want = origin_of(origin);
+    if (!want)
+        throw_error(errc::invalid_config,
+                    "the origin for authorized requests is not an http(s) URL: " + display_text(origin, 300));
+    if (origin_of(url) != want)
+        throw_error(errc::invalid_config, "the request's URL " + display_text(url, 300) +
+                                              " is not at the origin the token is for (" +
+                                              display_text(origin, 300) + ")");
+    require_secure_endpoint("the resource server", url, allow_http_anywhere);
+}
+
 /// The host of a URL for display, or an empty string.
 inline std::string host_of(std::string_view url) {
     const auto parts = parse_url(url);
@@ -3623,6 +3695,33 @@ inline session_machine::session_machine(client_config config) : config_(std::mov
     key_ = detail::store_key(identity_);
 }
 
+// ------------------------------------------------------------ records
+
+template <class Json>
+stored_session session_machine::read_record(Json& json, const std::optional<secret>& bytes) const {
+    stored_session out;
+    if (!bytes) return out;
+    const std::optional<json_object> object = json.parse(bytes->reveal());
+    if (!object) {
+        out.state = record_status::corrupt;
+        return out;
+    }
+    detail::parsed_record record = detail::record_from_json(*object, identity_);
+    out.state = record.status;
+    out.owner = std::move(record.owner);
+    if (record.status == record_status::ok) {
+        out.tokens = std::move(record.tokens);
+        out.pending = std::move(record.pending);
+        out.endpoints = std::move(record.endpoints);
+    }
+    return out;
+}
+
+template <class Json>
+secret session_machine::record_bytes(Json& json, const step& write) const {
+    return secret{json.write(detail::record_to_json(identity_, write.record, write.endpoints, write.pending))};
+}
+
 // ------------------------------------------------------------ steps
 
 inline void session_machine::log(log_level level, std::string message) {
@@ -3708,7 +3807,7 @@ inline step session_machine::start(operation op, instant now) {
     locked_ = false;
     logs_.clear();
     ended_elsewhere_ = false;
-    last_state_ = detail::record_status::absent;
+    last_state_ = record_status::absent;
     last_owner_ = {};
     last_endpoints_ = {};
     stored_pending_.reset();
@@ -3733,8 +3832,17 @@ inline step session_machine::start(operation op, instant now) {
             return keep_alive_decide(now);
         case operation::logout:
             return simple(phase::locking, step::action::lock_store);
+        case operation::refresh:
+            rejected_access_ = memory_ ? memory_->access_token : secret{};
+            return simple(phase::locking, step::action::lock_store);
     }
     return finish_failure(errc::invalid_config, "unknown operation");
+}
+
+inline step session_machine::start_refresh(const secret& refused, instant now) {
+    step s = start(operation::refresh, now);
+    rejected_access_ = refused;
+    return s;
 }
 
 inline step session_machine::on_locked(instant now) {
@@ -3761,14 +3869,14 @@ inline step session_machine::on_record(stored_session found, instant now) {
            "on_record");
     last_state_ = found.state;
     last_owner_ = found.owner;
-    if (found.state == detail::record_status::ok) last_endpoints_ = found.endpoints;
-    if (found.state == detail::record_status::newer)
+    if (found.state == record_status::ok) last_endpoints_ = found.endpoints;
+    if (found.state == record_status::newer)
         // docs/storage.md: a record of a newer format is neither read nor replaced.
         return finish_failure(errc::storage_failed,
                               "the stored token record was written by a newer version of devflow; "
                               "upgrade devflow or use another token store (the record is left as "
                               "it is)");
-    const bool has_tokens = found.state == detail::record_status::ok &&
+    const bool has_tokens = found.state == record_status::ok &&
                             (!found.tokens.access_token.empty() || !found.tokens.refresh_token.empty());
     switch (phase_) {
         case phase::pre_read:
@@ -3874,7 +3982,7 @@ inline step session_machine::on_written(bool saved, instant now) {
 
 inline step session_machine::on_erased(instant now) {
     expect({phase::erasing_dead, phase::logout_erase, phase::clearing_pending}, "on_erased");
-    last_state_ = detail::record_status::absent;
+    last_state_ = record_status::absent;
     switch (phase_) {
         case phase::erasing_dead: return session_over(now);
         case phase::logout_erase: return finish_logout(revoked_);
@@ -3889,7 +3997,7 @@ inline step session_machine::on_browser(bool opened, instant now) {
     browser_opened_ = opened;
     // docs/design.md (resumable sign-in): saved with the record before the
     // prompt is shown, so a new process for the key resumes this device code.
-    detail::pending_authorization p;
+    pending_authorization p;
     p.device_code = da_.device_code;
     p.user_code = da_.user_code;
     p.verification_uri = da_.verification_uri;
@@ -3987,9 +4095,9 @@ inline step session_machine::on_stop(instant now) {
 // ------------------------------------------------------------ getting tokens
 
 inline std::optional<token_set> session_machine::current_tokens(const stored_session& found) {
-    const bool absent = found.state == detail::record_status::absent;
-    const bool foreign = found.state == detail::record_status::foreign;
-    if (found.state == detail::record_status::ok) {
+    const bool absent = found.state == record_status::absent;
+    const bool foreign = found.state == record_status::foreign;
+    if (found.state == record_status::ok) {
         store_had_record_ = true;
         if (found.tokens.access_token.empty() && found.tokens.refresh_token.empty())
             return std::nullopt;  // only a pending sign-in
@@ -4004,12 +4112,15 @@ inline std::optional<token_set> session_machine::current_tokens(const stored_ses
         log(log_level::warning, "the session was ended elsewhere: the stored tokens are gone");
         return std::nullopt;
     }
-    if (found.state == detail::record_status::corrupt) store_had_record_ = false;
+    if (found.state == record_status::corrupt) store_had_record_ = false;
     // The store never held this flow's record (saving failed): memory is all there is.
     return memory_;
 }
 
 inline bool session_machine::still_needed(const token_set& t, instant now) const {
+    if (op_ == operation::refresh)
+        return t.access_token == rejected_access_ ||
+               !detail::access_token_fresh(t, now.wall, config_.refresh_margin);
     if (op_ == operation::keep_alive)
         return detail::next_keep_alive(t, now.wall, config_.keep_alive_margin,
                                        config_.refresh_margin) <= now.wall;
@@ -4023,6 +4134,19 @@ inline std::chrono::steady_clock::duration session_machine::refresh_pace_left(in
 }
 
 inline step session_machine::decide_locked(instant now) {
+    if (op_ == operation::refresh && current_) {
+        // Another flow may have refreshed since the token was refused: use
+        // its token; otherwise refresh now, however fresh the refused one looked.
+        if (!still_needed(*current_, now)) {
+            memory_ = current_;
+            return finish_tokens(*current_);
+        }
+        if (detail::refresh_token_usable(*current_, now.wall)) {
+            refresh_attempt_ = 0;
+            return begin_refresh(now);
+        }
+        return session_over(now);
+    }
     // After a transient refresh failure a still-valid token is served for a
     // while instead of sending every caller's request to a failing server.
     const bool in_backoff = now.steady < refresh_backoff_until_;
@@ -4043,7 +4167,8 @@ inline step session_machine::decide_locked(instant now) {
 inline step session_machine::begin_refresh(instant now) {
     // docs/design.md (refresh pace): at most one refresh request a second.
     if (const auto left = refresh_pace_left(now); left > std::chrono::steady_clock::duration::zero()) {
-        if (detail::access_token_usable(*current_, now.wall)) {
+        // (A token a server refused is never served again: wait instead.)
+        if (op_ != operation::refresh && detail::access_token_usable(*current_, now.wall)) {
             memory_ = current_;
             if (op_ == operation::keep_alive) return finish_round(now.wall + std::chrono::ceil<std::chrono::seconds>(left));
             return finish_tokens(*current_);
@@ -4106,7 +4231,7 @@ inline step session_machine::after_refresh_answer(const http_response& r,
         keep_alive_retry_wait_ = detail::next_keep_alive_retry_wait(retry);
         return finish_round(now.wall + retry);
     }
-    if (detail::access_token_usable(*current_, now.wall)) {
+    if (op_ != operation::refresh && detail::access_token_usable(*current_, now.wall)) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
         memory_ = current_;
         return finish_tokens(*current_);
@@ -4124,6 +4249,7 @@ inline step session_machine::session_over(instant now) {
     }
     const bool interactive =
         op_ == operation::sign_in || config_.session_end == on_session_end::interactive;
+    // (operation::refresh signs in as get_tokens does.)
     if (!interactive)
         return finish_failure(errc::reauth_required,
                               ended_elsewhere_ ? "the session was ended elsewhere (signed out); call "
@@ -4131,7 +4257,7 @@ inline step session_machine::session_over(instant now) {
                                                : "no valid session is left; call login() to sign in");
     // docs/design.md (no unattended prompt loop): after a sign-in that was
     // denied or expired, only login() prompts again.
-    if (op_ == operation::get_tokens && sign_in_refused_)
+    if (op_ != operation::sign_in && sign_in_refused_)
         return finish_failure(errc::reauth_required,
                               "the last sign-in was not approved (denied, or its code expired); "
                               "call login() to sign in again");
@@ -4145,7 +4271,7 @@ inline step session_machine::session_over(instant now) {
 inline step session_machine::begin_sign_in(instant now) {
     // Never replace another client's or issuer's session (a single-file
     // cache shared by two clients): say whose it is instead.
-    if (last_state_ == detail::record_status::foreign)
+    if (last_state_ == record_status::foreign)
         return finish_failure(errc::invalid_config,
                               "the token store already holds the session of " +
                                   detail::describe_identity(last_owner_) + " under this key; "
@@ -4331,7 +4457,7 @@ inline step session_machine::logout_next(instant now) {
     memory_.reset();
     store_had_record_ = false;
     // Another client's session under this key is not ours to end.
-    if (last_state_ == detail::record_status::foreign) return finish_logout(revoked_);
+    if (last_state_ == record_status::foreign) return finish_logout(revoked_);
     return simple(phase::logout_erase, step::action::erase_store);
 }
 
@@ -4898,6 +5024,26 @@ public:
     /// @throws devflow::error as authorization_header().
     secret access_token(std::stop_token stop = {});
 
+    /// Sends `request` to a resource server at `origin` ("https://api.example.org")
+    /// with "Authorization: Bearer <access token>", through `transport` (any
+    /// devflow::http_client; the flow's own Http policy by default). When the
+    /// answer is 401 with a Bearer `invalid_token` challenge (RFC 6750 §3.1 —
+    /// the token was revoked or expired early), the flow gets another token
+    /// (the one another thread already refreshed to, or one refresh: single
+    /// flight) and sends the request once more; any other answer, a second
+    /// 401 included, is returned as it is. The token goes only to `origin`:
+    /// a request for another origin is refused, and transports never follow
+    /// redirects.
+    /// @throws devflow::error invalid_config (the request's URL is not at
+    ///         `origin`), insecure_endpoint (plain http to a host that is not
+    ///         loopback), and whatever authorization_header() throws.
+    template <class Transport>
+    http_response send_authorized(Transport& transport, std::string_view origin,
+                                  http_request request, std::stop_token stop = {});
+    /// As above, through the flow's own Http policy.
+    http_response send_authorized(std::string_view origin, http_request request,
+                                  std::stop_token stop = {});
+
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other
     /// flows and processes sharing the store see the session as ended and
@@ -4985,6 +5131,96 @@ private:
 // with Browser) and holds no protocol logic of its own.
 
 
+// ---- begin <devflow/detail/bearer_challenge.hpp> ----
+// devflow — what a resource server's 401 says about a Bearer token
+// (RFC 6750 §3, RFC 9110 §11.6.1): the `error` of its Bearer challenge in
+// WWW-Authenticate. Pure; tested in tests/unit/authorized_test.cpp.
+
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// The `error` auth-param of the Bearer challenge in one WWW-Authenticate
+/// field value (`Bearer realm="api", error="invalid_token"`), or
+/// std::nullopt when there is no Bearer challenge or it has no error. The
+/// value may list several challenges (`Basic realm="x", Bearer error=...`);
+/// auth-param values may be tokens or quoted strings with backslash escapes.
+inline std::optional<std::string> bearer_error(std::string_view value) {
+    auto is_tchar = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    };
+    auto lower = [](std::string_view s) {
+        std::string out(s);
+        for (char& c : out)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return out;
+    };
+    std::size_t i = 0;
+    auto skip_ows = [&] {
+        while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+    };
+    auto token = [&] {
+        const std::size_t start = i;
+        while (i < value.size() && is_tchar(value[i])) ++i;
+        return value.substr(start, i - start);
+    };
+    bool in_bearer = false;
+    std::optional<std::string> error;
+    while (i < value.size()) {
+        skip_ows();
+        if (i < value.size() && value[i] == ',') {
+            ++i;
+            continue;
+        }
+        const std::string_view word = token();
+        if (word.empty()) return error;  // not a well-formed list: stop where it broke
+        skip_ows();
+        if (i < value.size() && value[i] == '=') {
+            // An auth-param of the current challenge.
+            ++i;
+            skip_ows();
+            std::string param;
+            if (i < value.size() && value[i] == '"') {
+                for (++i; i < value.size() && value[i] != '"'; ++i) {
+                    if (value[i] == '\\' && i + 1 < value.size()) ++i;
+                    param.push_back(value[i]);
+                }
+                if (i < value.size()) ++i;  // the closing quote
+            } else {
+                param = std::string(token());
+            }
+            if (in_bearer && lower(word) == "error") error = std::move(param);
+            continue;
+        }
+        // A new challenge: its scheme, then params (or a token68).
+        in_bearer = lower(word) == "bearer";
+        if (error && !in_bearer) return error;
+    }
+    return error;
+}
+
+/// True when `response` is a 401 whose Bearer challenge says the token is
+/// invalid (RFC 6750 §3.1 `invalid_token`: expired, revoked, malformed).
+inline bool token_refused(const http_response& response) {
+    if (!response || response.status != 401) return false;
+    for (const auto& h : response.headers) {
+        if (h.name.size() != 16) continue;
+        std::string name = h.name;
+        for (char& c : name)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (name != "www-authenticate") continue;
+        if (bearer_error(h.value.reveal()) == "invalid_token") return true;
+    }
+    return false;
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/bearer_challenge.hpp> ----
 // ---- begin <devflow/detail/console.hpp> ----
 // devflow — where a flow's prompt and diagnostics go when the application
 // sets no handler of its own: standard error.
@@ -5066,6 +5302,57 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
+template <class Transport>
+http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
+    Transport& transport, std::string_view origin, http_request request, std::stop_token stop) {
+    static_assert(http_client<Transport>,
+                  "Transport must model devflow::http_client (docs/policies.md#http)");
+    // The token goes to the origin the caller named, and only over https
+    // (loopback excepted): docs/design.md, authorized requests.
+    detail::require_same_origin(origin, request.url,
+                                config().insecure_allow_http_for_non_loopback_hosts);
+    auto send_with = [&](const secret& token) {
+        http_request attempt = request;
+        std::erase_if(attempt.headers, [](const http_header& h) {
+            return detail::ascii_lower(h.name) == "authorization";
+        });
+        attempt.headers.push_back({"authorization", secret{"Bearer " + token.reveal()}});
+        return transport.send(attempt);
+    };
+    const secret first = access_token(stop);
+    http_response answer = send_with(first);
+    // RFC 6750 §3.1: invalid_token — refreshed once (single flight), retried once.
+    if (!detail::token_refused(answer)) return answer;
+    secret second;
+    {
+        detail::stoppable_lock flow_lock(flow_mutex_, stop);
+        const step s = drive(machine_.start_refresh(first, now()), stop);
+        sync_cache();
+        if (s.what == step::action::failed) throw *s.failure;
+        second = s.tokens->access_token;
+    }
+    log(log_level::info, "the resource server refused the access token (invalid_token); retrying "
+                         "once with a new one");
+    return send_with(second);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
+    std::string_view origin, http_request request, std::stop_token stop) {
+    // The flow's own transport is used by one operation at a time: the
+    // request goes out between them, never during a refresh.
+    struct shared_transport {
+        device_flow& flow;
+        std::stop_token stop;
+        http_response send(const http_request& r) {
+            detail::stoppable_lock lock(flow.flow_mutex_, stop);
+            return flow.http_.send(r);
+        }
+    } transport{*this, stop};
+    return send_authorized(transport, origin, std::move(request), stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     detail::stoppable_lock flow_lock(flow_mutex_);
     const step s = drive(machine_.start(operation::logout, now()), {});
@@ -5109,12 +5396,12 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::optional<token_set> device_flow<Http, Json, Storage, Clock, Browser>::stored_tokens() {
     detail::stoppable_lock flow_lock(flow_mutex_);
     stored_session found = read_store();
-    if (found.state == detail::record_status::newer)
+    if (found.state == record_status::newer)
         detail::throw_error(errc::storage_failed,
                             "the stored token record was written by a newer version of devflow; "
                             "upgrade devflow or use another token store (the record is left as "
                             "it is)");
-    if (found.state != detail::record_status::ok ||
+    if (found.state != record_status::ok ||
         (found.tokens.access_token.empty() && found.tokens.refresh_token.empty()))
         return std::nullopt;
     return std::move(found.tokens);
@@ -5254,28 +5541,18 @@ stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
         bytes = store_.load(machine_.store_key());
     } catch (const error& e) {
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = detail::record_status::corrupt;  // unreadable: neither ours nor gone
+        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
         return out;
     }
-    if (!bytes) return out;
-    std::optional<json_object> object = json_.parse(bytes->reveal());
-    detail::parsed_record record;
-    if (object) record = detail::record_from_json(*object, machine_.identity());
-    out.state = record.status;
-    out.owner = record.owner;
-    if (record.status == detail::record_status::ok) {
-        out.tokens = std::move(record.tokens);
-        out.pending = std::move(record.pending);
-        out.endpoints = std::move(record.endpoints);
-        return out;
-    }
-    if (record.status == detail::record_status::foreign) {
+    out = machine_.read_record(json_, bytes);
+    if (out.state == record_status::ok || out.state == record_status::absent) return out;
+    if (out.state == record_status::foreign) {
         // docs/design.md: a token is never sent to a server other than its issuer.
         log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
                              "ignoring it");
         return out;
     }
-    if (record.status == detail::record_status::newer) return out;  // the machine refuses it
+    if (out.state == record_status::newer) return out;  // the machine refuses it
     // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
     log(log_level::warning, "the stored token record is corrupt; setting it aside");
     if constexpr (quarantining_store<Storage>) {
@@ -5291,9 +5568,7 @@ stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const step& s) {
     try {
-        store_.save(machine_.store_key(),
-                    secret{json_.write(detail::record_to_json(machine_.identity(), s.record,
-                                                              s.endpoints, s.pending))});
+        store_.save(machine_.store_key(), machine_.record_bytes(json_, s));
         return true;
     } catch (const error& e) {
         // The tokens stay usable from memory; the user learns why they will
@@ -5638,6 +5913,46 @@ inline client_config keycloak_config(std::string_view base_url, std::string_view
 }  // namespace devflow
 
 // ---- end <devflow/detail/discovery.hpp> ----
+
+// ---- begin <devflow/detail/wiping_allocator.hpp> ----
+// devflow — an allocator that overwrites memory before giving it back, for
+// the containers of third-party libraries that hold tokens (nlohmann/json's
+// strings, Boost.Beast's bodies and buffers): with it, their reallocations
+// and frees leave no copy in freed heap (docs/security.md S10).
+
+#include <cstddef>
+#include <memory>
+
+namespace devflow::detail {
+
+/// A std::allocator that zeroes each block before it frees it.
+template <class T>
+struct wiping_allocator {
+    using value_type = T;
+
+    wiping_allocator() noexcept = default;
+    template <class U>
+    wiping_allocator(const wiping_allocator<U>&) noexcept {}  // implicit, as rebinding needs
+
+    /// Allocates room for `n` objects of type T.
+    [[nodiscard]] T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+
+    /// Zeroes the block, then frees it.
+    void deallocate(T* p, std::size_t n) noexcept {
+        volatile unsigned char* bytes = reinterpret_cast<volatile unsigned char*>(p);
+        for (std::size_t i = 0; i < n * sizeof(T); ++i) bytes[i] = 0;
+        std::allocator<T>{}.deallocate(p, n);
+    }
+
+    template <class U>
+    friend bool operator==(const wiping_allocator&, const wiping_allocator<U>&) noexcept {
+        return true;
+    }
+};
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/wiping_allocator.hpp> ----
 
 // ---- begin <devflow/discovery.hpp> ----
 // devflow — a client_config from an issuer URL (OpenID Connect Discovery 1.0,
@@ -6683,6 +6998,33 @@ public:
         state_->options.approve_on_poll = n;
     }
 
+    /// Revokes every access token issued so far, leaving the sessions (and
+    /// their refresh tokens) alive: what a resource server then sees is a
+    /// token revoked before its expiry (RFC 7009 §2.1, RFC 6750 §3.1).
+    void revoke_access_tokens() {
+        std::lock_guard lock(state_->mutex);
+        for (auto& [id, session] : state_->sessions) state_->revoked_access.push_back(session.access_token);
+    }
+
+    /// A resource endpoint at `url` on `http` that answers 200 `{"ok":true}` to
+    /// a request whose Bearer token accepts() takes, else 401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
+    void serve_resource(fake_http& http, const std::string& url) {
+        std::weak_ptr<state> weak = state_;
+        http.handle(url, [weak](const recorded_request& r) {
+            const auto s = weak.lock();
+            const std::string auth = r.header("authorization");
+            bool ok = false;
+            if (s && auth.rfind("Bearer ", 0) == 0) {
+                std::lock_guard lock(s->mutex);
+                ok = s->accepts(auth.substr(7));
+            }
+            if (ok) return respond(200, R"({"ok":true})");
+            return respond(401, R"({"error":"invalid_token"})",
+                           {{"WWW-Authenticate", R"(Bearer realm="api", error="invalid_token")"}});
+        });
+    }
+
     /// Ends every session at the server (as an admin would).
     void end_all_sessions() {
         std::lock_guard lock(state_->mutex);
@@ -6719,11 +7061,7 @@ public:
     /// token has not expired: what a resource server would check.
     [[nodiscard]] bool accepts(const std::string& access_token) const {
         std::lock_guard lock(state_->mutex);
-        const auto now = state_->clock.now();
-        for (const auto& [id, s] : state_->sessions)
-            if (s.access_token == access_token)
-                return !s.revoked && now < s.access_expires_at && state_->alive(s, now);
-        return false;
+        return state_->accepts(access_token);
     }
 
 private:
@@ -6755,6 +7093,19 @@ private:
         bool deny = false;
         int device_authorizations = 0, polls = 0, slow_downs = 0, refreshes = 0,
             successful_refreshes = 0, revocations = 0, polls_after_expiry = 0;
+        std::vector<std::string> revoked_access;
+
+        // The caller holds `mutex`.
+        bool accepts(const std::string& access_token) const {
+            if (std::find(revoked_access.begin(), revoked_access.end(), access_token) !=
+                revoked_access.end())
+                return false;
+            const auto now = clock.now();
+            for (const auto& [id, s] : sessions)
+                if (s.access_token == access_token)
+                    return !s.revoked && now < s.access_expires_at && alive(s, now);
+            return false;
+        }
 
         /// The moment lifetimes count from: now, or the start of the current
         /// second when the server counts in whole seconds (Keycloak).

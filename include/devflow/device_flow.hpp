@@ -110,6 +110,26 @@ public:
     /// @throws devflow::error as authorization_header().
     secret access_token(std::stop_token stop = {});
 
+    /// Sends `request` to a resource server at `origin` ("https://api.example.org")
+    /// with "Authorization: Bearer <access token>", through `transport` (any
+    /// devflow::http_client; the flow's own Http policy by default). When the
+    /// answer is 401 with a Bearer `invalid_token` challenge (RFC 6750 §3.1 —
+    /// the token was revoked or expired early), the flow gets another token
+    /// (the one another thread already refreshed to, or one refresh: single
+    /// flight) and sends the request once more; any other answer, a second
+    /// 401 included, is returned as it is. The token goes only to `origin`:
+    /// a request for another origin is refused, and transports never follow
+    /// redirects.
+    /// @throws devflow::error invalid_config (the request's URL is not at
+    ///         `origin`), insecure_endpoint (plain http to a host that is not
+    ///         loopback), and whatever authorization_header() throws.
+    template <class Transport>
+    http_response send_authorized(Transport& transport, std::string_view origin,
+                                  http_request request, std::stop_token stop = {});
+    /// As above, through the flow's own Http policy.
+    http_response send_authorized(std::string_view origin, http_request request,
+                                  std::stop_token stop = {});
+
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other
     /// flows and processes sharing the store see the session as ended and

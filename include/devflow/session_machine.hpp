@@ -60,6 +60,12 @@ enum class operation {
     keep_alive,
     /// Revoke the tokens (RFC 7009) and erase the record. device_flow::logout().
     logout,
+    /// The access token in memory was refused by a resource server (a 401
+    /// with a Bearer invalid_token challenge, RFC 6750 §3.1): get another one
+    /// — the one another flow already refreshed to, or a refresh now, however
+    /// fresh the refused one looked. Signs in as get_tokens would.
+    /// device_flow::send_authorized().
+    refresh,
 };
 
 /// One line the driver passes to the application's log.
@@ -123,6 +129,10 @@ public:
 
     /// Begins `op` at `now`. Must not be called while an operation runs.
     [[nodiscard]] step start(operation op, instant now);
+
+    /// Begins operation::refresh for the access token `refused` (the one a
+    /// resource server turned away; the one in memory when start() is used).
+    [[nodiscard]] step start_refresh(const secret& refused, instant now);
 
     /// The answer to the last `send` step; `body` is its parsed body
     /// (std::nullopt when it is not one JSON object).
@@ -270,6 +280,7 @@ private:
     std::optional<token_set> stored_tokens_;  // the tokens the locked read found
     std::optional<token_set> current_;
     int refresh_attempt_ = 0;
+    secret rejected_access_;  // operation::refresh: the token a server refused
     // sign-in
     device_authorization da_;
     std::optional<detail::poll_schedule> schedule_;

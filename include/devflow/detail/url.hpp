@@ -195,6 +195,33 @@ inline void require_secure_endpoint(std::string_view what, std::string_view url,
                     display_text(url, 300));
 }
 
+/// The origin of an absolute http(s) URL (RFC 6454 §4): "scheme://host:port"
+/// with the scheme and host lower-case and the default port made explicit;
+/// std::nullopt when `url` is not one.
+inline std::optional<std::string> origin_of(std::string_view url) {
+    const auto parts = parse_url(url);
+    if (!parts || (parts->scheme != "http" && parts->scheme != "https")) return std::nullopt;
+    const std::string port = parts->port.empty() ? (parts->scheme == "https" ? "443" : "80") : parts->port;
+    const bool ipv6 = parts->host.find(':') != std::string::npos;
+    return parts->scheme + "://" + (ipv6 ? "[" + parts->host + "]" : parts->host) + ":" + port;
+}
+
+/// Throws unless `url` is at `origin` and may carry a token: the same
+/// scheme, host and port (invalid_config otherwise, naming both), and https
+/// or loopback http (insecure_endpoint otherwise, as for endpoints).
+inline void require_same_origin(std::string_view origin, std::string_view url,
+                                bool allow_http_anywhere) {
+    const auto want = origin_of(origin);
+    if (!want)
+        throw_error(errc::invalid_config,
+                    "the origin for authorized requests is not an http(s) URL: " + display_text(origin, 300));
+    if (origin_of(url) != want)
+        throw_error(errc::invalid_config, "the request's URL " + display_text(url, 300) +
+                                              " is not at the origin the token is for (" +
+                                              display_text(origin, 300) + ")");
+    require_secure_endpoint("the resource server", url, allow_http_anywhere);
+}
+
 /// The host of a URL for display, or an empty string.
 inline std::string host_of(std::string_view url) {
     const auto parts = parse_url(url);

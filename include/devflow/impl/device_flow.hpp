@@ -7,6 +7,7 @@
 
 #include <devflow/device_flow.hpp>
 
+#include <devflow/detail/bearer_challenge.hpp>
 #include <devflow/detail/console.hpp>
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/record.hpp>
@@ -61,6 +62,57 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
     }
     token_set t = ensure_tokens(stop, operation::get_tokens);
     return std::move(t.access_token);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+template <class Transport>
+http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
+    Transport& transport, std::string_view origin, http_request request, std::stop_token stop) {
+    static_assert(http_client<Transport>,
+                  "Transport must model devflow::http_client (docs/policies.md#http)");
+    // The token goes to the origin the caller named, and only over https
+    // (loopback excepted): docs/design.md, authorized requests.
+    detail::require_same_origin(origin, request.url,
+                                config().insecure_allow_http_for_non_loopback_hosts);
+    auto send_with = [&](const secret& token) {
+        http_request attempt = request;
+        std::erase_if(attempt.headers, [](const http_header& h) {
+            return detail::ascii_lower(h.name) == "authorization";
+        });
+        attempt.headers.push_back({"authorization", secret{"Bearer " + token.reveal()}});
+        return transport.send(attempt);
+    };
+    const secret first = access_token(stop);
+    http_response answer = send_with(first);
+    // RFC 6750 §3.1: invalid_token — refreshed once (single flight), retried once.
+    if (!detail::token_refused(answer)) return answer;
+    secret second;
+    {
+        detail::stoppable_lock flow_lock(flow_mutex_, stop);
+        const step s = drive(machine_.start_refresh(first, now()), stop);
+        sync_cache();
+        if (s.what == step::action::failed) throw *s.failure;
+        second = s.tokens->access_token;
+    }
+    log(log_level::info, "the resource server refused the access token (invalid_token); retrying "
+                         "once with a new one");
+    return send_with(second);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
+    std::string_view origin, http_request request, std::stop_token stop) {
+    // The flow's own transport is used by one operation at a time: the
+    // request goes out between them, never during a refresh.
+    struct shared_transport {
+        device_flow& flow;
+        std::stop_token stop;
+        http_response send(const http_request& r) {
+            detail::stoppable_lock lock(flow.flow_mutex_, stop);
+            return flow.http_.send(r);
+        }
+    } transport{*this, stop};
+    return send_authorized(transport, origin, std::move(request), stop);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -161,8 +161,17 @@ inline step session_machine::start(operation op, instant now) {
             return keep_alive_decide(now);
         case operation::logout:
             return simple(phase::locking, step::action::lock_store);
+        case operation::refresh:
+            rejected_access_ = memory_ ? memory_->access_token : secret{};
+            return simple(phase::locking, step::action::lock_store);
     }
     return finish_failure(errc::invalid_config, "unknown operation");
+}
+
+inline step session_machine::start_refresh(const secret& refused, instant now) {
+    step s = start(operation::refresh, now);
+    rejected_access_ = refused;
+    return s;
 }
 
 inline step session_machine::on_locked(instant now) {
@@ -438,6 +447,9 @@ inline std::optional<token_set> session_machine::current_tokens(const stored_ses
 }
 
 inline bool session_machine::still_needed(const token_set& t, instant now) const {
+    if (op_ == operation::refresh)
+        return t.access_token == rejected_access_ ||
+               !detail::access_token_fresh(t, now.wall, config_.refresh_margin);
     if (op_ == operation::keep_alive)
         return detail::next_keep_alive(t, now.wall, config_.keep_alive_margin,
                                        config_.refresh_margin) <= now.wall;
@@ -451,6 +463,19 @@ inline std::chrono::steady_clock::duration session_machine::refresh_pace_left(in
 }
 
 inline step session_machine::decide_locked(instant now) {
+    if (op_ == operation::refresh && current_) {
+        // Another flow may have refreshed since the token was refused: use
+        // its token; otherwise refresh now, however fresh the refused one looked.
+        if (!still_needed(*current_, now)) {
+            memory_ = current_;
+            return finish_tokens(*current_);
+        }
+        if (detail::refresh_token_usable(*current_, now.wall)) {
+            refresh_attempt_ = 0;
+            return begin_refresh(now);
+        }
+        return session_over(now);
+    }
     // After a transient refresh failure a still-valid token is served for a
     // while instead of sending every caller's request to a failing server.
     const bool in_backoff = now.steady < refresh_backoff_until_;
@@ -471,7 +496,8 @@ inline step session_machine::decide_locked(instant now) {
 inline step session_machine::begin_refresh(instant now) {
     // docs/design.md (refresh pace): at most one refresh request a second.
     if (const auto left = refresh_pace_left(now); left > std::chrono::steady_clock::duration::zero()) {
-        if (detail::access_token_usable(*current_, now.wall)) {
+        // (A token a server refused is never served again: wait instead.)
+        if (op_ != operation::refresh && detail::access_token_usable(*current_, now.wall)) {
             memory_ = current_;
             if (op_ == operation::keep_alive) return finish_round(now.wall + std::chrono::ceil<std::chrono::seconds>(left));
             return finish_tokens(*current_);
@@ -534,7 +560,7 @@ inline step session_machine::after_refresh_answer(const http_response& r,
         keep_alive_retry_wait_ = detail::next_keep_alive_retry_wait(retry);
         return finish_round(now.wall + retry);
     }
-    if (detail::access_token_usable(*current_, now.wall)) {
+    if (op_ != operation::refresh && detail::access_token_usable(*current_, now.wall)) {
         log(log_level::warning, "refresh failed, serving the still-valid access token: " + why);
         memory_ = current_;
         return finish_tokens(*current_);
@@ -552,6 +578,7 @@ inline step session_machine::session_over(instant now) {
     }
     const bool interactive =
         op_ == operation::sign_in || config_.session_end == on_session_end::interactive;
+    // (operation::refresh signs in as get_tokens does.)
     if (!interactive)
         return finish_failure(errc::reauth_required,
                               ended_elsewhere_ ? "the session was ended elsewhere (signed out); call "
@@ -559,7 +586,7 @@ inline step session_machine::session_over(instant now) {
                                                : "no valid session is left; call login() to sign in");
     // docs/design.md (no unattended prompt loop): after a sign-in that was
     // denied or expired, only login() prompts again.
-    if (op_ == operation::get_tokens && sign_in_refused_)
+    if (op_ != operation::sign_in && sign_in_refused_)
         return finish_failure(errc::reauth_required,
                               "the last sign-in was not approved (denied, or its code expired); "
                               "call login() to sign in again");

@@ -106,6 +106,33 @@ public:
         state_->options.approve_on_poll = n;
     }
 
+    /// Revokes every access token issued so far, leaving the sessions (and
+    /// their refresh tokens) alive: what a resource server then sees is a
+    /// token revoked before its expiry (RFC 7009 §2.1, RFC 6750 §3.1).
+    void revoke_access_tokens() {
+        std::lock_guard lock(state_->mutex);
+        for (auto& [id, session] : state_->sessions) state_->revoked_access.push_back(session.access_token);
+    }
+
+    /// A resource endpoint at `url` on `http` that answers 200 `{"ok":true}` to
+    /// a request whose Bearer token accepts() takes, else 401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
+    void serve_resource(fake_http& http, const std::string& url) {
+        std::weak_ptr<state> weak = state_;
+        http.handle(url, [weak](const recorded_request& r) {
+            const auto s = weak.lock();
+            const std::string auth = r.header("authorization");
+            bool ok = false;
+            if (s && auth.rfind("Bearer ", 0) == 0) {
+                std::lock_guard lock(s->mutex);
+                ok = s->accepts(auth.substr(7));
+            }
+            if (ok) return respond(200, R"({"ok":true})");
+            return respond(401, R"({"error":"invalid_token"})",
+                           {{"WWW-Authenticate", R"(Bearer realm="api", error="invalid_token")"}});
+        });
+    }
+
     /// Ends every session at the server (as an admin would).
     void end_all_sessions() {
         std::lock_guard lock(state_->mutex);
@@ -142,11 +169,7 @@ public:
     /// token has not expired: what a resource server would check.
     [[nodiscard]] bool accepts(const std::string& access_token) const {
         std::lock_guard lock(state_->mutex);
-        const auto now = state_->clock.now();
-        for (const auto& [id, s] : state_->sessions)
-            if (s.access_token == access_token)
-                return !s.revoked && now < s.access_expires_at && state_->alive(s, now);
-        return false;
+        return state_->accepts(access_token);
     }
 
 private:
@@ -178,6 +201,19 @@ private:
         bool deny = false;
         int device_authorizations = 0, polls = 0, slow_downs = 0, refreshes = 0,
             successful_refreshes = 0, revocations = 0, polls_after_expiry = 0;
+        std::vector<std::string> revoked_access;
+
+        // The caller holds `mutex`.
+        bool accepts(const std::string& access_token) const {
+            if (std::find(revoked_access.begin(), revoked_access.end(), access_token) !=
+                revoked_access.end())
+                return false;
+            const auto now = clock.now();
+            for (const auto& [id, s] : sessions)
+                if (s.access_token == access_token)
+                    return !s.revoked && now < s.access_expires_at && alive(s, now);
+            return false;
+        }
 
         /// The moment lifetimes count from: now, or the start of the current
         /// second when the server counts in whole seconds (Keycloak).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <devflow/detail/display_text.hpp>
+#include <devflow/detail/wiping_allocator.hpp>
 #include <devflow/secret.hpp>
 #include <devflow/types.hpp>
 
@@ -48,31 +49,7 @@ struct nlohmann_json {
 
 namespace detail::nlohmann_adapter {
 
-/// A std::allocator that overwrites memory before giving it back, so the
-/// buffers nlohmann/json fills with token text leave no copy on the heap.
-template <class T>
-struct wiping_allocator {
-    using value_type = T;
-
-    wiping_allocator() noexcept = default;
-    template <class U>
-    wiping_allocator(const wiping_allocator<U>&) noexcept {}  // implicit, as rebinding needs
-
-    /// Allocates room for `n` objects of type T.
-    [[nodiscard]] T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
-
-    /// Zeroes the block, then frees it.
-    void deallocate(T* p, std::size_t n) noexcept {
-        volatile unsigned char* bytes = reinterpret_cast<volatile unsigned char*>(p);
-        for (std::size_t i = 0; i < n * sizeof(T); ++i) bytes[i] = 0;
-        std::allocator<T>{}.deallocate(p, n);
-    }
-
-    template <class U>
-    friend bool operator==(const wiping_allocator&, const wiping_allocator<U>&) noexcept {
-        return true;
-    }
-};
+using detail::wiping_allocator;
 
 /// The string type nlohmann/json uses here: its buffers are wiped when freed.
 using wiping_string = std::basic_string<char, std::char_traits<char>, wiping_allocator<char>>;
