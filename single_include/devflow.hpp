@@ -5250,6 +5250,75 @@ inline void default_log(log_level level, std::string_view message) {
 }  // namespace devflow::detail
 
 // ---- end <devflow/detail/console.hpp> ----
+// ---- begin <devflow/detail/store_steps.hpp> ----
+// The store steps of a session_machine (read_store, write_store), shared by
+// every driver: device_flow, asio_flow and any other loop that answers the
+// machine's steps. What is logged is a sentence; never a token.
+
+
+#include <optional>
+#include <string>
+
+namespace devflow::detail {
+
+/// Answers a read_store step: loads the machine's record from `store` and
+/// reads it. An unreadable store counts as a corrupt record; a corrupt record
+/// is set aside (when the store can) with a warning and then treated as
+/// absent; a foreign one is ignored (docs/design.md: a token is never sent to
+/// a server other than its issuer). `log(level, message)` hears about each.
+template <class Json, class Storage, class Log>
+stored_session read_session(const session_machine& machine, Json& json, Storage& store, const Log& log) {
+    stored_session out;
+    std::optional<secret> bytes;
+    try {
+        bytes = store.load(machine.store_key());
+    } catch (const error& e) {
+        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
+        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
+        return out;
+    }
+    out = machine.read_record(json, bytes);
+    switch (out.state) {
+        case record_status::ok:
+        case record_status::absent:
+        case record_status::newer:  // the machine refuses it, naming why
+            return out;
+        case record_status::foreign:
+            log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
+                                 "ignoring it");
+            return out;
+        case record_status::corrupt:
+            break;
+    }
+    log(log_level::warning, "the stored token record is corrupt; setting it aside");
+    if constexpr (quarantining_store<Storage>) {
+        try {
+            store.set_aside(machine.store_key());
+        } catch (const error& e) {
+            log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
+        }
+    }
+    return out;
+}
+
+/// Answers a write_store step: true when `store` kept the record. A store
+/// that fails is logged, not thrown: the tokens stay usable from memory and
+/// the user learns why they will not survive a restart.
+template <class Json, class Storage, class Log>
+bool write_session(const session_machine& machine, Json& json, Storage& store, const step& write,
+                   const Log& log) {
+    try {
+        store.save(machine.store_key(), machine.record_bytes(json, write));
+        return true;
+    } catch (const error& e) {
+        log(log_level::warning, std::string("cannot save tokens: ") + e.what());
+        return false;
+    }
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/store_steps.hpp> ----
 
 #include <utility>
 
@@ -5535,47 +5604,14 @@ instant device_flow<Http, Json, Storage, Clock, Browser>::now() {
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
-    stored_session out;
-    std::optional<secret> bytes;
-    try {
-        bytes = store_.load(machine_.store_key());
-    } catch (const error& e) {
-        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
-        return out;
-    }
-    out = machine_.read_record(json_, bytes);
-    if (out.state == record_status::ok || out.state == record_status::absent) return out;
-    if (out.state == record_status::foreign) {
-        // docs/design.md: a token is never sent to a server other than its issuer.
-        log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
-                             "ignoring it");
-        return out;
-    }
-    if (out.state == record_status::newer) return out;  // the machine refuses it
-    // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
-    log(log_level::warning, "the stored token record is corrupt; setting it aside");
-    if constexpr (quarantining_store<Storage>) {
-        try {
-            store_.set_aside(machine_.store_key());
-        } catch (const error& e) {
-            log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
-        }
-    }
-    return out;
+    return detail::read_session(machine_, json_, store_,
+                                [this](log_level level, std::string_view m) { log(level, m); });
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const step& s) {
-    try {
-        store_.save(machine_.store_key(), machine_.record_bytes(json_, s));
-        return true;
-    } catch (const error& e) {
-        // The tokens stay usable from memory; the user learns why they will
-        // not survive a restart.
-        log(log_level::warning, std::string("cannot save tokens: ") + e.what());
-        return false;
-    }
+    return detail::write_session(machine_, json_, store_, s,
+                                 [this](log_level level, std::string_view m) { log(level, m); });
 }
 
 // ------------------------------------------------------------ the hot path's cache

@@ -12,6 +12,7 @@
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/record.hpp>
 #include <devflow/detail/refresh_policy.hpp>
+#include <devflow/detail/store_steps.hpp>
 #include <devflow/detail/stoppable_mutex.hpp>
 
 #include <utility>
@@ -298,47 +299,14 @@ instant device_flow<Http, Json, Storage, Clock, Browser>::now() {
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 stored_session device_flow<Http, Json, Storage, Clock, Browser>::read_store() {
-    stored_session out;
-    std::optional<secret> bytes;
-    try {
-        bytes = store_.load(machine_.store_key());
-    } catch (const error& e) {
-        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
-        return out;
-    }
-    out = machine_.read_record(json_, bytes);
-    if (out.state == record_status::ok || out.state == record_status::absent) return out;
-    if (out.state == record_status::foreign) {
-        // docs/design.md: a token is never sent to a server other than its issuer.
-        log(log_level::info, "the stored record belongs to another issuer, client or scope set; "
-                             "ignoring it");
-        return out;
-    }
-    if (out.state == record_status::newer) return out;  // the machine refuses it
-    // docs/design.md: a corrupt record is set aside with a warning and treated as absent.
-    log(log_level::warning, "the stored token record is corrupt; setting it aside");
-    if constexpr (quarantining_store<Storage>) {
-        try {
-            store_.set_aside(machine_.store_key());
-        } catch (const error& e) {
-            log(log_level::warning, std::string("cannot set the corrupt record aside: ") + e.what());
-        }
-    }
-    return out;
+    return detail::read_session(machine_, json_, store_,
+                                [this](log_level level, std::string_view m) { log(level, m); });
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::write_store(const step& s) {
-    try {
-        store_.save(machine_.store_key(), machine_.record_bytes(json_, s));
-        return true;
-    } catch (const error& e) {
-        // The tokens stay usable from memory; the user learns why they will
-        // not survive a restart.
-        log(log_level::warning, std::string("cannot save tokens: ") + e.what());
-        return false;
-    }
+    return detail::write_session(machine_, json_, store_, s,
+                                 [this](log_level level, std::string_view m) { log(level, m); });
 }
 
 // ------------------------------------------------------------ the hot path's cache

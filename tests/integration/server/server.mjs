@@ -219,6 +219,11 @@ const paths = {
   introspection: provider.pathFor('introspection'),
   stats: '/__devflow/stats',
   statsReset: '/__devflow/stats/reset',
+  // Test-only: destroys one access token and nothing else, as a resource
+  // server's key rotation or an administrator's push would make it refused
+  // while the session lives on (the provider's RFC 7009 revocation of an
+  // access token also revokes the whole grant).
+  dropAccessToken: '/__devflow/access-token/drop',
 };
 
 // ---------------------------------------------------------------- stats
@@ -333,6 +338,14 @@ async function route(ctx, next) {
   if (ctx.path === paths.statsReset && ctx.method === 'POST') {
     stats = freshStats();
     json(ctx, 200, stats);
+    return;
+  }
+
+  if (ctx.path === paths.dropAccessToken && ctx.method === 'POST') {
+    const form = new URLSearchParams(await readRawBody(ctx.req));
+    const token = await provider.AccessToken.find(form.get('token') ?? '');
+    if (token) await token.destroy();
+    json(ctx, token ? 200 : 404, {});
     return;
   }
 
@@ -469,6 +482,7 @@ const info = {
   revocation_endpoint: url(paths.revocation),
   introspection_endpoint: url(paths.introspection),
   stats_endpoint: url(paths.stats),
+  drop_access_token_endpoint: url(paths.dropAccessToken),
   public_client_id: PUBLIC_CLIENT_ID,
   confidential_client_id: CONFIDENTIAL_CLIENT_ID,
   interval: settings.stockPolling ? null : settings.interval,

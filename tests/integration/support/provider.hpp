@@ -10,6 +10,7 @@
 
 #include <devflow/adapters/curl_http.hpp>
 #include <devflow/config.hpp>
+#include <devflow/detail/form.hpp>
 #include <devflow/secret.hpp>
 
 #include <nlohmann/json.hpp>
@@ -131,6 +132,23 @@ public:
             throw std::runtime_error("GET /__devflow/stats failed: " + resp.transport_message +
                                      " HTTP " + std::to_string(resp.status));
         return nlohmann::json::parse(resp.body.reveal());
+    }
+
+    /// Destroys one access token at the provider and nothing else (the
+    /// grant and its refresh token live on), as a resource server's key
+    /// rotation would make it refused. True when the provider knew it.
+    bool drop_access_token(const devflow::secret& token) const {
+        devflow::curl_http::options o;
+        o.ca_file = cert_;
+        devflow::curl_http http{o};
+        devflow::http_request req;
+        req.method = devflow::http_method::post;
+        req.url = at("drop_access_token_endpoint");
+        req.headers.push_back({"content-type", devflow::secret{"application/x-www-form-urlencoded"}});
+        req.body = devflow::detail::form_encode({{"token", token.reveal()}});
+        const devflow::http_response resp = http.send(req);
+        if (!resp) throw std::runtime_error("POST /__devflow/access-token/drop failed: " + resp.transport_message);
+        return resp.status == 200;
     }
 
     /// One counter of stats(), e.g. stat({"token_errors", "slow_down"}).
