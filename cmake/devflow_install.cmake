@@ -8,16 +8,22 @@
 #   share/cmake/devflow/devflow-targets.cmake, devflow-<adapter>-targets.cmake
 #   share/cmake/devflow/devflow_find_<adapter>.cmake (an adapter's dependency finder)
 #   share/pkgconfig/devflow.pc
+#   share/doc/devflow/LICENSE                the MIT license
 #
-# Every rule is in the install component `devflow`, so
-#   cmake --install build --component devflow
-# installs the library alone (no tools).
+# None of it needs a build: `cmake --install build` works on a tree that was
+# only configured. Every rule here is in the install component `devflow`; the
+# command-line tool is the component `devflow_tools` (tools/CMakeLists.txt),
+# left out of the default install because it has to be built first.
 include(CMakePackageConfigHelpers)
 
 set(DEVFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/devflow"
     CACHE STRING "Where to install devflow's CMake package, relative to the prefix")
 set(DEVFLOW_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
     CACHE STRING "Where to install devflow.pc, relative to the prefix")
+
+# The license, next to the package's other documentation.
+install(FILES "${PROJECT_SOURCE_DIR}/LICENSE"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}" COMPONENT devflow)
 
 # The core.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"

@@ -1,6 +1,7 @@
 // devflow — get and keep OAuth 2.0 tokens through the Device Authorization
-// Grant (RFC 8628). This is the umbrella header: it brings in the whole core
-// (standard library and operating system only).
+// Grant (RFC 8628). This header brings in the flow and everything it uses
+// (config, stores, system clock and browser; standard library and operating
+// system only); <devflow/devflow.hpp> is the whole core, discovery included.
 //
 //     devflow::client_config cfg{...};
 //     devflow::device_flow flow{cfg, devflow::curl_http{}, devflow::nlohmann_json{}};

@@ -1,8 +1,11 @@
-// The single header alone: this file sees only single_include/ (no
-// include/devflow/ tree, no adapter), instantiates every member of
-// device_flow with the testing doubles and a tiny JSON archetype, and runs
-// one sign-in against the fake server.
-#include <devflow.hpp>
+// The single headers alone: this file sees only single_include/ (no
+// include/devflow/ tree, no adapter) and includes them as a consumer would,
+// <devflow/devflow.hpp> (the core) and <devflow/testing.hpp> (the test
+// doubles). It instantiates every member of device_flow with the testing
+// doubles and a tiny JSON archetype, uses discovery's Keycloak helper, and
+// runs one sign-in against the fake server.
+#include <devflow/devflow.hpp>
+#include <devflow/testing.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -49,7 +52,14 @@ int main() {
         ok = e.code() == devflow::errc::malformed_response;
     }
     ok = ok && server.device_authorizations() == 1 && !flow.stored_tokens();
-    std::printf("single header devflow %s: %s\n", DEVFLOW_VERSION_STRING,
+
+    // Discovery is part of the core header too.
+    const devflow::client_config keycloak =
+        devflow::keycloak_config("https://sso.example.org", "lab", "my-cli");
+    ok = ok && keycloak.token_endpoint ==
+                   "https://sso.example.org/realms/lab/protocol/openid-connect/token";
+
+    std::printf("single headers devflow %s: %s\n", DEVFLOW_VERSION_STRING,
                 ok ? "device_flow instantiated and driven" : "FAILED");
     return ok ? 0 : 1;
 }

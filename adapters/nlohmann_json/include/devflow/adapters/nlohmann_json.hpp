@@ -240,7 +240,23 @@ public:
             member_->type = json_value::kind::string;
             member_->string.assign(s.data(), s.size());
         } else if (depth == 2 && member_->type == json_value::kind::array) {
-            member_->strings.emplace_back(s.data(), s.size());  // a direct item of a member array
+            // A direct item of a member array. The vector grows here rather
+            // than in emplace_back: a reallocation moves the items and frees
+            // the old storage, and a short item lives inside the string
+            // object there; with optimisation (g++ -O3) the moved-from string's
+            // reset is a dead store before the free and is dropped, leaving
+            // its bytes in freed heap. Each moved-from item is wiped instead.
+            std::vector<std::string>& items = member_->strings;
+            if (items.size() == items.capacity()) {
+                std::vector<std::string> grown;
+                grown.reserve(items.empty() ? 4 : 2 * items.size());
+                for (std::string& item : items) {
+                    grown.push_back(std::move(item));
+                    devflow::detail::wipe(item);
+                }
+                items.swap(grown);
+            }
+            items.emplace_back(s.data(), s.size());
         }
         return true;
     }
