@@ -17,13 +17,17 @@
 #    interface compile definitions (every file that links it sees them).
 # 3. Not found: a configure error when DEVFLOW_REQUIRE_ADAPTERS is ON, else a
 #    status line; both say "devflow::<name> needs <NEEDS>, which was not
-#    found", the words of the package config.
+#    found", the words of the package config (which gets NEEDS from here,
+#    through the global property DEVFLOW_ADAPTER_NEEDS_<name>).
 function(devflow_add_adapter name)
     cmake_parse_arguments(PARSE_ARGV 1 arg "" "NEEDS" "LINK;DEFINITIONS")
     if(arg_UNPARSED_ARGUMENTS OR NOT arg_NEEDS OR NOT arg_LINK)
         message(FATAL_ERROR "devflow_add_adapter(${name}): usage: "
                             "devflow_add_adapter(<name> NEEDS <text> LINK <targets...> [DEFINITIONS <macros...>])")
     endif()
+
+    # The NEEDS line, for the installed package config's messages too.
+    set_property(GLOBAL PROPERTY DEVFLOW_ADAPTER_NEEDS_${name} "${arg_NEEDS}")
 
     string(TOUPPER "${name}" upper)
     set(DEVFLOW_${upper}_FOUND FALSE)

@@ -37,6 +37,7 @@ install(EXPORT devflow-targets NAMESPACE devflow::
 # own export file, loaded only when its dependency is found: a consumer
 # without libcurl can still use the core and the other adapters.
 set(DEVFLOW_ALL_ADAPTERS "")
+set(DEVFLOW_ADAPTER_NEEDS "")  # one set() per adapter: its NEEDS line
 set(DEVFLOW_INSTALLED_ADAPTERS "")
 file(GLOB _devflow_adapter_dirs LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/adapters/*")
 list(SORT _devflow_adapter_dirs)
@@ -46,6 +47,9 @@ foreach(_dir IN LISTS _devflow_adapter_dirs)
     endif()
     get_filename_component(_name "${_dir}" NAME)
     list(APPEND DEVFLOW_ALL_ADAPTERS "${_name}")
+    get_property(_needs GLOBAL PROPERTY DEVFLOW_ADAPTER_NEEDS_${_name})
+    string(REPLACE "\"" "\\\"" _needs "${_needs}")
+    string(APPEND DEVFLOW_ADAPTER_NEEDS "set(_devflow_needs_${_name}\n    \"${_needs}\")\n")
     if(NOT TARGET devflow_${_name})
         continue()
     endif()

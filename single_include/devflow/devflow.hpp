@@ -5045,8 +5045,9 @@ public:
     /// @throws devflow::error as authorization_header().
     secret access_token(std::stop_token stop = {});
 
-    /// Sends `request` to a resource server at `origin` ("https://api.example.org")
-    /// with "Authorization: Bearer <access token>", through `transport` (any
+    /// Sends `request` to a resource server at `origin` — a URL whose
+    /// scheme, host and port are the origin ("https://api.example.org", or
+    /// any URL there, such as the config's issuer) — with "Authorization: Bearer <access token>", through `transport` (any
     /// devflow::http_client; the flow's own Http policy by default). When the
     /// answer is 401 with a Bearer `invalid_token` challenge (RFC 6750 §3.1 —
     /// the token was revoked or expired early), the flow gets another token

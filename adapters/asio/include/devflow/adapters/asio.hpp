@@ -39,6 +39,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -60,6 +61,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #if BOOST_VERSION < 108100
 #error "devflow::asio needs Boost 1.81 or later (per-operation cancellation)"
@@ -90,7 +92,9 @@ public:
 
     /// A transport whose operations run on `executor`.
     /// @throws devflow::error invalid_config for bad settings (a proxy, a
-    ///         timeout or cap that is not positive, an unreadable CA file).
+    ///         timeout or cap that is not positive). A CA file or directory
+    ///         that cannot be loaded fails each https exchange instead
+    ///         (transport_error::tls), as in the other transports.
     explicit asio_http(boost::asio::any_io_executor executor, options settings = {});
 
     /// Sends `request`; completes with void(std::exception_ptr, http_response)
@@ -117,6 +121,7 @@ private:
     boost::asio::any_io_executor executor_;
     options settings_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::string ca_problem_;  // why the CAs could not be loaded, if they could not
 };
 
 // ====================================================================== asio_flow
@@ -332,9 +337,9 @@ inline asio_http::asio_http(boost::asio::any_io_executor executor, options setti
     if (settings_.ca_file.empty() && settings_.ca_dir.empty()) tls_->set_default_verify_paths(ec);
     if (!settings_.ca_file.empty()) tls_->load_verify_file(settings_.ca_file, ec);
     if (!ec && !settings_.ca_dir.empty()) tls_->add_verify_path(settings_.ca_dir, ec);
-    if (ec)
-        detail::throw_error(errc::invalid_config,
-                            "asio_http: cannot load the CA certificates: " + safe_text(ec.message(), 200));
+    // As in the other transports, CAs that cannot be loaded fail every
+    // exchange (transport_error::tls) rather than the constructor.
+    if (ec) ca_problem_ = "asio_http: cannot load the CA certificates: " + safe_text(ec.message(), 200);
 }
 
 inline boost::asio::awaitable<http_response> asio_http::send(http_request request) {
@@ -344,13 +349,32 @@ inline boost::asio::awaitable<http_response> asio_http::send(http_request reques
     if (const char* problem = http_request_problem(request))
         co_return transport_failure(transport_error::other, std::string("asio_http: ") + problem);
     const http_url url = *split_http_url(request.url);
+    if (url.scheme == "https" && !ca_problem_.empty()) co_return transport_failure(transport_error::tls, ca_problem_);
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto executor = co_await asio::this_coro::executor;
-    const auto deadline = std::chrono::steady_clock::now() + settings_.total_timeout;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + settings_.total_timeout;
+    // Name resolution and the TCP connection share the connect timeout, as
+    // libcurl's does.
+    const auto connected_by =
+        started + std::min<std::chrono::steady_clock::duration>(settings_.connect_timeout,
+                                                                settings_.total_timeout);
 
     asio::ip::tcp::resolver resolver(executor);
-    auto [resolve_error, endpoints] = co_await resolver.async_resolve(
-        url.host, std::to_string(url.port), asio::as_tuple(asio::use_awaitable));
+    asio::steady_timer resolve_timer(executor);
+    resolve_timer.expires_at(connected_by);
+    using namespace asio::experimental::awaitable_operators;
+    auto resolved = co_await (resolver.async_resolve(url.host, std::to_string(url.port),
+                                                     asio::as_tuple(asio::use_awaitable)) ||
+                              resolve_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (resolved.index() == 1) {
+        // The timer won: the resolution timed out, unless the timer itself was cancelled.
+        const bool cancelled = impl::aborted(std::get<0>(std::get<1>(resolved)));
+        co_return transport_failure(cancelled ? transport_error::other : transport_error::timeout,
+                                    cancelled ? std::string("asio_http: cancelled")
+                                              : "asio_http: resolving " + url.host + " timed out");
+    }
+    auto [resolve_error, endpoints] = std::move(std::get<0>(resolved));
     if (resolve_error)
         co_return transport_failure(impl::aborted(resolve_error) ? transport_error::other
                                                                  : transport_error::dns,
@@ -359,8 +383,7 @@ inline boost::asio::awaitable<http_response> asio_http::send(http_request reques
                                         : "asio_http: could not resolve " + url.host);
 
     beast::tcp_stream tcp(executor);
-    tcp.expires_after(std::min<std::chrono::steady_clock::duration>(settings_.connect_timeout,
-                                                                    settings_.total_timeout));
+    tcp.expires_at(connected_by);
     auto [connect_error, connected] =
         co_await tcp.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     (void)connected;
@@ -421,9 +444,7 @@ boost::asio::awaitable<http_response> asio_http::exchange(Stream& stream, const 
                                        : impl::describe("failed to send the request", url, write_error));
 
     impl::wiping_buffer buffer;
-    http::response_parser<impl::wiping_body, detail::wiping_allocator<char>> parser;
-    parser.body_limit(settings_.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(settings_.max_header_bytes, 0xFFFFFFFFu)));
+    std::optional<http::response_parser<impl::wiping_body, detail::wiping_allocator<char>>> parser;
     auto read_failure = [&](const boost::system::error_code& ec) {
         if (impl::aborted(ec)) return transport_failure(transport_error::other, "asio_http: cancelled");
         if (ec == http::error::body_limit)
@@ -433,31 +454,42 @@ boost::asio::awaitable<http_response> asio_http::exchange(Stream& stream, const 
         return transport_failure(impl::classify(ec, transport_error::connect),
                                  impl::describe("failed to read the answer", url, ec));
     };
-    auto [header_error, header_bytes] =
-        co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    (void)header_bytes;
-    if (header_error) co_return read_failure(header_error);
+    // Interim 1xx answers (100 Continue, 103 Early Hints) are read past: only
+    // the final answer's header block is kept. Each block is held to the caps.
     std::size_t fields = 0;
-    for (auto it = parser.get().begin(); it != parser.get().end(); ++it) ++fields;
-    if (fields > settings_.max_header_count)
-        co_return too_large_failure("asio_http", response_cap::header_count, settings_);
-    if (parser.get().result_int() < 200)
-        co_return transport_failure(transport_error::other,
-                                    "asio_http: unsupported interim answer (status " +
-                                        std::to_string(parser.get().result_int()) + ")");
+    for (int block = 0;; ++block) {
+        parser.emplace();
+        parser->body_limit(settings_.max_body_bytes);
+        parser->header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(settings_.max_header_bytes, 0xFFFFFFFFu)));
+        auto [header_error, header_bytes] =
+            co_await http::async_read_header(stream, buffer, *parser, asio::as_tuple(asio::use_awaitable));
+        (void)header_bytes;
+        if (header_error) co_return read_failure(header_error);
+        fields = 0;
+        for (auto it = parser->get().begin(); it != parser->get().end(); ++it) ++fields;
+        if (fields > settings_.max_header_count)
+            co_return too_large_failure("asio_http", response_cap::header_count, settings_);
+        const unsigned status = parser->get().result_int();
+        if (status >= 200) break;
+        if (status == 101 || block >= static_cast<int>(settings_.max_header_count))
+            co_return transport_failure(transport_error::other,
+                                        "asio_http: unsupported interim answer (status " +
+                                            std::to_string(status) + ")");
+    }
     auto [body_error, body_bytes] =
-        co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        co_await http::async_read(stream, buffer, *parser, asio::as_tuple(asio::use_awaitable));
     (void)body_bytes;
     if (body_error) co_return read_failure(body_error);
 
     http_response response;
-    response.status = static_cast<int>(parser.get().result_int());
+    response.status = static_cast<int>(parser->get().result_int());
     response.headers.reserve(fields);
-    for (const auto& field : parser.get())
+    for (const auto& field : parser->get())
         response.headers.push_back(response_header(
             std::string_view(field.name_string().data(), field.name_string().size()),
             std::string(field.value().data(), field.value().size())));
-    const auto& body = parser.get().body();
+    const auto& body = parser->get().body();
     response.body = secret{std::string(body.data(), body.size())};
     co_return response;
 }
