@@ -9,6 +9,7 @@
 // them to the library, the terminal and the process.
 #include "arguments.hpp"
 #include "failure.hpp"
+#include "output.hpp"
 #include "settings.hpp"
 #include "status.hpp"
 #include "terminal.hpp"
@@ -78,7 +79,7 @@ void out(std::string_view text) {
     std::fflush(stdout);
 }
 
-void out_json(const nlohmann::ordered_json& j) { out(j.dump() + "\n"); }
+void out_json(const nlohmann::ordered_json& j) { out(cli::json_line(j)); }
 
 /// Everything a command needs.
 struct run_context {
@@ -98,20 +99,8 @@ int report(const cli::failure& f, const cli::options& o, cli::terminal_ui* ui) {
     } else {
         std::fputs((f.line + "\n").c_str(), stderr);
     }
-    if (o.json) {
-        nlohmann::ordered_json j;
-        j["error"] = f.error_name;
-        j["exit_code"] = static_cast<int>(f.code);
-        j["message"] = f.line.substr(std::string_view("devflow: ").size());
-        out_json(j);
-    }
+    if (o.json) out_json(cli::error_json(f));
     return static_cast<int>(f.code);
-}
-
-devflow::file_store make_store(const cli::cache_location& cache, cli::terminal_ui& ui) {
-    auto warn = [&ui](std::string_view message) { ui.log(devflow::log_level::warning, message); };
-    if (cache.single_file) return devflow::file_store::single_file(cache.path, warn);
-    return devflow::file_store(cache.path, warn);
 }
 
 /// A settings file that may not be trusted: it names the file and why.
@@ -153,11 +142,6 @@ void write_remembered(const std::filesystem::path& file, const cli::remembered& 
     }
 }
 
-/// Sends the flow's diagnostics to the terminal.
-void wire_log(flow_type& flow, cli::terminal_ui* ui) {
-    flow.on_log([ui](devflow::log_level level, std::string_view message) { ui->log(level, message); });
-}
-
 cli::status_input status_of(const devflow::client_config& cfg, const run_context& ctx,
                             std::optional<devflow::token_set> tokens) {
     cli::status_input s;
@@ -170,6 +154,82 @@ cli::status_input status_of(const devflow::client_config& cfg, const run_context
     return s;
 }
 
+// ------------------------------------------------------------ the factory
+
+/// Makes what a command needs from the resolved settings: the token store,
+/// the transport and the flow. Every command gets its flow here, so they all
+/// share one store, one transport configuration and one way of logging.
+class session {
+public:
+    explicit session(run_context& ctx) : ctx_(ctx), store_(make_store(ctx)) {}
+
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    /// The token store of this run (the resolved cache).
+    devflow::file_store& store() noexcept { return store_; }
+
+    /// The transport of this run, configured from the settings. The flow
+    /// takes it over, with any connection discovery left open.
+    devflow::curl_http& transport() {
+        if (!http_) http_.emplace();
+        return *http_;
+    }
+
+    /// The signed-in client's configuration from its cached token record (no
+    /// request at all), or std::nullopt when there is none. Without scopes
+    /// from anywhere, the record of `openid` (what login asks for by default).
+    std::optional<devflow::client_config> cached_config() {
+        if (ctx_.settings.issuer.empty() || ctx_.settings.client_id.empty()) return std::nullopt;
+        ctx_.base.scopes = ctx_.settings.scopes.value_or(std::vector<std::string>{"openid"});
+        devflow::nlohmann_json json;
+        return devflow::cached_config(json, store_, ctx_.base);
+    }
+
+    /// The configuration for signing in: from the cache when this client has
+    /// a record, else discovered. With no scopes from anywhere, openid when
+    /// the server offers it.
+    devflow::client_config sign_in_config() {
+        devflow::curl_http& http = transport();
+        devflow::nlohmann_json json;
+        if (ctx_.settings.scopes) {
+            ctx_.base.scopes = *ctx_.settings.scopes;
+            return devflow::discover_cached(http, json, store_, ctx_.base);
+        }
+        const devflow::server_metadata m =
+            devflow::fetch_server_metadata(http, json, ctx_.base.issuer);
+        ctx_.base.scopes = cli::default_scopes(
+            m.scopes_supported, m.source == devflow::metadata_source::openid_configuration);
+        return devflow::config_from_metadata(m, ctx_.base);
+    }
+
+    /// The flow of `cfg` over this run's store and transport, its log going
+    /// to the terminal. The browser is used only when `browser` is true and
+    /// --no-browser was not given.
+    flow_type& flow(const devflow::client_config& cfg, bool browser = false) {
+        cli_browser b{browser && !ctx_.opts.no_browser, ctx_.settings.client_secret_env};
+        flow_.emplace(cfg, std::move(transport()), devflow::nlohmann_json{}, store_,
+                      devflow::system_clock{}, std::move(b));
+        http_.reset();
+        cli::terminal_ui* ui = ctx_.ui;
+        flow_->on_log([ui](devflow::log_level level, std::string_view m) { ui->log(level, m); });
+        return *flow_;
+    }
+
+private:
+    static devflow::file_store make_store(const run_context& ctx) {
+        cli::terminal_ui* ui = ctx.ui;
+        auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
+        if (ctx.cache.single_file) return devflow::file_store::single_file(ctx.cache.path, warn);
+        return devflow::file_store(ctx.cache.path, warn);
+    }
+
+    run_context& ctx_;
+    devflow::file_store store_;
+    std::optional<devflow::curl_http> http_;
+    std::optional<flow_type> flow_;
+};
+
 // ------------------------------------------------------------ commands
 
 int run_login(run_context& ctx) {
@@ -180,20 +240,8 @@ int run_login(run_context& ctx) {
     if (st.client_id.empty())
         return report(cli::usage_failure("no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID)"),
                       ctx.opts, ctx.ui);
-    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
-    devflow::curl_http http;
-    devflow::nlohmann_json json;
-    devflow::client_config cfg;
-    if (st.scopes) {
-        ctx.base.scopes = *st.scopes;
-        cfg = devflow::discover_cached(http, json, store, ctx.base);
-    } else {
-        // No scope given anywhere: ask for openid when the server offers it.
-        const devflow::server_metadata m = devflow::fetch_server_metadata(http, json, ctx.base.issuer);
-        ctx.base.scopes = cli::default_scopes(
-            m.scopes_supported, m.source == devflow::metadata_source::openid_configuration);
-        cfg = devflow::config_from_metadata(m, ctx.base);
-    }
+    session s(ctx);
+    const devflow::client_config cfg = s.sign_in_config();
     // Remembered once the sign-in is under way (a denied or expired one is
     // then retried by a bare `devflow login`) or done; never when it is
     // refused, e.g. because the cache holds another client's session. A
@@ -210,9 +258,7 @@ int run_login(run_context& ctx) {
             ctx.ui->say(cli::settings_switch_line(*ctx.memory, now_remembered));
     };
 
-    flow_type flow(cfg, std::move(http), devflow::nlohmann_json{}, store, devflow::system_clock{},
-                   cli_browser{!ctx.opts.no_browser, st.client_secret_env});
-    wire_log(flow, ctx.ui);
+    flow_type& flow = s.flow(cfg, /*browser=*/true);
     const bool json_out = ctx.opts.json;
     cli::terminal_ui* ui = ctx.ui;
     flow.on_prompt([ui, json_out, &remember](const devflow::prompt_info& p) {
@@ -232,48 +278,21 @@ int run_login(run_context& ctx) {
         valid_for = std::chrono::duration_cast<std::chrono::seconds>(
             *tokens.expires_at - std::chrono::system_clock::now());
     ui->say(cli::signed_in_line(cfg.issuer, cli::claims_of(tokens).display_name(), valid_for, reused));
-    if (json_out) {
-        nlohmann::ordered_json j;
-        j["event"] = "signed_in";
-        j.update(cli::status_json(status_of(cfg, ctx, tokens)));
-        out_json(j);
-    }
+    if (json_out) out_json(cli::signed_in_json(status_of(cfg, ctx, tokens)));
     return 0;
 }
 
-/// The cached config of the resolved client, or the "not signed in" failure.
-std::optional<devflow::client_config> signed_in_config(run_context& ctx,
-                                                       const devflow::file_store& store) {
-    devflow::nlohmann_json json;
-    devflow::file_store s = store;
-    ctx.base.scopes = ctx.settings.scopes.value_or(std::vector<std::string>{"openid"});
-    return devflow::cached_config(json, s, ctx.base);
-}
-
 int run_token(run_context& ctx) {
-    if (ctx.settings.issuer.empty() || ctx.settings.client_id.empty())
-        return report(cli::not_signed_in(ctx.settings.issuer, ctx.settings.client_id), ctx.opts,
-                      ctx.ui);
-    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
-    auto cfg = signed_in_config(ctx, store);
+    session s(ctx);
+    auto cfg = s.cached_config();
     // A cached run: the endpoints come from the token record, never from discovery.
     if (!cfg) return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
     cfg->session_end = devflow::on_session_end::raise;  // a script never gets a prompt
-    flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
-    wire_log(flow, ctx.ui);
+    flow_type& flow = s.flow(*cfg);
     const devflow::secret token = flow.access_token(ctx.stop);
     if (ctx.opts.json) {
-        nlohmann::ordered_json j;
-        j["access_token"] = token.reveal();
-        j["token_type"] = "Bearer";
         const auto stored = flow.stored_tokens();
-        if (stored && stored->expires_at) {
-            j["expires_at"] = std::chrono::duration_cast<std::chrono::seconds>(
-                                  stored->expires_at->time_since_epoch())
-                                  .count();
-        }
-        out_json(j);
+        out_json(cli::token_json(token.reveal(), stored ? stored->expires_at : std::nullopt));
         return 0;
     }
     // The one place the tool prints a token: the user asked for it.
@@ -285,65 +304,35 @@ int run_token(run_context& ctx) {
 }
 
 int run_status(run_context& ctx) {
-    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
-    std::optional<devflow::client_config> cfg;
-    if (!ctx.settings.issuer.empty() && !ctx.settings.client_id.empty())
-        cfg = signed_in_config(ctx, store);
+    session s(ctx);
+    const auto cfg = s.cached_config();
     std::optional<devflow::token_set> tokens;
     devflow::client_config shown = ctx.base;
     if (cfg) {
-        flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                       devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
-        wire_log(flow, ctx.ui);
-        tokens = flow.stored_tokens();  // no network request
+        tokens = s.flow(*cfg).stored_tokens();  // no network request
         shown = *cfg;
     }
-    const cli::status_input s = status_of(shown, ctx, std::move(tokens));
+    const cli::status_input st = status_of(shown, ctx, std::move(tokens));
     if (ctx.opts.json)
-        out_json(cli::status_json(s));
+        out_json(cli::status_json(st));
     else
-        out(cli::format_status_text(s));
-    return cli::signed_in(s) ? 0 : static_cast<int>(exit_code::reauth);
+        out(cli::format_status_text(st));
+    return cli::signed_in(st) ? 0 : static_cast<int>(exit_code::reauth);
 }
 
 int run_logout(run_context& ctx) {
-    devflow::file_store store = make_store(ctx.cache, *ctx.ui);
-    std::optional<devflow::client_config> cfg;
-    if (!ctx.settings.issuer.empty() && !ctx.settings.client_id.empty())
-        cfg = signed_in_config(ctx, store);
-    nlohmann::ordered_json j;
+    session s(ctx);
+    const auto cfg = s.cached_config();
     if (!cfg) {
-        ctx.ui->say("devflow: not signed in; nothing to sign out of\n");
-        if (ctx.opts.json) {
-            j["signed_out"] = true;
-            j["was_signed_in"] = false;
-            j["revoked"] = false;
-            out_json(j);
-        }
+        ctx.ui->say(cli::nothing_to_sign_out_line());
+        if (ctx.opts.json) out_json(cli::logout_json(false, false));
         return 0;
     }
-    flow_type flow(*cfg, devflow::curl_http{}, devflow::nlohmann_json{}, store,
-                   devflow::system_clock{}, cli_browser{!ctx.opts.no_browser, {}});
-    wire_log(flow, ctx.ui);
+    flow_type& flow = s.flow(*cfg);
     const bool had_tokens = flow.stored_tokens().has_value();
     const bool revoked = flow.logout();
-    std::string line;
-    if (cfg->revocation_endpoint.empty()) {
-        line = "devflow: signed out; the tokens were wiped here (the server offers no revocation "
-               "endpoint, so they stay valid there until they expire)\n";
-    } else if (revoked) {
-        line = "devflow: signed out; the tokens were revoked at the server and wiped here\n";
-    } else {
-        line = "devflow: signed out; the tokens were wiped here, but the server did not confirm "
-               "their revocation (they expire on their own)\n";
-    }
-    ctx.ui->say(line);
-    if (ctx.opts.json) {
-        j["signed_out"] = true;
-        j["was_signed_in"] = had_tokens;
-        j["revoked"] = revoked;
-        out_json(j);
-    }
+    ctx.ui->say(cli::logout_line(!cfg->revocation_endpoint.empty(), revoked));
+    if (ctx.opts.json) out_json(cli::logout_json(had_tokens, revoked));
     return 0;
 }
 
