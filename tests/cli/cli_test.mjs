@@ -470,6 +470,30 @@ cases.missing_config = {
   },
 };
 
+cases.help = {
+  title: 'every command has its own help however it is asked and none points at a docs file',
+  async run(ctx) {
+    const all = await run(ctx, ['--help']);
+    check(all.code === 0 && all.stdout.startsWith('devflow - ') && all.stdout.includes('Exit codes:'), 'the tool help', all.stdout);
+    checkEqual((await run(ctx, ['help'])).stdout, all.stdout, 'devflow help says the same');
+    const helps = {};
+    for (const command of ['login', 'token', 'status', 'logout']) {
+      const asked = await run(ctx, ['help', command]);
+      check(asked.code === 0, `help ${command} exit ${asked.code}`, asked.stderr);
+      check(asked.stdout.startsWith(`devflow ${command} - `), `help ${command} names it`, asked.stdout);
+      check(asked.stdout.includes('Usage:\n  devflow ' + command) && asked.stdout.includes('Example:\n') && asked.stdout.includes('Exit codes:\n'), `help ${command} has usage example and exit codes`, asked.stdout);
+      checkEqual(asked.stderr, '', `help ${command} stderr`);
+      for (const spelling of [[command, '--help'], [command, '-h'], ['--help', command]])
+        checkEqual((await run(ctx, spelling)).stdout, asked.stdout, `${spelling.join(' ')} says the same`);
+      helps[command] = asked.stdout;
+      check(!asked.stdout.includes('docs/'), `help ${command} points at no docs file`, asked.stdout);
+    }
+    check(!all.stdout.includes('docs/'), 'the tool help points at no docs file', all.stdout);
+    check(helps.login !== helps.token && helps.login.includes('--force') && !helps.token.includes('--force'), 'login and token have their own help');
+    checkFailure(await run(ctx, ['help', 'frobnicate']), 2, /^devflow: unknown command "frobnicate" \(commands: login, token, status, logout.*\); see `devflow --help`$/);
+  },
+};
+
 cases.no_device_flow = {
   title: 'a server without the device flow exits 2 with one line',
   async run(ctx) {

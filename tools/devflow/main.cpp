@@ -9,6 +9,7 @@
 // them to the library, the terminal and the process.
 #include "arguments.hpp"
 #include "failure.hpp"
+#include "help.hpp"
 #include "output.hpp"
 #include "settings.hpp"
 #include "status.hpp"
@@ -364,7 +365,8 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
     const cli::options& o = parsed.opts;
     switch (o.cmd) {
         case cli::command::help:
-            out(cli::usage_text());
+            out(o.help_topic == cli::command::none ? cli::usage_text()
+                                                   : cli::command_help(o.help_topic));
             return 0;
         case cli::command::version:
             out(std::string("devflow ") + DEVFLOW_VERSION_STRING + " (libcurl " +

@@ -1,0 +1,260 @@
+// devflow CLI — the tables every part of the command line is made from: the
+// commands, the options and the exit codes. The parser (arguments.hpp), the
+// help texts (help.hpp), the man page and the shell completions are all
+// generated from them, so a command or an option exists in all of them or in
+// none. Pure data; tested in tests/cli/arguments_test.cpp and help_test.cpp.
+#pragma once
+
+#include "failure.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace devflow::cli {
+
+/// What the user asked the tool to do.
+enum class command { none, login, token, status, logout, help, version };
+
+/// What kind of value an option or an argument takes: the help shows its
+/// metavariable, the shell completions offer matching words.
+enum class value_kind {
+    none,      ///< a flag
+    text,      ///< any word
+    url,       ///< an http(s) URL
+    file,      ///< a file name
+    path,      ///< a file or a directory
+    variable,  ///< the name of an environment variable
+    command,   ///< one of devflow's commands
+};
+
+/// Everything the command line said; unset options fall back to the
+/// environment and the remembered settings (settings.hpp).
+struct options {
+    command cmd = command::none;
+    std::optional<std::string> issuer;             ///< --issuer URL
+    std::optional<std::string> client_id;          ///< --client-id ID
+    std::optional<std::vector<std::string>> scopes;  ///< --scope S (repeatable, or space-separated)
+    std::optional<std::string> client_secret_env;  ///< --client-secret-env VAR
+    std::optional<std::string> cache;              ///< --cache PATH
+    bool no_browser = false;                       ///< --no-browser
+    bool json = false;                             ///< --json
+    bool force = false;                            ///< --force (login)
+    bool verbose = false;                          ///< --verbose, -v
+    bool help = false;                             ///< --help, -h
+    bool version = false;                          ///< --version, -V
+    /// `devflow help COMMAND`, `devflow COMMAND --help`: the command to
+    /// describe (command::none: the whole tool).
+    command help_topic = command::none;
+    /// The command's own words after its name (`help COMMAND`).
+    std::vector<std::string> arguments;
+};
+
+/// One command: its name, and everything its help says.
+struct command_info {
+    command id = command::none;
+    std::string_view name;
+    std::string_view summary;      ///< one line, lower case, no full stop
+    std::string_view usage;        ///< what follows "devflow NAME" in the synopsis
+    std::string_view description;  ///< paragraphs separated by a blank line
+    std::string_view example;      ///< shell lines
+    std::vector<exit_code> exit_codes;
+    /// The command's own argument (`help [COMMAND]`): its metavariable, or
+    /// empty when it takes none.
+    std::string_view argument;
+    value_kind argument_kind = value_kind::none;
+    bool argument_required = false;
+    std::vector<std::string_view> argument_choices;  ///< empty: any word
+    bool hidden = false;  ///< left out of the help, the man page and the completions
+};
+
+/// One option: its spellings, what it takes, what the help says, and where
+/// the parser puts its value.
+struct option_info {
+    std::string_view name;     ///< "--issuer"
+    std::string_view alias;    ///< "-v", "--scopes", or empty
+    std::string_view metavar;  ///< "URL"; empty for a flag
+    value_kind kind = value_kind::none;
+    std::string_view help;     ///< a phrase, lower case
+    std::string_view env;      ///< the environment variable standing in for it, if any
+    std::vector<command> commands;  ///< the commands that take it; empty: every command
+    bool options::*flag = nullptr;  ///< a flag's target
+    std::optional<std::string> options::*value = nullptr;  ///< a value's target
+    bool scope_list = false;   ///< --scope: repeatable, space-separated, may be empty
+    bool hidden = false;
+};
+
+/// The commands that work with a session (they all take the session options).
+inline const std::vector<command>& session_commands() {
+    static const std::vector<command> c{command::login, command::token, command::status,
+                                        command::logout};
+    return c;
+}
+
+/// Every command, in the order the help lists them.
+inline const std::vector<command_info>& command_table() {
+    using e = exit_code;
+    static const std::vector<command_info> table{
+        {command::login, "login", "sign in with the device flow, or reuse a valid session",
+         "[--issuer URL] [--client-id ID] [--scope S]... [--client-secret-env VAR] [--force] "
+         "[OPTIONS]",
+         "Makes sure a session exists: reuses a valid cached one, refreshes an expired access "
+         "token, or runs the device flow, showing the code and the page to open on stderr "
+         "(opening a browser when a desktop session is there and --no-browser is not given).\n\n"
+         "login remembers the issuer, the client, the scopes and the name of the secret's "
+         "variable beside the cache, so later commands need no options. --force signs the "
+         "current session out first (revoked at the server, as logout does).",
+         "devflow login --issuer https://sso.example.org/realms/lab --client-id my-cli",
+         {e::ok, e::usage, e::denied, e::expired, e::network, e::server, e::storage, e::cancelled},
+         {}, value_kind::none, false, {}, false},
+        {command::token, "token", "print a valid access token (refreshed when needed)",
+         "[OPTIONS]",
+         "Prints a valid access token and a newline on stdout, refreshing it first when it is "
+         "within a minute of expiry. With a fresh cached token it sends no request at all. It "
+         "never prompts: with no usable session it fails with exit code 7.",
+         "curl -H \"Authorization: Bearer $(devflow token)\" https://api.example.org/items",
+         {e::ok, e::usage, e::network, e::server, e::reauth, e::storage, e::cancelled},
+         {}, value_kind::none, false, {}, false},
+        {command::status, "status", "who is signed in, which scopes, when the tokens expire",
+         "[OPTIONS]",
+         "Shows who is signed in (from the id_token's claims, decoded for display only), to "
+         "which issuer, with which scopes, and when the access token and the session expire. "
+         "Every token is shown as [redacted]. Sends no request. Exits 0 when the session can "
+         "still produce a token without the user, else 7.",
+         "devflow status --json", {e::ok, e::usage, e::reauth, e::storage}, {}, value_kind::none,
+         false, {}, false},
+        {command::logout, "logout", "revoke the tokens at the server and wipe them here",
+         "[OPTIONS]",
+         "Revokes the refresh and access tokens at the server (RFC 7009) when it has a "
+         "revocation endpoint, then wipes them from the cache. Exits 0 when the local tokens are "
+         "gone, whether or not the server confirmed the revocation (the line says which).",
+         "devflow logout", {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {}, false},
+        {command::help, "help", "describe devflow, or one command", "[COMMAND]",
+         "Without a command, describes devflow: its commands, options and exit codes. With "
+         "one, describes that command: what it does, its options, an example and its exit "
+         "codes. `devflow COMMAND --help` says the same.",
+         "devflow help login", {e::ok, e::usage}, "COMMAND", value_kind::command, false, {},
+         false},
+        {command::version, "version", "print devflow's version", "",
+         "Prints devflow's version and the version of its HTTP library.", "devflow --version",
+         {e::ok}, {}, value_kind::none, false, {}, false},
+    };
+    return table;
+}
+
+/// Every option, in the order the help lists them.
+inline const std::vector<option_info>& option_table() {
+    static const std::vector<option_info> table{
+        {"--issuer", {}, "URL", value_kind::url,
+         "the authorization server (its OpenID Connect issuer); https, or http on a loopback "
+         "host",
+         "DEVFLOW_ISSUER", session_commands(), nullptr, &options::issuer, false, false},
+        {"--client-id", {}, "ID", value_kind::text, "the OAuth client", "DEVFLOW_CLIENT_ID",
+         session_commands(), nullptr, &options::client_id, false, false},
+        {"--scope", "--scopes", "S", value_kind::text,
+         "a scope to request (repeat it, or give several space-separated; --scope= asks for "
+         "none); default: openid when the server offers it",
+         "DEVFLOW_SCOPES", session_commands(), nullptr, nullptr, true, false},
+        {"--client-secret-env", {}, "VAR", value_kind::variable,
+         "read a confidential client's secret from the environment variable VAR (never from "
+         "the command line, never stored)",
+         {}, session_commands(), nullptr, &options::client_secret_env, false, false},
+        {"--cache", {}, "PATH", value_kind::path,
+         "where tokens live: a directory (a path ending in / or an existing directory) or a "
+         "single file; default $XDG_STATE_HOME/devflow",
+         "DEVFLOW_CACHE", session_commands(), nullptr, &options::cache, false, false},
+        {"--no-browser", {}, {}, value_kind::none, "never open a browser; just print the link", {},
+         session_commands(), &options::no_browser, nullptr, false, false},
+        {"--json", {}, {}, value_kind::none, "machine-readable output on stdout, one object a line",
+         {}, session_commands(), &options::json, nullptr, false, false},
+        {"--force", {}, {}, value_kind::none,
+         "sign out (revoking at the server) and sign in again even with a valid session", {},
+         {command::login}, &options::force, nullptr, false, false},
+        {"--verbose", "-v", {}, value_kind::none, "more diagnostics on stderr", {}, {},
+         &options::verbose, nullptr, false, false},
+        {"--help", "-h", {}, value_kind::none, "describe devflow, or the command given", {}, {},
+         &options::help, nullptr, false, false},
+        {"--version", "-V", {}, value_kind::none, "print the version", {}, {}, &options::version,
+         nullptr, false, false},
+    };
+    return table;
+}
+
+/// One exit code and what it means.
+struct exit_code_info {
+    exit_code code;
+    std::string_view meaning;
+};
+
+/// Every exit code, as the help, the man page and docs/cli.md list them.
+inline const std::vector<exit_code_info>& exit_code_table() {
+    using e = exit_code;
+    static const std::vector<exit_code_info> table{
+        {e::ok, "success"},
+        {e::internal, "unexpected internal error (a bug; please report it)"},
+        {e::usage, "usage or configuration: bad option, no issuer or client, insecure or "
+                   "mismatched issuer, server without the device flow, client or scope refused"},
+        {e::denied, "the sign-in was denied"},
+        {e::expired, "the code expired before the sign-in was approved"},
+        {e::network, "network or transport failure (DNS, connection, TLS, timeout)"},
+        {e::server, "the server answered an error or something unusable"},
+        {e::reauth, "not signed in, or the session has ended: run devflow login"},
+        {e::storage, "the token cache or a settings file cannot be read, written or trusted"},
+        {e::cancelled, "cancelled (Ctrl-C, SIGTERM)"},
+    };
+    return table;
+}
+
+/// The command called `word` (hidden ones included), or nullptr.
+inline const command_info* find_command(std::string_view word) {
+    for (const auto& c : command_table())
+        if (c.name == word) return &c;
+    return nullptr;
+}
+
+/// The table row of `c` (every command has one, except command::none).
+inline const command_info* info_of(command c) {
+    for (const auto& i : command_table())
+        if (i.id == c) return &i;
+    return nullptr;
+}
+
+/// The option spelled `word` ("--issuer", "-v", "--scopes"), or nullptr.
+inline const option_info* find_option(std::string_view word) {
+    for (const auto& o : option_table())
+        if (o.name == word || (!o.alias.empty() && o.alias == word)) return &o;
+    return nullptr;
+}
+
+/// True when command `c` takes option `o`.
+inline bool takes(command c, const option_info& o) {
+    if (o.commands.empty()) return true;
+    for (command x : o.commands)
+        if (x == c) return true;
+    return false;
+}
+
+/// "a", "a and b", "a, b and c".
+inline std::string and_list(const std::vector<std::string>& words) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+        out += words[i];
+    }
+    return out;
+}
+
+/// The names of the commands an error message suggests: every listed
+/// command but help and version.
+inline std::string command_names_for_errors() {
+    std::string out;
+    for (const auto& c : command_table()) {
+        if (c.hidden || c.id == command::help || c.id == command::version) continue;
+        if (!out.empty()) out += ", ";
+        out += c.name;
+    }
+    return out;
+}
+
+}  // namespace devflow::cli
