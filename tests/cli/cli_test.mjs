@@ -107,6 +107,7 @@ function toolEnv(dir, extra = {}) {
     PATH: process.env.PATH,
     HOME: join(dir, 'home'),
     XDG_STATE_HOME: join(dir, 'state'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
     LANG: 'C.UTF-8',
     ...extra,
   };
@@ -457,7 +458,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, profiles, use); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -652,6 +653,110 @@ cases.single_file_two_clients = {
     checkEqual((await userinfo(info, tok.stdout.trim())).status, 200, 'the first client token works');
     const st = await run(ctx, ['status', '--cache', cache]);
     check(st.stdout.includes(`client         ${PUBLIC}`), 'status names the first client', st.stdout);
+  },
+};
+
+cases.profiles = {
+  title: 'named profiles keep their own settings and cache and the unnamed settings keep working',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const configFile = join(ctx.dir, 'config', 'devflow', 'config.json');
+
+    // The unnamed settings, as before profiles existed.
+    const plain = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(plain.code === 0, `login exit ${plain.code}`, plain.stderr);
+    check(!existsSync(configFile), 'no config file without a profile');
+
+    // A named profile: created by login, with a cache of its own.
+    const lab = await loginApproved(ctx, ['--profile', 'lab', '--issuer', info.issuer, '--client-id', PUBLIC, '--scope', 'openid profile']);
+    harvestSecrets(ctx.dir);
+    check(lab.code === 0, `login --profile exit ${lab.code}`, lab.stderr);
+    check(lab.stderr.includes(`devflow: created profile "lab" in ${configFile}\n`), 'login says it created the profile', lab.stderr);
+    checkEqual(statSync(configFile).mode & 0o777, 0o600, 'the config file is private');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    checkEqual(JSON.stringify(config), JSON.stringify({ devflow_config: 1, profiles: { lab: { issuer: info.issuer, client_id: PUBLIC, scopes: ['openid', 'profile'] } } }), 'the config file');
+    const labCache = join(ctx.dir, 'state', 'devflow', 'profiles', 'lab');
+    check(readdirSync(labCache).some((n) => /^[0-9a-f]{32}\.json$/.test(n)), 'the profile has its own cache', readdirSync(labCache).join(' '));
+    check(!existsSync(join(labCache, 'cli-settings.json')), 'the profile keeps its settings in the config file only');
+    checkEqual(server.info.issuer, info.issuer, 'issuer');
+    checkEqual((await server.stats()).device_authorization_requests, 2, 'the profile signed in on its own');
+
+    // Each way of choosing it gives the profile's token; without it, the unnamed one's.
+    const labToken = (await run(ctx, ['token', '--profile', 'lab'])).stdout.trim();
+    remember(labToken);
+    checkEqual((await run(ctx, ['token'], { env: { DEVFLOW_PROFILE: 'lab' } })).stdout.trim(), labToken, 'DEVFLOW_PROFILE');
+    const plainToken = (await run(ctx, ['token'])).stdout.trim();
+    remember(plainToken);
+    check(plainToken !== labToken && plainToken.length > 20, 'the unnamed settings have their own session');
+    checkEqual((await run(ctx, ['token', '--profile', 'default'])).stdout.trim(), plainToken, '--profile default is the unnamed settings');
+    for (const t of [labToken, plainToken]) checkEqual((await userinfo(info, t)).status, 200, 'both tokens work');
+
+    // use: the default for commands without --profile.
+    const use = await run(ctx, ['use', 'lab']);
+    check(use.code === 0, `use exit ${use.code}`, use.stderr);
+    checkEqual(use.stderr, 'devflow: commands without --profile now use profile "lab"\n', 'use line');
+    checkEqual(JSON.parse(readFileSync(configFile, 'utf8')).default_profile, 'lab', 'default_profile written');
+    checkEqual((await run(ctx, ['token'])).stdout.trim(), labToken, 'the default profile is used');
+    const st = await run(ctx, ['status']);
+    check(/^  profile\s+lab$/m.test(st.stdout) && /scopes\s+openid profile/.test(st.stdout), 'status names the profile', st.stdout);
+
+    // profiles: both, the default starred, signed in, no token printed.
+    const list = await run(ctx, ['profiles']);
+    check(list.code === 0, `profiles exit ${list.code}`, list.stderr);
+    const lines = list.stdout.trimEnd().split('\n');
+    check(/^\s+PROFILE\s+ISSUER\s+CLIENT\s+STATE\s+EXPIRES IN$/.test(lines[0]), 'header', list.stdout);
+    check(new RegExp(`^ +default +${info.issuer.replace(/[.]/g, '\\.')} +${PUBLIC} +signed in +token (59|60) min$`).test(lines[1]), 'default row', list.stdout);
+    check(new RegExp(`^\\* +lab +${info.issuer.replace(/[.]/g, '\\.')} +${PUBLIC} +signed in +token (59|60) min$`).test(lines[2]), 'lab row', list.stdout);
+    const lj = JSON.parse((await run(ctx, ['profiles', '--json'])).stdout);
+    checkEqual(lj.default_profile, 'lab', 'json default');
+    checkEqual(lj.profiles.map((p) => `${p.name}:${p.default}:${p.signed_in}`).join(' '), 'default:false:true lab:true:true', 'json rows');
+    check(typeof lj.profiles[1].access_token_expires_at === 'number', 'json expiry', lj);
+
+    // logout of the profile leaves the unnamed session alone.
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout of the default profile');
+    checkFailure(await run(ctx, ['token', '--profile', 'lab']), 7, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first`);
+    checkEqual((await run(ctx, ['token', '--profile', 'default'])).stdout.trim(), plainToken, 'the unnamed session is untouched');
+    checkEqual((await run(ctx, ['use', 'default'])).stderr, 'devflow: commands without --profile now use the default settings (no profile)\n', 'use default');
+    checkEqual((await run(ctx, ['token'])).stdout.trim(), plainToken, 'back to the unnamed settings');
+    check(!('default_profile' in JSON.parse(readFileSync(configFile, 'utf8'))), 'default_profile removed');
+
+    // Profiles that do not exist, or cannot be.
+    checkFailure(await run(ctx, ['token', '--profile', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); create it with `devflow login --profile nope --issuer URL --client-id ID`; see `devflow --help`');
+    checkFailure(await run(ctx, ['use', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); see `devflow --help`');
+    checkFailure(await run(ctx, ['token', '--profile', '../x']), 2, /^devflow: "\.\.\/x" is not a profile name/);
+    checkFailure(await run(ctx, ['use']), 2, 'devflow: use needs a NAME; see `devflow --help`');
+  },
+};
+
+cases.config_file_refused = {
+  title: 'a config file that is exposed or unknown or of a newer version stops every command before any request',
+  async run(ctx) {
+    let requests = 0;
+    const evil = await fakeIssuer(() => { requests += 1; return { status: 404, body: '{}' }; });
+    try {
+      const dir = join(ctx.dir, 'config', 'devflow');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, 'config.json');
+      const write = (j, mode = 0o600) => { writeFileSync(file, JSON.stringify(j), { mode }); chmodSync(file, mode); };
+      const good = { devflow_config: 1, default_profile: 'x', profiles: { x: { issuer: evil.issuer, client_id: PUBLIC } } };
+      const commands = [['token'], ['status'], ['logout'], ['login', '--no-browser'], ['profiles'], ['use', 'x']];
+      write(good, 0o644);
+      for (const c of commands)
+        checkFailure(await run(ctx, c), 8, `devflow: the config file ${file} is accessible to other users (mode 0644); devflow does not use it (remove it, or make it yours with mode 0600)`);
+      write({ ...good, devflow_config: 2 });
+      for (const c of commands)
+        checkFailure(await run(ctx, c), 2, `devflow: the config file ${file} cannot be used: it is of version 2, and this devflow reads version 1; a newer devflow wrote it: upgrade devflow (the file is left as it is)`);
+      checkEqual(JSON.parse(readFileSync(file, 'utf8')).devflow_config, 2, 'the newer file is left alone');
+      write({ ...good, profiles: { x: { ...good.profiles.x, clientid: 'y' } } });
+      checkFailure(await run(ctx, ['token']), 2, `devflow: the config file ${file} cannot be used: it has an unknown key "clientid" in profile "x"; fix it or remove it`);
+      const pj = await run(ctx, ['profiles', '--json']);
+      checkEqual(JSON.parse(pj.stdout).error, 'config_file', '--json names the error');
+      checkEqual(requests, 0, 'requests to the server the file names');
+    } finally {
+      await evil.close();
+    }
   },
 };
 

@@ -15,7 +15,7 @@
 namespace devflow::cli {
 
 /// What the user asked the tool to do.
-enum class command { none, login, token, status, logout, help, version };
+enum class command { none, login, token, status, logout, profiles, use, help, version };
 
 /// What kind of value an option or an argument takes: the help shows its
 /// metavariable, the shell completions offer matching words.
@@ -27,6 +27,7 @@ enum class value_kind {
     path,      ///< a file or a directory
     variable,  ///< the name of an environment variable
     command,   ///< one of devflow's commands
+    profile,   ///< the name of a profile
 };
 
 /// Everything the command line said; unset options fall back to the
@@ -38,6 +39,7 @@ struct options {
     std::optional<std::vector<std::string>> scopes;  ///< --scope S (repeatable, or space-separated)
     std::optional<std::string> client_secret_env;  ///< --client-secret-env VAR
     std::optional<std::string> cache;              ///< --cache PATH
+    std::optional<std::string> profile;            ///< --profile NAME
     bool no_browser = false;                       ///< --no-browser
     bool json = false;                             ///< --json
     bool force = false;                            ///< --force (login)
@@ -92,6 +94,16 @@ inline const std::vector<command>& session_commands() {
     return c;
 }
 
+/// The commands that take --json.
+inline const std::vector<command>& json_commands() {
+    static const std::vector<command> c = [] {
+        std::vector<command> all = session_commands();
+        all.push_back(command::profiles);
+        return all;
+    }();
+    return c;
+}
+
 /// Every command, in the order the help lists them.
 inline const std::vector<command_info>& command_table() {
     using e = exit_code;
@@ -130,6 +142,21 @@ inline const std::vector<command_info>& command_table() {
          "revocation endpoint, then wipes them from the cache. Exits 0 when the local tokens are "
          "gone, whether or not the server confirmed the revocation (the line says which).",
          "devflow logout", {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {}, false},
+        {command::profiles, "profiles", "list the profiles: issuer, client, signed in, expiry",
+         "[--json]",
+         "Lists the named profiles of the config file ($XDG_CONFIG_HOME/devflow/config.json), "
+         "and `default` (the settings login remembers without a profile) when it has any: each "
+         "one's issuer and client, whether it is signed in and when its token and session "
+         "expire, read from its cache without any request. A `*` marks the profile commands "
+         "use without --profile.",
+         "devflow profiles --json", {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {},
+         false},
+        {command::use, "use", "make a profile the default", "NAME",
+         "Makes NAME the profile commands use without --profile (and without DEVFLOW_PROFILE), "
+         "by writing it into the config file. `devflow use default` goes back to the settings "
+         "login remembers without a profile.",
+         "devflow use lab", {e::ok, e::usage, e::storage}, "NAME", value_kind::profile, true, {},
+         false},
         {command::help, "help", "describe devflow, or one command", "[COMMAND]",
          "Without a command, describes devflow: its commands, options and exit codes. With "
          "one, describes that command: what it does, its options, an example and its exit "
@@ -164,10 +191,14 @@ inline const std::vector<option_info>& option_table() {
          "where tokens live: a directory (a path ending in / or an existing directory) or a "
          "single file; default $XDG_STATE_HOME/devflow",
          "DEVFLOW_CACHE", session_commands(), nullptr, &options::cache, false, false},
+        {"--profile", {}, "NAME", value_kind::profile,
+         "use the named profile of the config file (its issuer, client, scopes and cache); "
+         "`default` means none",
+         "DEVFLOW_PROFILE", session_commands(), nullptr, &options::profile, false, false},
         {"--no-browser", {}, {}, value_kind::none, "never open a browser; just print the link", {},
          session_commands(), &options::no_browser, nullptr, false, false},
         {"--json", {}, {}, value_kind::none, "machine-readable output on stdout, one object a line",
-         {}, session_commands(), &options::json, nullptr, false, false},
+         {}, json_commands(), &options::json, nullptr, false, false},
         {"--force", {}, {}, value_kind::none,
          "sign out (revoking at the server) and sign in again even with a valid session", {},
          {command::login}, &options::force, nullptr, false, false},

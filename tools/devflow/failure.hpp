@@ -160,9 +160,10 @@ inline failure usage_failure(std::string_view problem) {
 
 /// A remembered-settings file devflow may not trust (docs/security.md S1):
 /// nothing is sent anywhere, and the user learns which file and why.
-inline failure untrusted_settings_failure(std::string_view file, std::string_view reason) {
+inline failure untrusted_settings_failure(std::string_view file, std::string_view reason,
+                                          std::string_view kind = "settings file") {
     return {exit_code::storage,
-            "devflow: the settings file " + one_line(file) + " " + one_line(reason) +
+            "devflow: the " + std::string(kind) + " " + one_line(file) + " " + one_line(reason) +
                 "; devflow does not use it (remove it, or make it yours with mode 0600)",
             "untrusted_settings"};
 }

@@ -162,9 +162,9 @@ inline std::string usage_text() {
         if (!o.hidden) out += option_lines(o, true);
     out += "\n";
     out += paragraphs(
-        "login remembers the issuer, client and scopes beside the cache, so later commands need "
-        "no options. Precedence: the command line, then the environment, then what login "
-        "remembered.",
+        "login remembers the issuer, client and scopes (in the profile given with --profile, "
+        "else beside the cache), so later commands need no options. Precedence: the command "
+        "line, then the environment, then the profile or what login remembered.",
         0);
     out += "\nExit codes:\n" + exit_code_lines({});
     out += "\n`devflow help COMMAND` (or `devflow COMMAND --help`) describes one command.\n";

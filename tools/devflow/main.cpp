@@ -11,6 +11,7 @@
 #include "failure.hpp"
 #include "help.hpp"
 #include "output.hpp"
+#include "profiles.hpp"
 #include "settings.hpp"
 #include "status.hpp"
 #include "terminal.hpp"
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <pwd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -85,6 +87,9 @@ void out_json(const nlohmann::ordered_json& j) { out(cli::json_line(j)); }
 /// Everything a command needs.
 struct run_context {
     cli::options opts;
+    std::string profile;  ///< the named profile in use; "" for none
+    std::filesystem::path config_path;       ///< the config file of the profiles
+    std::optional<cli::config_file> config;  ///< its contents, when it exists
     cli::cache_location cache;
     std::optional<cli::remembered> memory;  ///< the remembered settings before this run
     cli::resolved settings;
@@ -104,11 +109,60 @@ int report(const cli::failure& f, const cli::options& o, cli::terminal_ui* ui) {
     return static_cast<int>(f.code);
 }
 
-/// A settings file that may not be trusted: it names the file and why.
+/// A settings or config file that may not be trusted: it names the file and why.
 struct untrusted_settings {
     std::filesystem::path file;
     std::string reason;
+    std::string kind = "settings file";
 };
+
+/// A failure found before a command could start (a usage or configuration
+/// problem), reported as it is.
+struct early_failure {
+    cli::failure f;
+};
+
+/// The user's home directory: $HOME when absolute, else the password database's.
+std::filesystem::path home_directory() {
+    if (auto h = environment_variable("HOME"); h && std::filesystem::path(*h).is_absolute())
+        return *h;
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr)
+        return pw->pw_dir;
+    throw early_failure{{exit_code::storage,
+                         "devflow: no home directory is known (HOME is not set); set HOME",
+                         "storage_failed"}};
+}
+
+bool is_directory(const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::is_directory(p, ec);
+}
+
+/// The config file of the profiles, read like a token record (never through
+/// a symbolic link, only a private file of this user) and strictly: a file
+/// that cannot be trusted or understood stops every command that reads it.
+std::optional<cli::config_file> read_config(const std::filesystem::path& file) {
+    constexpr std::size_t max_size = 256 * 1024;
+    const devflow::private_file found = devflow::read_private_file(file, max_size);
+    if (found.result == devflow::private_file::outcome::refused)
+        throw untrusted_settings{file, found.reason, "config file"};
+    if (found.result == devflow::private_file::outcome::absent) return std::nullopt;
+    cli::config_result r = cli::config_from_json(found.bytes.reveal());
+    if (!r.config) throw early_failure{cli::config_file_failure(file.string(), r)};
+    return std::move(r.config);
+}
+
+/// Changes the config file under its lock: re-read, `change`, written
+/// atomically (0600). Two devflow processes never lose each other's change.
+template <class Change>
+void update_config(const std::filesystem::path& file, cli::terminal_ui& ui, Change change) {
+    auto warn = [&ui](std::string_view m) { ui.log(devflow::log_level::warning, m); };
+    const devflow::file_store lock_store = devflow::file_store::single_file(file, warn);
+    const auto lock = lock_store.lock("config");
+    cli::config_file c = read_config(file).value_or(cli::config_file{});
+    change(c);
+    devflow::write_private_file(file, cli::config_to_json(c));
+}
 
 /// The remembered settings, read the way file_store reads records: never
 /// through a symbolic link, and only from a regular file of this user that
@@ -150,6 +204,7 @@ cli::status_input status_of(const devflow::client_config& cfg, const run_context
     s.client_id = cfg.client_id;
     s.requested_scopes = cfg.scopes;
     s.cache = ctx.cache.path.string();
+    s.profile = ctx.profile;
     s.tokens = std::move(tokens);
     s.now = std::chrono::system_clock::now();
     return s;
@@ -233,6 +288,39 @@ private:
 
 // ------------------------------------------------------------ commands
 
+/// login with a profile: the profile keeps what login would otherwise
+/// remember beside the cache (and the cache, when --cache was given).
+void remember_in_profile(run_context& ctx, const cli::remembered& r) {
+    std::optional<std::string> cache;
+    if (ctx.opts.cache) {
+        std::error_code ec;
+        std::string absolute = std::filesystem::absolute(ctx.cache.path, ec).string();
+        if (!ctx.cache.single_file && !absolute.empty() && absolute.back() != '/') absolute += '/';
+        cache = absolute;
+    }
+    bool created = false;
+    try {
+        update_config(ctx.config_path, *ctx.ui, [&](cli::config_file& c) {
+            auto it = c.profiles.find(ctx.profile);
+            created = it == c.profiles.end();
+            const cli::profile before = created ? cli::profile{} : it->second;
+            c.profiles[ctx.profile] = cli::profile_after_login(before, r, cache);
+        });
+    } catch (const early_failure&) {
+        throw;
+    } catch (const untrusted_settings&) {
+        throw;
+    } catch (const std::exception&) {
+        ctx.ui->log(devflow::log_level::warning,
+                    "cannot write the profile to " + ctx.config_path.string() +
+                        "; pass --issuer and --client-id to later commands");
+        return;
+    }
+    if (created)
+        ctx.ui->say("devflow: created profile \"" + cli::one_line(ctx.profile, 64) + "\" in " +
+                    cli::one_line(ctx.config_path.string()) + "\n");
+}
+
 int run_login(run_context& ctx) {
     const cli::resolved& st = ctx.settings;
     if (st.issuer.empty())
@@ -252,8 +340,12 @@ int run_login(run_context& ctx) {
     auto remember = [&] {
         if (remembered_written) return;
         remembered_written = true;
-        if (ctx.memory && *ctx.memory == now_remembered) return;
-        write_remembered(cli::settings_path(ctx.cache), now_remembered, *ctx.ui);
+        if (!ctx.profile.empty()) {
+            remember_in_profile(ctx, now_remembered);
+        } else {
+            if (ctx.memory && *ctx.memory == now_remembered) return;
+            write_remembered(cli::settings_path(ctx.cache), now_remembered, *ctx.ui);
+        }
         if (ctx.memory && (ctx.memory->issuer != now_remembered.issuer ||
                            ctx.memory->client_id != now_remembered.client_id))
             ctx.ui->say(cli::settings_switch_line(*ctx.memory, now_remembered));
@@ -337,6 +429,102 @@ int run_logout(run_context& ctx) {
     return 0;
 }
 
+/// Fills in where a command's settings come from for `profile` ("": none):
+/// the cache, what login remembered (beside the cache, or in the profile),
+/// and the settings resolved from the command line, the environment and
+/// those. A named profile that does not exist is an error, except for login
+/// (which creates it).
+void resolve_for_profile(run_context& ctx, const std::string& profile) {
+    const cli::options& o = ctx.opts;
+    ctx.profile = profile;
+    ctx.memory.reset();
+    const auto state_directory = [] { return devflow::file_store::default_directory(); };
+    if (profile.empty()) {
+        ctx.cache = cli::resolve_cache(o, environment_variable, state_directory, is_directory);
+        ctx.memory = read_remembered(cli::settings_path(ctx.cache));
+    } else {
+        if (!cli::valid_profile_name(profile))
+            throw early_failure{cli::usage_failure(
+                "\"" + profile + "\" is not a profile name (letters, digits, '.', '_', '-')")};
+        const cli::profile* found = nullptr;
+        if (ctx.config)
+            if (auto it = ctx.config->profiles.find(profile); it != ctx.config->profiles.end())
+                found = &it->second;
+        if (found == nullptr && o.cmd != cli::command::login)
+            throw early_failure{cli::usage_failure(
+                cli::no_such_profile(profile, ctx.config) + "; create it with `devflow login --profile " +
+                profile + " --issuer URL --client-id ID`")};
+        const cli::profile p = found != nullptr ? *found : cli::profile{};
+        if (o.cache || environment_variable("DEVFLOW_CACHE"))
+            ctx.cache = cli::resolve_cache(o, environment_variable, state_directory, is_directory);
+        else
+            ctx.cache = cli::profile_cache(profile, p, state_directory(), is_directory);
+        if (found != nullptr) ctx.memory = cli::remembered_of(p);
+    }
+    ctx.settings = cli::resolve_settings(o, environment_variable, ctx.memory);
+    ctx.base = devflow::client_config{};
+    ctx.base.issuer = ctx.settings.issuer;
+    ctx.base.client_id = ctx.settings.client_id;
+}
+
+/// The client secret from the variable the settings name (checked only
+/// where a secret is needed).
+void load_client_secret(run_context& ctx) {
+    if (ctx.settings.client_secret_env.empty()) return;
+    const auto value = environment_variable(ctx.settings.client_secret_env);
+    if (!value)
+        throw early_failure{cli::usage_failure("the environment variable " +
+                                               ctx.settings.client_secret_env +
+                                               " (--client-secret-env) is not set")};
+    ctx.base.client_secret = devflow::secret{*value};
+}
+
+int run_profiles(run_context& ctx) {
+    std::vector<cli::profile_row> rows;
+    const std::string default_profile = ctx.config ? ctx.config->default_profile : std::string{};
+    auto add = [&](const std::string& name) {
+        resolve_for_profile(ctx, name);
+        cli::profile_row r;
+        r.name = name.empty() ? std::string(cli::unnamed_profile) : name;
+        r.is_default = name == default_profile;
+        r.issuer = ctx.settings.issuer;
+        r.client_id = ctx.settings.client_id;
+        r.cache = ctx.cache.path.string();
+        session s(ctx);
+        if (const auto cfg = s.cached_config()) r.tokens = s.flow(*cfg).stored_tokens();
+        rows.push_back(std::move(r));
+    };
+    // The unnamed settings, when login remembered any.
+    resolve_for_profile(ctx, {});
+    if (ctx.memory) add({});
+    if (ctx.config)
+        for (const auto& [name, p] : ctx.config->profiles) add(name);
+    const auto now = std::chrono::system_clock::now();
+    if (ctx.opts.json)
+        out_json(cli::profiles_json(rows, default_profile, now));
+    else
+        out(cli::format_profiles_text(rows, now));
+    return 0;
+}
+
+int run_use(run_context& ctx) {
+    const std::string name = ctx.opts.arguments.front();
+    const bool unnamed = name == cli::unnamed_profile;
+    if (!unnamed && (!ctx.config || ctx.config->profiles.count(name) == 0))
+        throw early_failure{cli::usage_failure(cli::no_such_profile(name, ctx.config))};
+    if (unnamed && !ctx.config) {
+        ctx.ui->say(cli::use_line({}));
+        return 0;
+    }
+    update_config(ctx.config_path, *ctx.ui, [&](cli::config_file& c) {
+        if (!unnamed && c.profiles.count(name) == 0)
+            throw early_failure{cli::usage_failure(cli::no_such_profile(name, c))};
+        c.default_profile = unnamed ? std::string{} : name;
+    });
+    ctx.ui->say(cli::use_line(name));
+    return 0;
+}
+
 int columns_of_stderr() {
     winsize ws{};
     if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
@@ -389,25 +577,15 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
     ctx.stop = stop;
     ctx.ui = &ui;
     try {
-        ctx.cache = cli::resolve_cache(
-            o, environment_variable, [] { return devflow::file_store::default_directory(); },
-            [](const std::filesystem::path& p) {
-                std::error_code ec;
-                return std::filesystem::is_directory(p, ec);
-            });
-        ctx.memory = read_remembered(cli::settings_path(ctx.cache));
-        ctx.settings = cli::resolve_settings(o, environment_variable, ctx.memory);
-        ctx.base.issuer = ctx.settings.issuer;
-        ctx.base.client_id = ctx.settings.client_id;
-        if (!ctx.settings.client_secret_env.empty()) {
-            const auto value = environment_variable(ctx.settings.client_secret_env);
-            if (!value)
-                return report(cli::usage_failure("the environment variable " +
-                                                 ctx.settings.client_secret_env +
-                                                 " (--client-secret-env) is not set"),
-                              o, &ui);
-            ctx.base.client_secret = devflow::secret{*value};
+        ctx.config_path = cli::config_path(environment_variable, home_directory);
+        ctx.config = read_config(ctx.config_path);
+        switch (o.cmd) {
+            case cli::command::profiles: return run_profiles(ctx);
+            case cli::command::use: return run_use(ctx);
+            default: break;
         }
+        resolve_for_profile(ctx, cli::selected_profile(o, environment_variable, ctx.config));
+        load_client_secret(ctx);
         switch (o.cmd) {
             case cli::command::login: return run_login(ctx);
             case cli::command::token: return run_token(ctx);
@@ -415,8 +593,10 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             case cli::command::logout: return run_logout(ctx);
             default: return static_cast<int>(exit_code::internal);
         }
+    } catch (const early_failure& f) {
+        return report(f.f, o, &ui);
     } catch (const untrusted_settings& u) {
-        return report(cli::untrusted_settings_failure(u.file.string(), u.reason), o, &ui);
+        return report(cli::untrusted_settings_failure(u.file.string(), u.reason, u.kind), o, &ui);
     } catch (const devflow::error& e) {
         return report(cli::describe(e, {ctx.settings.client_id}), o, &ui);
     } catch (const std::exception& e) {

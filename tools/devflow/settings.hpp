@@ -58,7 +58,8 @@ inline std::filesystem::path settings_path(const cache_location& cache) {
 struct remembered {
     std::string issuer;
     std::string client_id;
-    std::vector<std::string> scopes;
+    /// std::nullopt: none said (login then asks for openid when offered).
+    std::optional<std::vector<std::string>> scopes;
     std::string client_secret_env;
 
     friend bool operator==(const remembered&, const remembered&) = default;
@@ -70,7 +71,7 @@ inline std::string remembered_to_json(const remembered& r) {
     j["devflow_cli_settings"] = 1;
     j["issuer"] = r.issuer;
     j["client_id"] = r.client_id;
-    j["scopes"] = r.scopes;
+    if (r.scopes) j["scopes"] = *r.scopes;
     if (!r.client_secret_env.empty()) j["client_secret_env"] = r.client_secret_env;
     return j.dump(2) + "\n";
 }
@@ -91,9 +92,10 @@ inline std::optional<remembered> remembered_from_json(std::string_view text) {
     r.client_id = client->get<std::string>();
     if (const auto s = j.find("scopes"); s != j.end()) {
         if (!s->is_array()) return std::nullopt;
+        r.scopes.emplace();
         for (const auto& item : *s) {
             if (!item.is_string()) return std::nullopt;
-            r.scopes.push_back(item.get<std::string>());
+            r.scopes->push_back(item.get<std::string>());
         }
     }
     if (const auto e = j.find("client_secret_env"); e != j.end()) {

@@ -102,6 +102,7 @@ struct status_input {
     std::string client_id;
     std::vector<std::string> requested_scopes;
     std::string cache;                ///< where the tokens live, for display
+    std::string profile;              ///< the named profile in use; "" for none
     std::optional<token_set> tokens;  ///< std::nullopt: not signed in
     wall_time now{};
 };
@@ -134,6 +135,7 @@ inline std::string format_status_text(const status_input& s) {
     const std::string scopes = s.requested_scopes.empty() ? "(none)" : join(s.requested_scopes);
     if (!s.tokens) {
         out += "Not signed in; run `devflow login` to sign in.\n";
+        if (!s.profile.empty()) row("profile", one_line(s.profile));
         if (!s.issuer.empty()) row("issuer", one_line(s.issuer));
         if (!s.client_id.empty()) row("client", one_line(s.client_id));
         if (!s.issuer.empty()) row("scopes", one_line(scopes));
@@ -143,6 +145,7 @@ inline std::string format_status_text(const status_input& s) {
     const token_set& t = *s.tokens;
     const bool in = signed_in(s);
     out += in ? "Signed in.\n" : "The session has ended; run `devflow login` to sign in again.\n";
+    if (!s.profile.empty()) row("profile", one_line(s.profile));
     row("issuer", one_line(s.issuer));
     row("client", one_line(s.client_id));
     const user_claims who = claims_of(t);
@@ -199,6 +202,7 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
     j["client_id"] = s.client_id;
     j["requested_scopes"] = s.requested_scopes;
     j["cache"] = s.cache;
+    if (!s.profile.empty()) j["profile"] = s.profile;
     if (!s.tokens) return j;
     const token_set& t = *s.tokens;
     const user_claims who = claims_of(t);
