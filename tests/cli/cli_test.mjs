@@ -12,9 +12,11 @@
 // failure is redacted: every token seen in the cache or from `devflow token`
 // is replaced by <redacted> before anything is printed.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync, mkdirSync, chmodSync, chownSync, symlinkSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,9 +156,10 @@ async function run(ctx, args, options) {
 }
 
 /// The simulated user at the browser (approve.mjs), approving or denying.
-async function approve(uri, { deny = false } = {}) {
+async function approve(uri, { deny = false, ca = '' } = {}) {
   const args = [approveScript, '--uri', uri];
   if (deny) args.push('--deny');
+  if (ca) args.push('--ca', ca);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -229,11 +232,34 @@ async function fakeIssuer(handler) {
   return { issuer: `http://127.0.0.1:${s.address().port}`, close: () => new Promise((r) => s.close(r)) };
 }
 
+/// A self-signed certificate for `san` (e.g. "IP:127.0.0.1"), made with the
+/// openssl command in `dir`: {cert, key} file names.
+function makeCertificate(dir, san, name = 'tls') {
+  const cert = join(dir, `${name}-cert.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '2', '-subj', '/CN=devflow-test', '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert],
+  { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/// GET over https with `ca` trusted: {status, body}.
+function httpsGet(url, { ca, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: readFileSync(ca), headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
 /// Login with the simulated user approving (or denying) in the background.
-async function loginApproved(ctx, args, { deny = false, env = {} } = {}) {
+async function loginApproved(ctx, args, { deny = false, env = {}, ca = '' } = {}) {
   const login = start(ctx, ['login', '--no-browser', ...args], { env });
   const p = await login.prompt();
-  await approve(p.complete, { deny });
+  await approve(p.complete, { deny, ca });
   return { ...(await login.result()), prompt: p };
 }
 
@@ -458,7 +484,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, profiles, use); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, profiles, use, completion); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -760,6 +786,199 @@ cases.config_file_refused = {
   },
 };
 
+/// The commands and option spellings `devflow --help` lists.
+async function helpVocabulary(ctx) {
+  const help = (await run(ctx, ['--help'])).stdout;
+  const commands = [...help.split('Commands:\n')[1].split('\n\n')[0].matchAll(/^  (\S+)/gm)].map((m) => m[1]);
+  const optionPart = help.split('\nOptions')[1].split('\n\n')[0];
+  const options = [...optionPart.matchAll(/^  (-\S+?)(?:,|\s|$)(?:\s*(--\S+))?/gm)].flatMap((m) => (m[2] ? [m[1], m[2]] : [m[1]]));
+  check(commands.length >= 8 && options.length >= 15, 'the help lists commands and options', help);
+  return { help, commands, options };
+}
+
+cases.completion_and_man = {
+  title: 'the completion scripts run in bash zsh and fish and offer every command and option and the man page renders them all',
+  async run(ctx) {
+    const { commands, options } = await helpVocabulary(ctx);
+    const bin = dirname(ctx.devflow);
+    const env = { ...toolEnv(ctx.dir), PATH: `${bin}:${process.env.PATH}` };
+    // A profile to complete.
+    mkdirSync(join(ctx.dir, 'config', 'devflow'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(ctx.dir, 'config', 'devflow', 'config.json'), JSON.stringify({ devflow_config: 1, profiles: { lab: {}, 'ci-2': {} } }), { mode: 0o600 });
+    const scripts = {};
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const r = await run(ctx, ['completion', shell]);
+      check(r.code === 0 && r.stdout.length > 500, `completion ${shell}`, r.stderr);
+      scripts[shell] = join(ctx.dir, `completion.${shell}`);
+      writeFileSync(scripts[shell], r.stdout);
+    }
+    checkFailure(await run(ctx, ['completion', 'tcsh']), 2, 'devflow: completion does not know "tcsh" (SHELL: bash, zsh and fish); see `devflow --help`');
+
+    // bash: valid, and its function offers what the help lists.
+    const bashCheck = spawnSync('bash', ['-n', scripts.bash], { encoding: 'utf8' });
+    checkEqual(bashCheck.status, 0, `bash -n: ${bashCheck.stderr}`);
+    const complete = (words) => {
+      const line = `source '${scripts.bash}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _devflow; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env });
+      check(r.status === 0, `bash completion of ${words.join(' ')}: ${r.stderr}`);
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+    checkEqual(complete(['devflow', '']).join(' '), [...commands].sort().join(' '), 'bash offers every command');
+    checkEqual(complete(['devflow', '-']).join(' '), [...options, '--scopes'].sort().join(' '), 'bash offers every option (and --scopes)');
+    for (const command of ['login', 'token', 'profiles']) {
+      const own = (await run(ctx, ['help', command])).stdout.split(/\n(?:General )?[Oo]ptions:\n/).slice(1).map((part) => part.split('\n\n')[0]).join('\n');
+      const expected = [...own.matchAll(/^  (-\S+?)(?:,|\s|$)(?:\s*(--\S+))?/gm)].flatMap((m) => (m[2] ? [m[1], m[2]] : [m[1]]));
+      const offered = complete(['devflow', command, '-']);
+      for (const o of expected) check(offered.includes(o), `bash offers ${o} after ${command}`, offered.join(' '));
+      for (const o of offered) check(expected.includes(o) || o === '--scopes', `bash offers only ${command}'s options (${o})`, offered.join(' '));
+    }
+    checkEqual(complete(['devflow', 'completion', '']).join(' '), 'bash fish zsh', 'bash offers the shells');
+    checkEqual(complete(['devflow', 'help', 'lo']).join(' '), 'login logout', 'bash offers commands to help');
+    checkEqual(complete(['devflow', 'token', '--profile', '']).join(' '), 'ci-2 default lab', 'bash offers the profiles');
+    checkEqual(complete(['devflow', 'use', '']).join(' '), 'ci-2 default lab', 'bash offers the profiles to use');
+
+    // zsh and fish: valid, and (fish) offering the same.
+    const zsh = spawnSync('zsh', ['-n', scripts.zsh], { encoding: 'utf8' });
+    if (zsh.error) process.stdout.write('note: zsh not installed; its script was not checked (scripts/setup.sh installs it)\n');
+    else checkEqual(zsh.status, 0, `zsh -n: ${zsh.stderr}`);
+    const fishCheck = spawnSync('fish', ['-n', scripts.fish], { encoding: 'utf8' });
+    if (fishCheck.error) {
+      process.stdout.write('note: fish not installed; its script was not checked (scripts/setup.sh installs it)\n');
+    } else {
+      checkEqual(fishCheck.status, 0, `fish -n: ${fishCheck.stderr}`);
+      const fish = (line) => {
+        const r = spawnSync('fish', ['--no-config', '-c', `source '${scripts.fish}'; complete -C '${line}'`], { encoding: 'utf8', env });
+        check(r.status === 0, `fish complete -C ${line}: ${r.stderr}`);
+        return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+      };
+      checkEqual(fish('devflow ').join(' '), [...commands].sort().join(' '), 'fish offers every command');
+      const longOptions = options.filter((o) => o.startsWith('--')).sort();
+      checkEqual(fish('devflow --').join(' '), [...longOptions, '--scopes'].sort().join(' '), 'fish offers every option (and --scopes)');
+      check(!fish('devflow token --').includes('--force') && fish('devflow login --').includes('--force'), 'fish offers each command its own options');
+      checkEqual(fish('devflow use ').join(' '), 'ci-2 default lab', 'fish offers the profiles');
+    }
+
+    // The man page: groff renders it without a warning, naming every command and option.
+    const man = await run(ctx, ['--man']);
+    checkEqual(man.code, 0, 'devflow --man');
+    const page = join(ctx.dir, 'devflow.1');
+    writeFileSync(page, man.stdout);
+    const rendered = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-P-cbou', page], { encoding: 'utf8' });
+    if (rendered.error) {
+      process.stdout.write('note: groff not installed; the man page was not rendered\n');
+    } else {
+      checkEqual(rendered.stderr, '', 'groff warnings');
+      const text = rendered.stdout.replace(/\u2010/g, '-').replace(/-\n\s+/g, '-');
+      for (const c of commands) check(new RegExp(`devflow ${c}\\b`).test(text), `the man page shows devflow ${c}`);
+      for (const o of options) check(text.includes(o), `the man page shows ${o}`);
+      check(/EXIT STATUS/.test(text) && /ENVIRONMENT/.test(text), 'sections', text);
+    }
+    const built = join(bin, 'devflow.1');
+    if (existsSync(built)) checkEqual(readFileSync(built, 'utf8'), man.stdout, 'the man page the build wrote is the tool\'s');
+  },
+};
+
+cases.ca_file = {
+  title: 'an https issuer with a private CA works with --ca-file remembered for refreshes and fails with exit 5 without it',
+  async run(ctx) {
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1');
+    const server = await startServer(ctx.dir, { DEVFLOW_TLS_CERT: cert, DEVFLOW_TLS_KEY: key, DEVFLOW_ACCESS_TOKEN_TTL: '4' });
+    ctx.stopLater(server);
+    const { info } = server;
+    check(info.issuer.startsWith('https://127.0.0.1:'), 'an https issuer', info);
+    const untrusted = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    checkFailure(untrusted, 5, /^devflow: cannot reach the server \(cannot fetch https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: .*certificate.*\); check the issuer URL \(--issuer\) and your network$/);
+    checkFailure(await run(ctx, ['login', '--issuer', info.issuer, '--client-id', PUBLIC, '--ca-file', join(ctx.dir, 'nope.pem')]), 2,
+      `devflow: the CA file ${join(ctx.dir, 'nope.pem')} (--ca-file) cannot be read (No such file or directory); see \`devflow --help\``);
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--ca-file', cert], { ca: cert });
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const remembered = JSON.parse(readFileSync(join(ctx.dir, 'state', 'devflow', 'cli-settings.json'), 'utf8'));
+    checkEqual(remembered.ca_file, cert, 'login remembered the CA file');
+    await sleep(2600);  // into the refresh margin (half of the 4 s lifetime)
+    const tok = await run(ctx, ['token']);  // no --ca-file: the remembered one
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    harvestSecrets(ctx.dir);
+    const ui = await httpsGet(info.userinfo_endpoint, { ca: cert, headers: { authorization: `Bearer ${tok.stdout.trim()}` } });
+    checkEqual(ui.status, 200, 'the refreshed token works');
+    const stats = JSON.parse((await httpsGet(info.stats_endpoint, { ca: cert })).body);
+    checkEqual(stats.refresh_requests, 1, 'the token was refreshed over https with the remembered CA');
+  },
+};
+
+cases.proxy = {
+  title: 'with --proxy https requests go through the proxy by CONNECT',
+  async run(ctx) {
+    // A TLS issuer on 127.0.0.1 known as idp.devflow.test, reachable only through the proxy.
+    const { cert, key } = makeCertificate(ctx.dir, 'DNS:idp.devflow.test');
+    const issuer = 'https://idp.devflow.test';
+    const idp = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+      res.writeHead(req.url === '/.well-known/openid-configuration' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token` }));
+    });
+    await new Promise((r) => idp.listen(0, '127.0.0.1', r));
+    const connects = [];
+    const proxy = http.createServer((req, res) => { res.writeHead(405); res.end(); });
+    proxy.on('connect', (req, client, head) => {
+      connects.push(req.url);
+      if (req.url !== 'idp.devflow.test:443') { client.end('HTTP/1.1 403 Forbidden\r\n\r\n'); return; }
+      const upstream = net.connect(idp.address().port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+      const r = await run(ctx, ['login', '--no-browser', '--issuer', issuer, '--client-id', PUBLIC, '--ca-file', cert, '--proxy', proxyUrl]);
+      // Discovery went through the tunnel to the issuer, which offers no device flow.
+      checkFailure(r, 2, `devflow: the server at ${issuer} does not offer the device flow: its metadata has no device_authorization_endpoint (RFC 8628 §4); enable the OAuth 2.0 Device Authorization Grant at the server`);
+      checkEqual(connects.join(' '), 'idp.devflow.test:443', 'the request went through the proxy');
+    } finally {
+      await new Promise((r) => proxy.close(r));
+      await new Promise((r) => idp.close(r));
+    }
+  },
+};
+
+cases.id_token_and_quiet = {
+  title: 'token --id-token prints the id_token and --quiet leaves out the success lines but not the prompt',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const login = await loginApproved(ctx, ['--quiet', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    check(login.stderr.includes('devflow: to sign in, open '), 'the prompt still shows with --quiet', login.stderr);
+    check(!login.stderr.includes('signed in to'), 'no closing line with --quiet', login.stderr);
+    checkEqual((await run(ctx, ['login', '-q'])).stderr, '', 'a quiet reuse says nothing');
+    const id = await run(ctx, ['token', '--id-token']);
+    check(id.code === 0, `token --id-token exit ${id.code}`, id.stderr);
+    const idToken = id.stdout.trim();
+    check(harvestSecrets(ctx.dir).includes(idToken), 'the id_token of the session', idToken.length);
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
+    check(claims.sub === 'alice' && claims.aud === PUBLIC && claims.iss === info.issuer, 'its claims', claims);
+    const access = (await run(ctx, ['token'])).stdout.trim();
+    check(access !== idToken, 'not the access token');
+    const ij = JSON.parse((await run(ctx, ['token', '--id-token', '--json'])).stdout);
+    check(ij.id_token === idToken && ij.expires_at === claims.exp, 'token --id-token --json', Object.keys(ij));
+    checkFailure(await run(ctx, ['status', '--id-token']), 2, 'devflow: --id-token goes with token only; see `devflow --help`');
+    checkFailure(await run(ctx, ['token', '-q', '-v']), 2, 'devflow: --quiet and --verbose cannot go together; see `devflow --help`');
+    checkEqual((await run(ctx, ['logout', '--quiet'])).stderr, '', 'a quiet logout says nothing');
+    // A session without openid has no id_token.
+    const bare = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--scope', 'profile', '--cache', join(ctx.dir, 'bare.json')]);
+    harvestSecrets(ctx.dir);
+    check(bare.code === 0, `login exit ${bare.code}`, bare.stderr);
+    checkFailure(await run(ctx, ['token', '--id-token', '--cache', join(ctx.dir, 'bare.json')]), 7,
+      'devflow: the session has no id_token (the server sends one only when the openid scope was asked for); sign in again with `devflow login --force --scope openid`');
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -785,6 +1004,7 @@ async function main() {
       servers.push(s);
       return s;
     },
+    stopLater(s) { servers.push(s); },
   };
   const started = Date.now();
   let status = 0;
@@ -795,7 +1015,7 @@ async function main() {
     for (const r of ctx.outputs) {
       for (const s of secrets) {
         check(!r.stderr.includes(s), 'a secret in stderr');
-        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`);
+        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`);
         check(printedOnPurpose || !r.stdout.includes(s), 'a secret in stdout');
       }
     }

@@ -155,7 +155,8 @@ TEST_CASE("a profile stands in for the remembered settings and login updates it"
     const auto resolved = devflow::cli::resolve_settings(parsed({"token"}), env_of({}), r);
     CHECK(resolved.client_id == "cli");
     CHECK_FALSE(resolved.scopes);
-    const devflow::cli::remembered after{"https://b.example", "other", std::vector<std::string>{"openid"}, {}};
+    const devflow::cli::remembered after{"https://b.example", "other", std::vector<std::string>{"openid"},
+                                         {}, "/ca.pem", {}};
     const auto q = devflow::cli::profile_after_login(p, after, std::nullopt);
     CHECK(q.issuer == "https://b.example");
     CHECK(q.scopes == std::vector<std::string>{"openid"});

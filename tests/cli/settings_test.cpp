@@ -25,7 +25,7 @@ devflow::cli::options parsed(std::vector<std::string_view> args) {
 }
 
 const remembered memory{"https://a.example", "cli-a", std::vector<std::string>{"openid", "email"},
-                        "A_SECRET"};
+                        "A_SECRET", "/etc/ca.pem", "http://proxy.example:3128"};
 
 }  // namespace
 

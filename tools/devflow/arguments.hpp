@@ -151,10 +151,18 @@ inline parse_result parse_arguments(const std::vector<std::string_view>& args) {
         o.cmd = command::help;
     } else if (o.version) {
         o.cmd = command::version;
+    } else if (o.man) {
+        o.cmd = command::man;
     }
     if (o.cmd == command::help && !o.arguments.empty() && o.help_topic == command::none)
         o.help_topic = command_named(o.arguments.front());
-    if (o.cmd == command::help || o.cmd == command::version || o.cmd == command::none) return r;
+    if (o.cmd == command::help || o.cmd == command::version || o.cmd == command::man ||
+        o.cmd == command::none)
+        return r;
+    if (o.quiet && o.verbose) {
+        r.error = "--quiet and --verbose cannot go together";
+        return r;
+    }
     const command_info& current = *info_of(o.cmd);
     for (const option_info* opt : given) {
         if (takes(o.cmd, *opt)) continue;

@@ -15,7 +15,9 @@
 namespace devflow::cli {
 
 /// What the user asked the tool to do.
-enum class command { none, login, token, status, logout, profiles, use, help, version };
+enum class command {
+    none, login, token, status, logout, profiles, use, completion, help, version, man
+};
 
 /// What kind of value an option or an argument takes: the help shows its
 /// metavariable, the shell completions offer matching words.
@@ -40,10 +42,15 @@ struct options {
     std::optional<std::string> client_secret_env;  ///< --client-secret-env VAR
     std::optional<std::string> cache;              ///< --cache PATH
     std::optional<std::string> profile;            ///< --profile NAME
+    std::optional<std::string> ca_file;            ///< --ca-file PATH
+    std::optional<std::string> proxy;              ///< --proxy URL
     bool no_browser = false;                       ///< --no-browser
     bool json = false;                             ///< --json
     bool force = false;                            ///< --force (login)
     bool verbose = false;                          ///< --verbose, -v
+    bool quiet = false;                            ///< --quiet, -q
+    bool id_token = false;                         ///< --id-token (token)
+    bool man = false;                              ///< --man (hidden): the man page
     bool help = false;                             ///< --help, -h
     bool version = false;                          ///< --version, -V
     /// `devflow help COMMAND`, `devflow COMMAND --help`: the command to
@@ -157,6 +164,14 @@ inline const std::vector<command_info>& command_table() {
          "login remembers without a profile.",
          "devflow use lab", {e::ok, e::usage, e::storage}, "NAME", value_kind::profile, true, {},
          false},
+        {command::completion, "completion", "print a shell completion script", "SHELL",
+         "Prints the completion script for bash, zsh or fish on stdout: commands, options, "
+         "files for --cache and --ca-file, profile names for --profile and `use`. Load it from "
+         "the shell's start-up file, or save it where the shell looks for completions.",
+         "source <(devflow completion bash)      # in ~/.bashrc\n"
+         "devflow completion zsh > ~/.zfunc/_devflow    # a directory of $fpath\n"
+         "devflow completion fish > ~/.config/fish/completions/devflow.fish",
+         {e::ok, e::usage}, "SHELL", value_kind::text, true, {"bash", "zsh", "fish"}, false},
         {command::help, "help", "describe devflow, or one command", "[COMMAND]",
          "Without a command, describes devflow: its commands, options and exit codes. With "
          "one, describes that command: what it does, its options, an example and its exit "
@@ -166,6 +181,9 @@ inline const std::vector<command_info>& command_table() {
         {command::version, "version", "print devflow's version", "",
          "Prints devflow's version and the version of its HTTP library.", "devflow --version",
          {e::ok}, {}, value_kind::none, false, {}, false},
+        {command::man, "man", "print the man page (troff)", "",
+         "Prints the man page, as the build installs it.", "devflow --man > devflow.1", {e::ok},
+         {}, value_kind::none, false, {}, true},
     };
     return table;
 }
@@ -195,6 +213,14 @@ inline const std::vector<option_info>& option_table() {
          "use the named profile of the config file (its issuer, client, scopes and cache); "
          "`default` means none",
          "DEVFLOW_PROFILE", session_commands(), nullptr, &options::profile, false, false},
+        {"--ca-file", {}, "PATH", value_kind::file,
+         "trust the CA certificates of this PEM file instead of the system's, for the server "
+         "and the proxy (remembered by login)",
+         "DEVFLOW_CA_FILE", session_commands(), nullptr, &options::ca_file, false, false},
+        {"--proxy", {}, "URL", value_kind::url,
+         "send https requests through this proxy (http://host:port), instead of the one "
+         "https_proxy names; loopback hosts never go through one (remembered by login)",
+         {}, session_commands(), nullptr, &options::proxy, false, false},
         {"--no-browser", {}, {}, value_kind::none, "never open a browser; just print the link", {},
          session_commands(), &options::no_browser, nullptr, false, false},
         {"--json", {}, {}, value_kind::none, "machine-readable output on stdout, one object a line",
@@ -202,12 +228,20 @@ inline const std::vector<option_info>& option_table() {
         {"--force", {}, {}, value_kind::none,
          "sign out (revoking at the server) and sign in again even with a valid session", {},
          {command::login}, &options::force, nullptr, false, false},
+        {"--id-token", {}, {}, value_kind::none,
+         "print the session's OpenID Connect id_token instead of the access token", {},
+         {command::token}, &options::id_token, nullptr, false, false},
+        {"--quiet", "-q", {}, value_kind::none,
+         "no lines on success (the sign-in prompt, warnings and failures still show)", {}, {},
+         &options::quiet, nullptr, false, false},
         {"--verbose", "-v", {}, value_kind::none, "more diagnostics on stderr", {}, {},
          &options::verbose, nullptr, false, false},
         {"--help", "-h", {}, value_kind::none, "describe devflow, or the command given", {}, {},
          &options::help, nullptr, false, false},
         {"--version", "-V", {}, value_kind::none, "print the version", {}, {}, &options::version,
          nullptr, false, false},
+        {"--man", {}, {}, value_kind::none, "print the man page (troff); the build runs it", {}, {},
+         &options::man, nullptr, false, true},
     };
     return table;
 }

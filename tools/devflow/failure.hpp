@@ -168,6 +168,15 @@ inline failure untrusted_settings_failure(std::string_view file, std::string_vie
             "untrusted_settings"};
 }
 
+/// `token --id-token` when the session holds no id_token: the server gives
+/// one only to an OpenID Connect sign-in (scope openid).
+inline failure no_id_token() {
+    return {exit_code::reauth,
+            "devflow: the session has no id_token (the server sends one only when the openid "
+            "scope was asked for); sign in again with `devflow login --force --scope openid`",
+            "no_id_token"};
+}
+
 /// "Not signed in" for token, status and logout.
 inline failure not_signed_in(std::string_view issuer, std::string_view client_id) {
     std::string text = "not signed in";

@@ -59,6 +59,7 @@ inline std::string option_spelling(const option_info& o) {
 /// in for it, and (in the whole tool's help) which commands take it.
 inline std::string option_text(const option_info& o, bool name_commands) {
     std::string text(o.help);
+    if (!o.alias.empty() && o.alias.size() > 2) text += "; also " + std::string(o.alias);
     if (!o.env.empty()) text += "; env " + std::string(o.env);
     if (name_commands && !o.commands.empty() && o.commands != session_commands()) {
         std::vector<std::string> names;

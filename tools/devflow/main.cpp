@@ -8,8 +8,10 @@
 // failure, status, terminal), which are pure and unit-tested; this file wires
 // them to the library, the terminal and the process.
 #include "arguments.hpp"
+#include "completion.hpp"
 #include "failure.hpp"
 #include "help.hpp"
+#include "manpage.hpp"
 #include "output.hpp"
 #include "profiles.hpp"
 #include "settings.hpp"
@@ -228,7 +230,12 @@ public:
     /// The transport of this run, configured from the settings. The flow
     /// takes it over, with any connection discovery left open.
     devflow::curl_http& transport() {
-        if (!http_) http_.emplace();
+        if (!http_) {
+            devflow::curl_http::options o;
+            o.ca_file = ctx_.settings.ca_file;
+            o.proxy = ctx_.settings.proxy;
+            http_.emplace(std::move(o));
+        }
         return *http_;
     }
 
@@ -288,6 +295,15 @@ private:
 
 // ------------------------------------------------------------ commands
 
+/// `path` made absolute ("" stays ""): remembered paths must not depend on
+/// the directory a later command runs in.
+std::string absolute(const std::string& path) {
+    if (path.empty()) return path;
+    std::error_code ec;
+    const auto a = std::filesystem::absolute(path, ec);
+    return ec ? path : a.lexically_normal().string();
+}
+
 /// login with a profile: the profile keeps what login would otherwise
 /// remember beside the cache (and the cache, when --cache was given).
 void remember_in_profile(run_context& ctx, const cli::remembered& r) {
@@ -317,7 +333,7 @@ void remember_in_profile(run_context& ctx, const cli::remembered& r) {
         return;
     }
     if (created)
-        ctx.ui->say("devflow: created profile \"" + cli::one_line(ctx.profile, 64) + "\" in " +
+        ctx.ui->note("devflow: created profile \"" + cli::one_line(ctx.profile, 64) + "\" in " +
                     cli::one_line(ctx.config_path.string()) + "\n");
 }
 
@@ -335,7 +351,9 @@ int run_login(run_context& ctx) {
     // then retried by a bare `devflow login`) or done; never when it is
     // refused, e.g. because the cache holds another client's session. A
     // change of client or issuer is said, never made silently.
-    const cli::remembered now_remembered{cfg.issuer, cfg.client_id, cfg.scopes, st.client_secret_env};
+    const cli::remembered now_remembered{cfg.issuer,         cfg.client_id,
+                                         cfg.scopes,         st.client_secret_env,
+                                         absolute(st.ca_file), st.proxy};
     bool remembered_written = false;
     auto remember = [&] {
         if (remembered_written) return;
@@ -370,7 +388,7 @@ int run_login(run_context& ctx) {
     if (tokens.expires_at)
         valid_for = std::chrono::duration_cast<std::chrono::seconds>(
             *tokens.expires_at - std::chrono::system_clock::now());
-    ui->say(cli::signed_in_line(cfg.issuer, cli::claims_of(tokens).display_name(), valid_for, reused));
+    ui->note(cli::signed_in_line(cfg.issuer, cli::claims_of(tokens).display_name(), valid_for, reused));
     if (json_out) out_json(cli::signed_in_json(status_of(cfg, ctx, tokens)));
     return 0;
 }
@@ -383,6 +401,22 @@ int run_token(run_context& ctx) {
     cfg->session_end = devflow::on_session_end::raise;  // a script never gets a prompt
     flow_type& flow = s.flow(*cfg);
     const devflow::secret token = flow.access_token(ctx.stop);
+    if (ctx.opts.id_token) {
+        // A valid session first (refreshed when needed), then its id_token.
+        const auto stored = flow.stored_tokens();
+        if (!stored || stored->id_token.empty())
+            return report(cli::no_id_token(), ctx.opts, ctx.ui);
+        const std::string& id = stored->id_token.reveal();
+        if (ctx.opts.json) {
+            out_json(cli::id_token_json(id, cli::claims_of(id).id_token_expires));
+            return 0;
+        }
+        // Printed because the user asked for it, as the access token is.
+        std::fwrite(id.data(), 1, id.size(), stdout);
+        std::fputc('\n', stdout);
+        std::fflush(stdout);
+        return 0;
+    }
     if (ctx.opts.json) {
         const auto stored = flow.stored_tokens();
         out_json(cli::token_json(token.reveal(), stored ? stored->expires_at : std::nullopt));
@@ -417,14 +451,14 @@ int run_logout(run_context& ctx) {
     session s(ctx);
     const auto cfg = s.cached_config();
     if (!cfg) {
-        ctx.ui->say(cli::nothing_to_sign_out_line());
+        ctx.ui->note(cli::nothing_to_sign_out_line());
         if (ctx.opts.json) out_json(cli::logout_json(false, false));
         return 0;
     }
     flow_type& flow = s.flow(*cfg);
     const bool had_tokens = flow.stored_tokens().has_value();
     const bool revoked = flow.logout();
-    ctx.ui->say(cli::logout_line(!cfg->revocation_endpoint.empty(), revoked));
+    ctx.ui->note(cli::logout_line(!cfg->revocation_endpoint.empty(), revoked));
     if (ctx.opts.json) out_json(cli::logout_json(had_tokens, revoked));
     return 0;
 }
@@ -465,6 +499,16 @@ void resolve_for_profile(run_context& ctx, const std::string& profile) {
     ctx.base = devflow::client_config{};
     ctx.base.issuer = ctx.settings.issuer;
     ctx.base.client_id = ctx.settings.client_id;
+}
+
+/// The CA file must be readable: a missing one would otherwise show as a
+/// network failure at the first request.
+void check_ca_file(const run_context& ctx) {
+    const std::string& file = ctx.settings.ca_file;
+    if (file.empty() || ::access(file.c_str(), R_OK) == 0) return;
+    const std::string why = std::error_code(errno, std::generic_category()).message();
+    throw early_failure{cli::usage_failure("the CA file " + file + " (--ca-file) cannot be read (" +
+                                           why + ")")};
 }
 
 /// The client secret from the variable the settings name (checked only
@@ -513,7 +557,7 @@ int run_use(run_context& ctx) {
     if (!unnamed && (!ctx.config || ctx.config->profiles.count(name) == 0))
         throw early_failure{cli::usage_failure(cli::no_such_profile(name, ctx.config))};
     if (unnamed && !ctx.config) {
-        ctx.ui->say(cli::use_line({}));
+        ctx.ui->note(cli::use_line({}));
         return 0;
     }
     update_config(ctx.config_path, *ctx.ui, [&](cli::config_file& c) {
@@ -521,7 +565,7 @@ int run_use(run_context& ctx) {
             throw early_failure{cli::usage_failure(cli::no_such_profile(name, c))};
         c.default_profile = unnamed ? std::string{} : name;
     });
-    ctx.ui->say(cli::use_line(name));
+    ctx.ui->note(cli::use_line(name));
     return 0;
 }
 
@@ -560,6 +604,12 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             out(std::string("devflow ") + DEVFLOW_VERSION_STRING + " (libcurl " +
                 curl_version_info(CURLVERSION_NOW)->version + ")\n");
             return 0;
+        case cli::command::man:
+            out(cli::man_page(DEVFLOW_VERSION_STRING));
+            return 0;
+        case cli::command::completion:
+            out(cli::completion_script(o.arguments.front()));
+            return 0;
         case cli::command::none:
             std::fputs(cli::usage_text().c_str(), stderr);
             return static_cast<int>(exit_code::usage);
@@ -572,6 +622,7 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
     const bool color = fancy && !environment_variable("NO_COLOR");
     cli::terminal_ui ui(fancy, color, fancy ? columns_of_stderr() : 80, o.verbose,
                         [color](std::string_view url) { return qr_for(url, color); });
+    ui.set_quiet(o.quiet);
     run_context ctx;
     ctx.opts = o;
     ctx.stop = stop;
@@ -585,6 +636,7 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             default: break;
         }
         resolve_for_profile(ctx, cli::selected_profile(o, environment_variable, ctx.config));
+        check_ca_file(ctx);
         load_client_secret(ctx);
         switch (o.cmd) {
             case cli::command::login: return run_login(ctx);

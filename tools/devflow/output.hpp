@@ -48,6 +48,17 @@ inline nlohmann::ordered_json token_json(std::string_view access_token,
     return j;
 }
 
+/// `token --id-token --json`: {"id_token":...,"expires_at":N} (expires_at,
+/// the token's own `exp`, left out when it has none). Printed because the
+/// user asked for it.
+inline nlohmann::ordered_json id_token_json(std::string_view id_token,
+                                            std::optional<wall_time> expires_at) {
+    nlohmann::ordered_json j;
+    j["id_token"] = id_token;
+    if (expires_at) j["expires_at"] = unix_seconds(*expires_at);
+    return j;
+}
+
 /// `login --json`'s last event: {"event":"signed_in", ...the status object}.
 inline nlohmann::ordered_json signed_in_json(const status_input& s) {
     nlohmann::ordered_json j;

@@ -34,6 +34,8 @@ struct profile {
     std::optional<std::vector<std::string>> scopes;  ///< absent: the default (openid when offered)
     std::string client_secret_env;                   ///< a variable's name, never a secret
     std::string cache;  ///< absolute; empty: a directory of its own under the state directory
+    std::string ca_file;  ///< absolute; empty: the system's CA certificates
+    std::string proxy;    ///< empty: https_proxy from the environment, if any
 
     friend bool operator==(const profile&, const profile&) = default;
 };
@@ -142,12 +144,15 @@ inline config_result config_from_json(std::string_view text) {
                     if (!text_of(v, what, p.client_id)) return r;
                 } else if (k == "client_secret_env") {
                     if (!text_of(v, what, p.client_secret_env)) return r;
-                } else if (k == "cache") {
-                    if (!text_of(v, what, p.cache)) return r;
-                    if (!std::filesystem::path(p.cache).is_absolute()) {
+                } else if (k == "cache" || k == "ca_file") {
+                    std::string& path = k == "cache" ? p.cache : p.ca_file;
+                    if (!text_of(v, what, path)) return r;
+                    if (!std::filesystem::path(path).is_absolute()) {
                         r.problem = what + " must be an absolute path";
                         return r;
                     }
+                } else if (k == "proxy") {
+                    if (!text_of(v, what, p.proxy)) return r;
                 } else if (k == "scopes") {
                     if (!v.is_array()) {
                         r.problem = what + " must be an array of strings";
@@ -191,6 +196,8 @@ inline std::string config_to_json(const config_file& c) {
         if (p.scopes) e["scopes"] = *p.scopes;
         if (!p.client_secret_env.empty()) e["client_secret_env"] = p.client_secret_env;
         if (!p.cache.empty()) e["cache"] = p.cache;
+        if (!p.ca_file.empty()) e["ca_file"] = p.ca_file;
+        if (!p.proxy.empty()) e["proxy"] = p.proxy;
         profiles[name] = e;
     }
     j["profiles"] = profiles;
@@ -214,7 +221,7 @@ inline std::string selected_profile(const options& o, const environment& env,
 
 /// A profile's settings as the remembered settings they stand in for.
 inline remembered remembered_of(const profile& p) {
-    return {p.issuer, p.client_id, p.scopes, p.client_secret_env};
+    return {p.issuer, p.client_id, p.scopes, p.client_secret_env, p.ca_file, p.proxy};
 }
 
 /// The profile after a login that used `r` (issuer, client, scopes and
@@ -225,6 +232,8 @@ inline profile profile_after_login(profile p, const remembered& r,
     p.client_id = r.client_id;
     p.scopes = r.scopes;
     p.client_secret_env = r.client_secret_env;
+    p.ca_file = r.ca_file;
+    p.proxy = r.proxy;
     if (cache) p.cache = *cache;
     return p;
 }
