@@ -14,6 +14,11 @@ done
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     missing+=(nodejs npm)
 fi
+# kubectl for the CLI's kubectl-credential test: Debian's kubernetes-client,
+# unless a kubectl is already there (Google's `kubectl` package conflicts with it).
+if ! command -v kubectl >/dev/null; then
+    missing+=(kubernetes-client)
+fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     sudo_cmd=()

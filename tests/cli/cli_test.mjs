@@ -18,7 +18,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -484,7 +484,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, profiles, use, completion); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, kubectl-credential, profiles, use, completion); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -979,6 +979,149 @@ cases.id_token_and_quiet = {
   },
 };
 
+/// A small Kubernetes API server on 127.0.0.1 over https: it answers only a
+/// request whose bearer token the provider's userinfo endpoint accepts, 401
+/// otherwise. `seen` counts the accepted and refused requests.
+async function fakeApiServer(cert, key, info) {
+  const seen = { accepted: 0, refused: 0, paths: [] };
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, async (req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer (\S+)$/.exec(auth);
+    const ok = m ? (await userinfo(info, m[1])).status === 200 : false;
+    seen.paths.push(`${req.method} ${req.url.split('?')[0]} ${ok ? 200 : 401}`);
+    res.setHeader('content-type', 'application/json');
+    if (!ok) {
+      seen.refused += 1;
+      res.writeHead(401);
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+      return;
+    }
+    seen.accepted += 1;
+    const path = req.url.split('?')[0];
+    if (path === '/version') {
+      res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' }));
+    } else if (path === '/api/v1/namespaces/default/pods') {
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' },
+        items: [{ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'devflow-test-pod', namespace: 'default' } }] }));
+    } else {
+      res.writeHead(404);
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 }));
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `https://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
+}
+
+/// A kubeconfig whose user runs `devflow kubectl-credential ARGS`.
+function writeKubeconfig(file, { server, ca, devflow, args = [], apiVersion = 'client.authentication.k8s.io/v1', interactiveMode = 'Never' }) {
+  const exec = [
+    `      apiVersion: ${apiVersion}`,
+    `      command: ${devflow}`,
+    `      args: [${['kubectl-credential', ...args].map((a) => JSON.stringify(a)).join(', ')}]`,
+  ];
+  if (apiVersion.endsWith('/v1') || interactiveMode !== 'Never') exec.push(`      interactiveMode: ${interactiveMode}`);
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: local', '  cluster:', `    server: ${server}`, `    certificate-authority: ${ca}`,
+    'contexts:', '- name: local', '  context:', '    cluster: local', '    user: dev',
+    'current-context: local',
+    'users:', '- name: dev', '  user:', '    exec:', ...exec, '',
+  ].join('\n'), { mode: 0o600 });
+}
+
+/// Runs kubectl with `args`: {code, stdout, stderr}.
+async function kubectl(ctx, args, { env = {} } = {}) {
+  const child = spawn('kubectl', args, { env: { ...toolEnv(ctx.dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', code: null };
+  child.stdout.on('data', (d) => { r.stdout += d; });
+  child.stderr.on('data', (d) => { r.stderr += d; });
+  ctx.outputs.push(r);
+  ctx.children.push(child);
+  r.code = await new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.once('close', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  return r;
+}
+
+cases.kubectl_credential = {
+  title: 'kubectl runs devflow kubectl-credential and reaches an API server that accepts only a valid token',
+  async run(ctx) {
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error) {
+      process.stdout.write('note: kubectl not installed (scripts/setup.sh installs kubernetes-client); skipped\n');
+      return;
+    }
+    const server = await ctx.server();
+    const { info } = server;
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1', 'api');
+    const api = await fakeApiServer(cert, key, info);
+    ctx.onCleanup(api.close);
+    const kubeconfig = join(ctx.dir, 'kubeconfig');
+    const getPods = ['--kubeconfig', kubeconfig, 'get', '--raw', '/api/v1/namespaces/default/pods'];
+
+    // Not signed in, and kubectl says nobody is there (interactiveMode Never): kubectl fails with devflow's line.
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow, args: ['--issuer', info.issuer, '--client-id', PUBLIC] });
+    const before = await kubectl(ctx, getPods);
+    check(before.code !== 0, 'kubectl fails without a session', before.stdout, before.stderr);
+    check(before.stderr.includes(`devflow: not signed in to ${info.issuer} as client "${PUBLIC}", and kubectl runs this plugin without a terminal (interactiveMode); run \`devflow login\` first`), 'devflow says why on kubectl\'s stderr', before.stderr);
+    checkEqual(api.seen.accepted, 0, 'nothing accepted');
+    checkEqual((await server.stats()).device_authorization_requests, 0, 'no sign-in started');
+
+    // Signed in: kubectl gets the pods with devflow's token (v1, then v1beta1).
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow });
+    const pods = await kubectl(ctx, getPods);
+    check(pods.code === 0, `kubectl exit ${pods.code}`, pods.stderr);
+    checkEqual(JSON.parse(pods.stdout).items[0].metadata.name, 'devflow-test-pod', 'the pods');
+    check(api.seen.accepted >= 1 && api.seen.paths.includes('GET /api/v1/namespaces/default/pods 200'), 'the API server accepted the token', api.seen);
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow, apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    const beta = await kubectl(ctx, getPods);
+    check(beta.code === 0, `kubectl (v1beta1) exit ${beta.code}`, beta.stderr);
+    checkEqual(api.seen.refused, 0, 'no request was refused');
+
+    // The plugin's own output: the ExecCredential in the version asked for, nothing on stderr.
+    for (const version of ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']) {
+      const direct = await run(ctx, ['kubectl-credential'], { env: { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: version, spec: { interactive: false } }) } });
+      check(direct.code === 0, `kubectl-credential exit ${direct.code}`, direct.stderr);
+      checkEqual(direct.stderr, '', 'stderr');
+      const cred = JSON.parse(direct.stdout);
+      checkEqual(`${cred.apiVersion} ${cred.kind} ${Object.keys(cred.status).join(',')}`, `${version} ExecCredential token,expirationTimestamp`, 'the ExecCredential');
+      check(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(cred.status.expirationTimestamp) && Date.parse(cred.status.expirationTimestamp) > Date.now() + 50 * 60 * 1000, 'its expiry', cred.status.expirationTimestamp);
+      checkEqual((await userinfo(info, cred.status.token)).status, 200, 'its token works');
+    }
+    checkFailure(await run(ctx, ['kubectl-credential'], { env: { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1alpha1', spec: {} }) } }), 2,
+      /^devflow: kubectl asks for an ExecCredential of client\.authentication\.k8s\.io\/v1alpha1; devflow answers/);
+
+    // A token the provider no longer accepts is refused by the API server (it checks).
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout');
+    const after = await kubectl(ctx, getPods);
+    check(after.code !== 0 && after.stderr.includes('devflow: not signed in'), 'kubectl fails again after logout', after.stderr);
+  },
+};
+
+cases.kubectl_credential_prompt = {
+  title: 'kubectl-credential signs in with the prompt on stderr when kubectl says a person is there and stdout holds only the ExecCredential',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const env = { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', spec: { interactive: true } }) };
+    const plugin = start(ctx, ['kubectl-credential', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC], { env });
+    const p = await plugin.prompt();
+    checkEqual(plugin.output.stdout, '', 'nothing on stdout while waiting');
+    await approve(p.complete);
+    const r = await plugin.result();
+    harvestSecrets(ctx.dir);
+    check(r.code === 0, `exit ${r.code}`, r.stderr);
+    const cred = JSON.parse(r.stdout);
+    check(r.stdout.trim().split('\n').length === 1 && cred.kind === 'ExecCredential', 'one ExecCredential line', Object.keys(cred));
+    remember(cred.status.token);
+    checkEqual((await userinfo(info, cred.status.token)).status, 200, 'the token works');
+    check(!r.stderr.includes(cred.status.token), 'no token on stderr');
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -994,9 +1137,10 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'devflow-cli-test-'));
   const servers = [];
+  const cleanups = [];
   const ctx = {
     dir,
-    devflow: args.devflow,
+    devflow: resolve(args.devflow),
     outputs: [],
     children: [],
     async server() {
@@ -1005,6 +1149,7 @@ async function main() {
       return s;
     },
     stopLater(s) { servers.push(s); },
+    onCleanup(f) { cleanups.push(f); },
   };
   const started = Date.now();
   let status = 0;
@@ -1015,7 +1160,7 @@ async function main() {
     for (const r of ctx.outputs) {
       for (const s of secrets) {
         check(!r.stderr.includes(s), 'a secret in stderr');
-        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`);
+        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`) || r.stdout.includes(`"token":"${s}"`);
         check(printedOnPurpose || !r.stdout.includes(s), 'a secret in stdout');
       }
     }
@@ -1025,6 +1170,7 @@ async function main() {
     process.stdout.write(`FAILED: ${c.title}\n${redact(e instanceof Failure ? e.message : e.stack)}\n`);
   } finally {
     for (const child of ctx.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const f of cleanups) await f();
     for (const s of servers) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   }

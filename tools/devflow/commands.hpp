@@ -16,7 +16,8 @@ namespace devflow::cli {
 
 /// What the user asked the tool to do.
 enum class command {
-    none, login, token, status, logout, profiles, use, completion, help, version, man
+    none, login, token, status, logout, kubectl_credential, profiles, use, completion, help,
+    version, man
 };
 
 /// What kind of value an option or an argument takes: the help shows its
@@ -97,17 +98,14 @@ struct option_info {
 /// The commands that work with a session (they all take the session options).
 inline const std::vector<command>& session_commands() {
     static const std::vector<command> c{command::login, command::token, command::status,
-                                        command::logout};
+                                        command::logout, command::kubectl_credential};
     return c;
 }
 
 /// The commands that take --json.
 inline const std::vector<command>& json_commands() {
-    static const std::vector<command> c = [] {
-        std::vector<command> all = session_commands();
-        all.push_back(command::profiles);
-        return all;
-    }();
+    static const std::vector<command> c{command::login, command::token, command::status,
+                                        command::logout, command::profiles};
     return c;
 }
 
@@ -149,6 +147,21 @@ inline const std::vector<command_info>& command_table() {
          "revocation endpoint, then wipes them from the cache. Exits 0 when the local tokens are "
          "gone, whether or not the server confirmed the revocation (the line says which).",
          "devflow logout", {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {}, false},
+        {command::kubectl_credential, "kubectl-credential",
+         "print an ExecCredential for kubectl (exec plugin)", "[OPTIONS]",
+         "The kubectl exec credential plugin: prints an ExecCredential "
+         "(client.authentication.k8s.io/v1, or v1beta1 when KUBERNETES_EXEC_INFO asks for it) "
+         "holding a valid access token and its expiry on stdout, refreshing the token first "
+         "when needed. When there is no session and kubectl says a person is there "
+         "(interactiveMode IfAvailable or Always, with a terminal), it signs in with the device "
+         "flow, prompting on stderr; otherwise it fails with exit code 7. Name it in the "
+         "kubeconfig's users[].user.exec section.",
+         "kubectl config set-credentials lab --exec-api-version=client.authentication.k8s.io/v1 \\\n"
+         "    --exec-command=devflow --exec-arg=kubectl-credential --exec-arg=--profile --exec-arg=lab \\\n"
+         "    --exec-interactive-mode=IfAvailable",
+         {e::ok, e::usage, e::denied, e::expired, e::network, e::server, e::reauth, e::storage,
+          e::cancelled},
+         {}, value_kind::none, false, {}, false},
         {command::profiles, "profiles", "list the profiles: issuer, client, signed in, expiry",
          "[--json]",
          "Lists the named profiles of the config file ($XDG_CONFIG_HOME/devflow/config.json), "

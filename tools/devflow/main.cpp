@@ -11,6 +11,7 @@
 #include "completion.hpp"
 #include "failure.hpp"
 #include "help.hpp"
+#include "kubernetes.hpp"
 #include "manpage.hpp"
 #include "output.hpp"
 #include "profiles.hpp"
@@ -430,6 +431,48 @@ int run_token(run_context& ctx) {
     return 0;
 }
 
+/// The kubectl exec credential plugin: an ExecCredential on stdout, the
+/// prompt (when kubectl says a person is there) on stderr.
+int run_kubectl_credential(run_context& ctx) {
+    // Without KUBERNETES_EXEC_INFO (run by hand) a person is there when stdin is a terminal.
+    const cli::exec_info info = cli::parse_exec_info(environment_variable("KUBERNETES_EXEC_INFO"),
+                                                     ::isatty(STDIN_FILENO) == 1);
+    if (!info.problem.empty()) return report(cli::usage_failure(info.problem), ctx.opts, ctx.ui);
+    const auto not_signed_in = [&ctx] {
+        return report(cli::kubectl_not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts,
+                      ctx.ui);
+    };
+    session s(ctx);
+    std::optional<devflow::client_config> cfg = s.cached_config();
+    if (!cfg) {
+        if (!info.interactive) return not_signed_in();
+        if (ctx.settings.issuer.empty() || ctx.settings.client_id.empty())
+            return report(cli::not_signed_in(ctx.settings.issuer, ctx.settings.client_id),
+                          ctx.opts, ctx.ui);
+        cfg = s.sign_in_config();
+    }
+    // A person at kubectl's terminal signs in when the session is gone; a
+    // script never waits for one.
+    cfg->session_end = info.interactive ? devflow::on_session_end::interactive
+                                        : devflow::on_session_end::raise;
+    flow_type& flow = s.flow(*cfg, /*browser=*/true);
+    cli::terminal_ui* ui = ctx.ui;
+    flow.on_prompt([ui](const devflow::prompt_info& p) { ui->prompt(p); });
+    std::optional<devflow::secret> token;
+    try {
+        token = flow.access_token(ctx.stop);
+    } catch (const devflow::error& e) {
+        if (e.code() == devflow::errc::reauth_required && !info.interactive) return not_signed_in();
+        throw;
+    }
+    ui->finish();
+    const auto stored = flow.stored_tokens();
+    // stdout is kubectl's: the ExecCredential and nothing else.
+    out_json(cli::exec_credential_json(info.api_version, token->reveal(),
+                                       stored ? stored->expires_at : std::nullopt));
+    return 0;
+}
+
 int run_status(run_context& ctx) {
     session s(ctx);
     const auto cfg = s.cached_config();
@@ -643,6 +686,7 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             case cli::command::token: return run_token(ctx);
             case cli::command::status: return run_status(ctx);
             case cli::command::logout: return run_logout(ctx);
+            case cli::command::kubectl_credential: return run_kubectl_credential(ctx);
             default: return static_cast<int>(exit_code::internal);
         }
     } catch (const early_failure& f) {
