@@ -2606,6 +2606,18 @@ public:
     /// @throws devflow::error as authorization_header().
     secret access_token(std::stop_token stop = {});
 
+    /// For an access token a resource server refused (RFC 6750 §3.1
+    /// invalid_token: revoked there before its expiry, say): refreshes now,
+    /// whatever its expiry says, and returns the new tokens. Under the store
+    /// lock, after re-reading the store: when the stored access token is no
+    /// longer `refused` (another thread or process has replaced it), that one
+    /// is returned without a request. Never prompts. The one-refresh-a-second
+    /// pace still holds (within it, the current token comes back).
+    /// @throws devflow::error reauth_required when no usable refresh token is
+    ///         left (the session is over, or was ended elsewhere); otherwise
+    ///         as access_token() for transport and server failures.
+    token_set refresh_refused(const secret& refused, std::stop_token stop = {});
+
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other
     /// flows and processes sharing the store see the session as ended and
@@ -4017,6 +4029,34 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
     }
     token_set t = ensure_tokens(stop, /*explicit_login=*/false);
     return std::move(t.access_token);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::refresh_refused(const secret& refused,
+                                                                           std::stop_token stop) {
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
+    throw_if_stopped(stop, "cancelled");
+    // Lock, re-read, decide, as every refresh does: a sibling that already
+    // replaced the refused token has done the work.
+    auto store_lock = lock_store(stop);
+    (void)store_lock;
+    bool ended_elsewhere = false;
+    std::optional<token_set> current = current_tokens(ended_elsewhere);
+    const auto still_refused = [&refused](const token_set& t) { return t.access_token == refused; };
+    if (current && !still_refused(*current) &&
+        detail::access_token_fresh(*current, clock_.now(), config_.refresh_margin)) {
+        set_cache(*current);
+        return std::move(*current);
+    }
+    if (current && detail::refresh_token_usable(*current, clock_.now())) {
+        log(log_level::info, "the access token was refused: refreshing");
+        if (auto refreshed = refresh_under_lock(*current, still_refused, stop))
+            return std::move(*refreshed);
+    }
+    detail::throw_error(errc::reauth_required,
+                        ended_elsewhere ? "the session was ended elsewhere (signed out); call "
+                                          "login() to sign in again"
+                                        : "no valid session is left; call login() to sign in");
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -107,6 +107,18 @@ public:
     /// @throws devflow::error as authorization_header().
     secret access_token(std::stop_token stop = {});
 
+    /// For an access token a resource server refused (RFC 6750 §3.1
+    /// invalid_token: revoked there before its expiry, say): refreshes now,
+    /// whatever its expiry says, and returns the new tokens. Under the store
+    /// lock, after re-reading the store: when the stored access token is no
+    /// longer `refused` (another thread or process has replaced it), that one
+    /// is returned without a request. Never prompts. The one-refresh-a-second
+    /// pace still holds (within it, the current token comes back).
+    /// @throws devflow::error reauth_required when no usable refresh token is
+    ///         left (the session is over, or was ended elsewhere); otherwise
+    ///         as access_token() for transport and server failures.
+    token_set refresh_refused(const secret& refused, std::stop_token stop = {});
+
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other
     /// flows and processes sharing the store see the session as ended and

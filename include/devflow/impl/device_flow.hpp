@@ -74,6 +74,34 @@ secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::refresh_refused(const secret& refused,
+                                                                           std::stop_token stop) {
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
+    throw_if_stopped(stop, "cancelled");
+    // Lock, re-read, decide, as every refresh does: a sibling that already
+    // replaced the refused token has done the work.
+    auto store_lock = lock_store(stop);
+    (void)store_lock;
+    bool ended_elsewhere = false;
+    std::optional<token_set> current = current_tokens(ended_elsewhere);
+    const auto still_refused = [&refused](const token_set& t) { return t.access_token == refused; };
+    if (current && !still_refused(*current) &&
+        detail::access_token_fresh(*current, clock_.now(), config_.refresh_margin)) {
+        set_cache(*current);
+        return std::move(*current);
+    }
+    if (current && detail::refresh_token_usable(*current, clock_.now())) {
+        log(log_level::info, "the access token was refused: refreshing");
+        if (auto refreshed = refresh_under_lock(*current, still_refused, stop))
+            return std::move(*refreshed);
+    }
+    detail::throw_error(errc::reauth_required,
+                        ended_elsewhere ? "the session was ended elsewhere (signed out); call "
+                                          "login() to sign in again"
+                                        : "no valid session is left; call login() to sign in");
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
 bool device_flow<Http, Json, Storage, Clock, Browser>::logout() {
     detail::stoppable_lock flow_lock(flow_mutex_);
     auto store_lock = lock_store({});
