@@ -65,7 +65,7 @@ TEST_CASE("help names the command to describe however it is asked", "[cli][argum
     CHECK(parse({"help"}).opts.help_topic == command::none);
     CHECK(parse({"--help"}).opts.help_topic == command::none);
     CHECK(parse({"help", "frobnicate"}).error ==
-          "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, profiles, use, completion)");
+          "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
     CHECK(parse({"help", "login", "token"}).error == "more than one command given (\"token\")");
 }
 
@@ -76,6 +76,8 @@ TEST_CASE("every option in the table is parsed into its place", "[cli][arguments
                                                 : devflow::cli::info_of(o.commands.front())->name;
         std::vector<std::string_view> args{command, o.name};
         if (!o.metavar.empty()) args.push_back("value");
+        if (const auto* c = devflow::cli::find_command(command); c->argument_required)
+            args.push_back(c->argument_choices.empty() ? std::string_view("x") : c->argument_choices.front());
         const auto r = parse(args);
         INFO(o.name);
         REQUIRE(r.ok());
@@ -90,7 +92,7 @@ TEST_CASE("every option in the table is parsed into its place", "[cli][arguments
 }
 
 TEST_CASE("usage errors are one line naming the problem", "[cli][arguments]") {
-    CHECK(parse({"frobnicate"}).error == "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, profiles, use, completion)");
+    CHECK(parse({"frobnicate"}).error == "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
     CHECK(parse({"login", "--issuer"}).error == "option --issuer needs a value");
     CHECK(parse({"login", "--issuer="}).error == "option --issuer needs a non-empty value");
     CHECK(parse({"login", "--bogus"}).error == "unknown option --bogus");
@@ -98,6 +100,10 @@ TEST_CASE("usage errors are one line naming the problem", "[cli][arguments]") {
     CHECK(parse({"token", "--json=yes"}).error == "option --json takes no value");
     CHECK(parse({"token", "--force"}).error == "--force goes with login only");
     CHECK(parse({"login", "--force"}).ok());
+    CHECK(parse({"git-credential"}).error == "git-credential needs OPERATION (get, store or erase)");
+    CHECK(parse({"git-credential", "fill"}).error ==
+          "git-credential does not know \"fill\" (OPERATION: get, store or erase)");
+    CHECK(parse({"token", "--host", "h"}).error == "--host goes with git-credential and setup-git only");
 }
 
 TEST_CASE("the help text lists every command and every exit code", "[cli][arguments]") {

@@ -484,7 +484,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, kubectl-credential, profiles, use, completion); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -752,7 +752,7 @@ cases.profiles = {
     checkFailure(await run(ctx, ['token', '--profile', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); create it with `devflow login --profile nope --issuer URL --client-id ID`; see `devflow --help`');
     checkFailure(await run(ctx, ['use', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); see `devflow --help`');
     checkFailure(await run(ctx, ['token', '--profile', '../x']), 2, /^devflow: "\.\.\/x" is not a profile name/);
-    checkFailure(await run(ctx, ['use']), 2, 'devflow: use needs a NAME; see `devflow --help`');
+    checkFailure(await run(ctx, ['use']), 2, 'devflow: use needs NAME; see `devflow --help`');
   },
 };
 
@@ -812,7 +812,7 @@ cases.completion_and_man = {
       scripts[shell] = join(ctx.dir, `completion.${shell}`);
       writeFileSync(scripts[shell], r.stdout);
     }
-    checkFailure(await run(ctx, ['completion', 'tcsh']), 2, 'devflow: completion does not know "tcsh" (SHELL: bash, zsh and fish); see `devflow --help`');
+    checkFailure(await run(ctx, ['completion', 'tcsh']), 2, 'devflow: completion does not know "tcsh" (SHELL: bash, zsh or fish); see `devflow --help`');
 
     // bash: valid, and its function offers what the help lists.
     const bashCheck = spawnSync('bash', ['-n', scripts.bash], { encoding: 'utf8' });
@@ -1122,6 +1122,169 @@ cases.kubectl_credential_prompt = {
   },
 };
 
+/// A git smart-HTTP server on 127.0.0.1 over https: `git http-backend` (the
+/// CGI shipped with git) behind Basic authentication whose password must be
+/// a token the provider's userinfo endpoint accepts and the test has not
+/// marked refused. Serves the bare repositories under `root`.
+async function fakeGitServer(cert, key, info, root) {
+  const seen = { accepted: 0, refused: 0, users: new Set() };
+  const refused = new Set();
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, async (req, res) => {
+    const m = /^Basic (\S+)$/.exec(req.headers.authorization ?? '');
+    let user = '';
+    let ok = false;
+    if (m) {
+      const decoded = Buffer.from(m[1], 'base64').toString();
+      const colon = decoded.indexOf(':');
+      user = decoded.slice(0, colon);
+      const password = decoded.slice(colon + 1);
+      ok = !refused.has(password) && (await userinfo(info, password)).status === 200;
+    }
+    if (!ok) {
+      seen.refused += 1;
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="devflow-test"', 'content-type': 'text/plain' });
+      res.end('authentication required\n');
+      return;
+    }
+    seen.accepted += 1;
+    seen.users.add(user);
+    const url = new URL(req.url, 'https://localhost');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH, GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1',
+        REQUEST_METHOD: req.method, PATH_INFO: decodeURIComponent(url.pathname), QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_USER: user, REMOTE_ADDR: '127.0.0.1',
+        HTTP_GIT_PROTOCOL: req.headers['git-protocol'] ?? '', HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    cgi.stdin.on('error', () => {});
+    req.pipe(cgi.stdin);
+    const chunks = [];
+    cgi.stdout.on('data', (d) => chunks.push(d));
+    cgi.once('close', () => {
+      const out = Buffer.concat(chunks);
+      const end = out.indexOf('\r\n\r\n');
+      const head = out.subarray(0, end).toString().split('\r\n');
+      let status = 200;
+      const headers = {};
+      for (const line of head) {
+        const i = line.indexOf(':');
+        const name = line.slice(0, i).toLowerCase();
+        const value = line.slice(i + 1).trim();
+        if (name === 'status') status = Number.parseInt(value, 10);
+        else headers[name] = value;
+      }
+      res.writeHead(status, headers);
+      res.end(out.subarray(end + 4));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${server.address().port}`, seen, refuse: (t) => refused.add(t),
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/// Runs git with `args` (and `input` on stdin): {code, stdout, stderr}.
+async function git(ctx, args, { input = '', env = {} } = {}) {
+  const child = spawn('git', args, { env: { ...toolEnv(ctx.dir), GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', code: null };
+  child.stdout.on('data', (d) => { r.stdout += d; });
+  child.stderr.on('data', (d) => { r.stderr += d; });
+  child.stdin.on('error', () => {});  // git may not read it
+  child.stdin.end(input);
+  ctx.outputs.push(r);
+  ctx.children.push(child);
+  r.code = await new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.once('close', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  return r;
+}
+
+cases.git_credential = {
+  title: 'git credential fill and git ls-remote get a valid token from devflow and a refused one is replaced by erase',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    mkdirSync(join(ctx.dir, 'home'), { recursive: true });
+    // A bare repository with one commit.
+    const root = join(ctx.dir, 'git');
+    mkdirSync(root);
+    const plain = { env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@devflow.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@devflow.test' } };
+    checkEqual((await git(ctx, ['init', '-q', '-b', 'main', join(root, 'work')])).code, 0, 'git init');
+    checkEqual((await git(ctx, ['-C', join(root, 'work'), 'commit', '-q', '--allow-empty', '-m', 'first'], plain)).code, 0, 'git commit');
+    checkEqual((await git(ctx, ['clone', '-q', '--bare', join(root, 'work'), join(root, 'repo.git')])).code, 0, 'git clone --bare');
+    const head = (await git(ctx, ['-C', join(root, 'work'), 'rev-parse', 'HEAD'])).stdout.trim();
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1', 'git');
+    const gitServer = await fakeGitServer(cert, key, info, root);
+    ctx.onCleanup(gitServer.close);
+    const remote = `https://${gitServer.host}/repo.git`;
+    const gitEnv = { env: { GIT_SSL_CAINFO: cert } };
+
+    // Without a helper git has no credentials: refused.
+    const none = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(none.code !== 0 && gitServer.seen.accepted === 0, 'no credentials, no access', none.stderr);
+
+    // setup-git writes the global config as gh does.
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const setup = await run(ctx, ['setup-git', '--host', gitServer.host]);
+    check(setup.code === 0, `setup-git exit ${setup.code}`, setup.stderr);
+    checkEqual(setup.stderr, `devflow: git now asks devflow for credentials for https://${gitServer.host} (credential.https://${gitServer.host}.helper in your global git config)\n`, 'setup-git line');
+    const helpers = (await git(ctx, ['config', '--global', '--get-all', `credential.https://${gitServer.host}.helper`])).stdout.split('\n');
+    checkEqual(helpers[0], '', 'the helper list is reset first');
+    checkEqual(helpers[1], `!'${ctx.devflow}' 'git-credential' '--host' '${gitServer.host}'`, 'then devflow is the helper');
+
+    // git credential fill: the token as password.
+    const fill = await git(ctx, ['credential', 'fill'], { input: `protocol=https\nhost=${gitServer.host}\npath=repo.git\n\n` });
+    check(fill.code === 0, `git credential fill exit ${fill.code}`, fill.stderr);
+    const filled = Object.fromEntries(fill.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    checkEqual(`${filled.protocol} ${filled.host} ${filled.username}`, `https ${gitServer.host} oauth2`, 'what git filled in');
+    const token = (await run(ctx, ['token'])).stdout.trim();
+    checkEqual(filled.password, token, 'the password is the access token');
+
+    // git ls-remote against the server that accepts only valid tokens.
+    const ls = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(ls.code === 0, `git ls-remote exit ${ls.code}`, ls.stderr);
+    check(ls.stdout.includes(`${head}\tHEAD`) && ls.stdout.includes(`${head}\trefs/heads/main`), 'the refs', ls.stdout);
+    check(gitServer.seen.accepted >= 1 && gitServer.seen.users.has('oauth2'), 'the server accepted the token', [...gitServer.seen.users]);
+
+    // The server refuses that token: git fails and erases it; devflow refreshes, and git works again.
+    const refreshesBefore = (await server.stats()).refresh_requests;
+    gitServer.refuse(token);
+    const refusedRun = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(refusedRun.code !== 0, 'git fails with the refused token', refusedRun.stdout);
+    checkEqual((await server.stats()).refresh_requests, refreshesBefore + 1, 'erase refreshed the session');
+    const fresh = (await run(ctx, ['token'])).stdout.trim();
+    remember(fresh);
+    harvestSecrets(ctx.dir);
+    check(fresh !== token, 'a new access token in the cache');
+    const again = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(again.code === 0 && again.stdout.includes(head), `git works again (exit ${again.code})`, again.stderr);
+    checkEqual((await server.stats()).device_authorization_requests, 1, 'no new sign-in: the refresh token stayed');
+
+    // store is ignored; a request for another host or over http gets nothing.
+    checkEqual((await run(ctx, ['git-credential', 'store', '--host', gitServer.host])).code, 0, 'store');
+    const other = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', gitServer.host], { input: 'protocol=https\nhost=evil.example\n\n', env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(other.status === 0 && other.stdout === '' && other.stderr === `devflow: warning: not giving a token to evil.example: this helper serves ${gitServer.host} (--host)\n`, 'another host gets nothing', other.stdout, other.stderr);
+    const clear = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', 'git.devflow.test'], { input: 'protocol=http\nhost=git.devflow.test\n\n', env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(clear.status === 0 && clear.stdout === '' && clear.stderr.includes('only https carries it'), 'plain http gets nothing', clear.stdout, clear.stderr);
+    ctx.outputs.push({ stdout: other.stdout + clear.stdout, stderr: other.stderr + clear.stderr });
+
+    // Signed out: get fails with exit 7, and git with it.
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout');
+    const out = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', gitServer.host], { input: `protocol=https\nhost=${gitServer.host}\n\n`, env: toolEnv(ctx.dir), encoding: 'utf8' });
+    checkEqual(out.status, 7, 'get exit when signed out');
+    checkEqual(out.stderr, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first\n`, 'its line');
+    ctx.outputs.push({ stdout: out.stdout, stderr: out.stderr });
+    checkFailure(await run(ctx, ['setup-git', '--host', 'https://x.example']), 2, 'devflow: "https://x.example" is not a host (give the host of the https URL, with :PORT when it has one); see `devflow --help`');
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1160,7 +1323,8 @@ async function main() {
     for (const r of ctx.outputs) {
       for (const s of secrets) {
         check(!r.stderr.includes(s), 'a secret in stderr');
-        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`) || r.stdout.includes(`"token":"${s}"`);
+        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`) || r.stdout.includes(`"token":"${s}"`)
+          || r.stdout.includes(`\npassword=${s}\n`);  // git's credential protocol: the helper's answer
         check(printedOnPurpose || !r.stdout.includes(s), 'a secret in stdout');
       }
     }

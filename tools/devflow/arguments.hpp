@@ -92,7 +92,7 @@ inline parse_result parse_arguments(const std::vector<std::string_view>& args) {
                 }
                 if (!known) {
                     r.error = std::string(current.name) + " does not know \"" + std::string(arg) +
-                              "\" (" + std::string(current.argument) + ": " + and_list(choices) +
+                              "\" (" + std::string(current.argument) + ": " + or_list(choices) +
                               ")";
                     return r;
                 }
@@ -171,8 +171,14 @@ inline parse_result parse_arguments(const std::vector<std::string_view>& args) {
         r.error = std::string(opt->name) + " goes with " + and_list(names) + " only";
         return r;
     }
-    if (current.argument_required && o.arguments.empty())
-        r.error = std::string(current.name) + " needs a " + std::string(current.argument);
+    if (current.argument_required && o.arguments.empty()) {
+        r.error = std::string(current.name) + " needs " + std::string(current.argument);
+        if (!current.argument_choices.empty()) {
+            std::vector<std::string> choices(current.argument_choices.begin(),
+                                             current.argument_choices.end());
+            r.error += " (" + or_list(choices) + ")";
+        }
+    }
     return r;
 }
 

@@ -16,8 +16,8 @@ namespace devflow::cli {
 
 /// What the user asked the tool to do.
 enum class command {
-    none, login, token, status, logout, kubectl_credential, profiles, use, completion, help,
-    version, man
+    none, login, token, status, logout, kubectl_credential, git_credential, setup_git, profiles,
+    use, completion, help, version, man
 };
 
 /// What kind of value an option or an argument takes: the help shows its
@@ -45,6 +45,8 @@ struct options {
     std::optional<std::string> profile;            ///< --profile NAME
     std::optional<std::string> ca_file;            ///< --ca-file PATH
     std::optional<std::string> proxy;              ///< --proxy URL
+    std::optional<std::string> host;               ///< --host HOST (git)
+    std::optional<std::string> username;           ///< --username NAME (git)
     bool no_browser = false;                       ///< --no-browser
     bool json = false;                             ///< --json
     bool force = false;                            ///< --force (login)
@@ -97,8 +99,10 @@ struct option_info {
 
 /// The commands that work with a session (they all take the session options).
 inline const std::vector<command>& session_commands() {
-    static const std::vector<command> c{command::login, command::token, command::status,
-                                        command::logout, command::kubectl_credential};
+    static const std::vector<command> c{command::login,  command::token,
+                                        command::status, command::logout,
+                                        command::kubectl_credential, command::git_credential,
+                                        command::setup_git};
     return c;
 }
 
@@ -162,6 +166,26 @@ inline const std::vector<command_info>& command_table() {
          {e::ok, e::usage, e::denied, e::expired, e::network, e::server, e::reauth, e::storage,
           e::cancelled},
          {}, value_kind::none, false, {}, false},
+        {command::git_credential, "git-credential", "git's credential helper (get, store, erase)",
+         "OPERATION --host HOST [--username NAME] [OPTIONS]",
+         "git's credential helper protocol: `get` reads what git asks on stdin and answers with "
+         "the username and a valid access token as the password (refreshed when needed; never a "
+         "prompt: with no session it fails with exit code 7); `store` is ignored (the token "
+         "lives in devflow's cache); `erase`, which git sends when the server refused the "
+         "password, refreshes the session at once when that password is the cached access "
+         "token (the refresh token stays, so no new sign-in is needed). Tokens go only to "
+         "--host, and only over https. `devflow setup-git` writes the git config that runs it.",
+         "printf 'protocol=https\\nhost=git.example.org\\n\\n' | devflow git-credential get --host git.example.org",
+         {e::ok, e::usage, e::network, e::server, e::reauth, e::storage, e::cancelled}, "OPERATION",
+         value_kind::text, true, {"get", "store", "erase"}, false},
+        {command::setup_git, "setup-git", "make git use devflow for a host's credentials",
+         "--host HOST [--username NAME] [OPTIONS]",
+         "Writes the global git config entry that makes git ask `devflow git-credential` for the "
+         "credentials of https://HOST, as `gh auth setup-git` does: "
+         "credential.https://HOST.helper is reset (so no other helper answers for that host) "
+         "and set to this devflow with the profile, cache and other options given here.",
+         "devflow setup-git --profile lab --host git.example.org",
+         {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {}, false},
         {command::profiles, "profiles", "list the profiles: issuer, client, signed in, expiry",
          "[--json]",
          "Lists the named profiles of the config file ($XDG_CONFIG_HOME/devflow/config.json), "
@@ -241,6 +265,12 @@ inline const std::vector<option_info>& option_table() {
         {"--force", {}, {}, value_kind::none,
          "sign out (revoking at the server) and sign in again even with a valid session", {},
          {command::login}, &options::force, nullptr, false, false},
+        {"--host", {}, "HOST", value_kind::text,
+         "the git host (host or host:port) the helper gives tokens to", {},
+         {command::git_credential, command::setup_git}, nullptr, &options::host, false, false},
+        {"--username", {}, "NAME", value_kind::text,
+         "the username git sends with the token (default: the remote URL's, else oauth2)", {},
+         {command::git_credential, command::setup_git}, nullptr, &options::username, false, false},
         {"--id-token", {}, {}, value_kind::none,
          "print the session's OpenID Connect id_token instead of the access token", {},
          {command::token}, &options::id_token, nullptr, false, false},
@@ -318,6 +348,16 @@ inline std::string and_list(const std::vector<std::string>& words) {
     std::string out;
     for (std::size_t i = 0; i < words.size(); ++i) {
         if (i > 0) out += i + 1 == words.size() ? " and " : ", ";
+        out += words[i];
+    }
+    return out;
+}
+
+/// "a", "a or b", "a, b or c".
+inline std::string or_list(const std::vector<std::string>& words) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
         out += words[i];
     }
     return out;

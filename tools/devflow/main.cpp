@@ -10,6 +10,7 @@
 #include "arguments.hpp"
 #include "completion.hpp"
 #include "failure.hpp"
+#include "git.hpp"
 #include "help.hpp"
 #include "kubernetes.hpp"
 #include "manpage.hpp"
@@ -48,7 +49,10 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <pwd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -473,6 +477,140 @@ int run_kubectl_credential(run_context& ctx) {
     return 0;
 }
 
+/// stdin, up to `max` bytes (git's request; it may hold a password).
+devflow::secret read_stdin(std::size_t max) {
+    std::string bytes;
+    bytes.reserve(max);
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        const std::size_t take = std::min(static_cast<std::size_t>(n), max - bytes.size());
+        bytes.append(buffer, take);  // reserved: never reallocated, so never copied
+        if (bytes.size() == max) break;
+    }
+    ::explicit_bzero(buffer, sizeof buffer);
+    return devflow::secret{std::move(bytes)};
+}
+
+/// git's credential helper: `get` answers with the token, `store` does
+/// nothing, `erase` refreshes a refused token.
+int run_git_credential(run_context& ctx) {
+    const std::string& operation = ctx.opts.arguments.front();
+    const devflow::secret input = read_stdin(64 * 1024);
+    if (operation == "store") return 0;  // the token lives in devflow's cache
+    if (!ctx.opts.host)
+        return report(cli::usage_failure("git-credential needs --host HOST, the host it gives tokens "
+                                         "to (`devflow setup-git --host HOST` writes it)"),
+                      ctx.opts, ctx.ui);
+    const cli::credential_request request = cli::parse_credential_request(input.reveal());
+    if (!request.problem.empty())
+        return report(cli::usage_failure(request.problem), ctx.opts, ctx.ui);
+    if (const std::string why = cli::refusal_for(request, *ctx.opts.host); !why.empty()) {
+        // No answer: git goes on to its other helpers, or asks the user.
+        ctx.ui->log(devflow::log_level::warning, why);
+        return 0;
+    }
+    session s(ctx);
+    auto cfg = s.cached_config();
+    if (!cfg) {
+        if (operation == "erase") return 0;  // nothing to drop
+        return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
+    }
+    cfg->session_end = devflow::on_session_end::raise;  // git never gets a prompt
+    flow_type& flow = s.flow(*cfg);
+    if (operation == "erase") {
+        if (request.password.empty()) return 0;
+        // The server refused the password: when it is the cached access
+        // token, a refresh replaces it (the refresh token stays).
+        (void)flow.refresh_refused(request.password, ctx.stop);
+        ctx.ui->log(devflow::log_level::info, "the refused token was replaced by a refresh");
+        return 0;
+    }
+    const devflow::secret token = flow.access_token(ctx.stop);
+    const auto stored = flow.stored_tokens();
+    devflow::secret answer{cli::credential_answer(cli::git_username(ctx.opts.username, request),
+                                                  token.reveal(),
+                                                  stored ? stored->expires_at : std::nullopt)};
+    out(answer.reveal());
+    return 0;
+}
+
+/// Runs `argv` (no shell), its stdout and stderr ours; its exit status, or
+/// -1 when it cannot be started.
+int run_program(const std::vector<std::string>& argv) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid = 0;
+    const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return -1;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/// This program's absolute path, for the helper git runs.
+std::string own_executable() {
+    std::error_code ec;
+    const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("devflow") : p.string();
+}
+
+/// Writes the global git config entry that runs `devflow git-credential`
+/// for https://HOST, as `gh auth setup-git` does.
+int run_setup_git(run_context& ctx) {
+    const cli::options& o = ctx.opts;
+    if (!o.host)
+        return report(cli::usage_failure("setup-git needs --host HOST (e.g. git.example.org)"), o,
+                      ctx.ui);
+    if (!cli::valid_git_host(*o.host))
+        return report(cli::usage_failure("\"" + *o.host +
+                                         "\" is not a host (give the host of the https URL, with "
+                                         ":PORT when it has one)"),
+                      o, ctx.ui);
+    // The helper runs with what this command was given, so git keeps using
+    // the same session whatever the default profile becomes later.
+    std::vector<std::string> words{own_executable()};
+    auto add = [&words](const char* name, const std::string& value) {
+        words.emplace_back(name);
+        words.push_back(value);
+    };
+    if (!ctx.profile.empty()) add("--profile", ctx.profile);
+    if (o.issuer) add("--issuer", *o.issuer);
+    if (o.client_id) add("--client-id", *o.client_id);
+    if (o.scopes) words.push_back("--scope=" + cli::join(*o.scopes));
+    if (o.client_secret_env) add("--client-secret-env", *o.client_secret_env);
+    if (o.cache) add("--cache", absolute(*o.cache) + (ctx.cache.single_file ? "" : "/"));
+    if (o.ca_file) add("--ca-file", absolute(*o.ca_file));
+    if (o.proxy) add("--proxy", *o.proxy);
+    words.emplace_back("git-credential");
+    add("--host", *o.host);
+    if (o.username) add("--username", *o.username);
+    const std::string key = cli::git_helper_key(*o.host);
+    // An empty helper first: no other helper answers for this host.
+    for (const auto& argv : {std::vector<std::string>{"git", "config", "--global", "--replace-all", key, ""},
+                             std::vector<std::string>{"git", "config", "--global", "--add", key,
+                                                      cli::git_helper_command(words)}}) {
+        const int rc = run_program(argv);
+        if (rc != 0)
+            return report({exit_code::storage,
+                           rc < 0 ? "devflow: cannot run git (is it installed?)"
+                                  : "devflow: `git config --global` failed (exit status " +
+                                        std::to_string(rc) + "); check your git configuration",
+                           "git_config"},
+                          o, ctx.ui);
+    }
+    ctx.ui->note(cli::setup_git_line(*o.host));
+    return 0;
+}
+
 int run_status(run_context& ctx) {
     session s(ctx);
     const auto cfg = s.cached_config();
@@ -687,6 +825,8 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             case cli::command::status: return run_status(ctx);
             case cli::command::logout: return run_logout(ctx);
             case cli::command::kubectl_credential: return run_kubectl_credential(ctx);
+            case cli::command::git_credential: return run_git_credential(ctx);
+            case cli::command::setup_git: return run_setup_git(ctx);
             default: return static_cast<int>(exit_code::internal);
         }
     } catch (const early_failure& f) {

@@ -159,7 +159,7 @@ inline std::string man_page(std::string_view version) {
         "client secret; a client secret is read from the environment variable named by "
         "--client-secret-env, never from the command line, and never stored. Every error is one "
         "line on standard error starting with \"devflow: \".");
-    s += ".SH SEE ALSO\n.BR curl (1),\n.BR kubectl (1)\n";
+    s += ".SH SEE ALSO\n.BR curl (1),\n.BR git\\-credential (1),\n.BR kubectl (1)\n";
     return s;
 }
 
