@@ -65,7 +65,7 @@ TEST_CASE("help names the command to describe however it is asked", "[cli][argum
     CHECK(parse({"help"}).opts.help_topic == command::none);
     CHECK(parse({"--help"}).opts.help_topic == command::none);
     CHECK(parse({"help", "frobnicate"}).error ==
-          "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
+          "unknown command \"frobnicate\" (commands: login, token, status, logout, keep-alive, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
     CHECK(parse({"help", "login", "token"}).error == "more than one command given (\"token\")");
 }
 
@@ -92,7 +92,7 @@ TEST_CASE("every option in the table is parsed into its place", "[cli][arguments
 }
 
 TEST_CASE("usage errors are one line naming the problem", "[cli][arguments]") {
-    CHECK(parse({"frobnicate"}).error == "unknown command \"frobnicate\" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
+    CHECK(parse({"frobnicate"}).error == "unknown command \"frobnicate\" (commands: login, token, status, logout, keep-alive, kubectl-credential, git-credential, setup-git, profiles, use, completion)");
     CHECK(parse({"login", "--issuer"}).error == "option --issuer needs a value");
     CHECK(parse({"login", "--issuer="}).error == "option --issuer needs a non-empty value");
     CHECK(parse({"login", "--bogus"}).error == "unknown option --bogus");

@@ -484,7 +484,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, kubectl-credential, git-credential, setup-git, profiles, use, completion); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, keep-alive, kubectl-credential, git-credential, setup-git, profiles, use, completion); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -1282,6 +1282,63 @@ cases.git_credential = {
     checkEqual(out.stderr, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first\n`, 'its line');
     ctx.outputs.push({ stdout: out.stdout, stderr: out.stderr });
     checkFailure(await run(ctx, ['setup-git', '--host', 'https://x.example']), 2, 'devflow: "https://x.example" is not a host (give the host of the https URL, with :PORT when it has one); see `devflow --help`');
+  },
+};
+
+cases.keep_alive = {
+  title: 'keep-alive keeps a short session alive through a long pause and status sees it and SIGTERM ends it with 0',
+  // Access tokens of 4 s, refresh tokens of 6 s (refresh_expires_in sent): a
+  // session nobody refreshes is dead after 6 s.
+  server: { DEVFLOW_ACCESS_TOKEN_TTL: '4', DEVFLOW_REFRESH_TOKEN_TTL: '6', DEVFLOW_REFRESH_EXPIRES_IN: '1' },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const kept = join(ctx.dir, 'kept.json');
+    const left = join(ctx.dir, 'left.json');
+    for (const cache of [kept, left]) {
+      const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--cache', cache]);
+      harvestSecrets(ctx.dir);
+      check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    }
+    checkFailure(await run(ctx, ['keep-alive', '--cache', join(ctx.dir, 'none.json'), '--issuer', info.issuer, '--client-id', PUBLIC]), 7,
+      `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first`);
+
+    const keeper = start(ctx, ['keep-alive', '--cache', kept], { timeoutMs: 60000 });
+    const deadline = Date.now() + 5000;
+    while (!keeper.output.stderr.includes('alive (pid') && Date.now() < deadline) await sleep(50);
+    checkEqual(keeper.output.stderr, `devflow: keeping the session of client "${PUBLIC}" at ${info.issuer} alive (pid ${keeper.child.pid}); stop it with Ctrl-C or SIGTERM\n`, 'keep-alive says what it keeps');
+    const st = await run(ctx, ['status', '--cache', kept]);
+    check(new RegExp(`^  keep-alive\\s+running \\(pid ${keeper.child.pid}\\)$`, 'm').test(st.stdout), 'status sees it', st.stdout);
+    checkEqual(JSON.stringify(JSON.parse((await run(ctx, ['status', '--json', '--cache', kept])).stdout).keep_alive), JSON.stringify({ running: true, pid: keeper.child.pid }), 'status --json sees it');
+    check(/^  keep-alive\s+not running$/m.test((await run(ctx, ['status', '--cache', left])).stdout), 'the other session has none');
+    checkFailure(await run(ctx, ['keep-alive', '--cache', kept]), 2, `devflow: a keep-alive already runs for this session (pid ${keeper.child.pid}); \`devflow status\` shows it`);
+
+    await sleep(10000);  // longer than a refresh token lives
+    checkEqual(keeper.output.code, null, 'keep-alive is still running');
+    const tok = await run(ctx, ['token', '--cache', kept]);
+    check(tok.code === 0, `token after the pause exit ${tok.code}`, tok.stderr);
+    checkEqual(tok.stderr, '', 'no prompt, no warning');
+    remember(tok.stdout.trim());
+    harvestSecrets(ctx.dir);
+    checkEqual((await userinfo(info, tok.stdout.trim())).status, 200, 'the token works');
+    // The same pause without a keep-alive ends the session.
+    checkFailure(await run(ctx, ['token', '--cache', left]), 7, /^devflow: (the server no longer accepts this sign-in|the session has ended)/);
+    check((await server.stats()).refresh_requests >= 3, 'keep-alive refreshed on its schedule');
+    checkEqual((await server.stats()).device_authorization_requests, 2, 'no new sign-in');
+
+    // SIGTERM: exit 0, and status sees it gone.
+    keeper.child.kill('SIGTERM');
+    const ended = await keeper.result();
+    checkEqual(ended.code, 0, 'keep-alive exit on SIGTERM');
+    checkEqual(lastLine(ended.stderr), 'devflow: keep-alive stopped', 'its last line');
+    check(/^  keep-alive\s+not running$/m.test((await run(ctx, ['status', '--cache', kept])).stdout), 'status sees it stopped');
+
+    // A logout elsewhere ends a running keep-alive with exit 7.
+    const second = start(ctx, ['keep-alive', '--quiet', '--cache', kept], { timeoutMs: 60000 });
+    await sleep(500);
+    checkEqual((await run(ctx, ['logout', '--cache', kept])).code, 0, 'logout');
+    const after = await second.result();
+    checkFailure(after, 7, 'devflow: the session has ended (the server\'s maximum was reached, or it was signed out), so keep-alive stops; run `devflow login` to sign in again');
   },
 };
 

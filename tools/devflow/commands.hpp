@@ -16,8 +16,8 @@ namespace devflow::cli {
 
 /// What the user asked the tool to do.
 enum class command {
-    none, login, token, status, logout, kubectl_credential, git_credential, setup_git, profiles,
-    use, completion, help, version, man
+    none, login, token, status, logout, keep_alive, kubectl_credential, git_credential, setup_git,
+    profiles, use, completion, help, version, man
 };
 
 /// What kind of value an option or an argument takes: the help shows its
@@ -101,8 +101,8 @@ struct option_info {
 inline const std::vector<command>& session_commands() {
     static const std::vector<command> c{command::login,  command::token,
                                         command::status, command::logout,
-                                        command::kubectl_credential, command::git_credential,
-                                        command::setup_git};
+                                        command::keep_alive, command::kubectl_credential,
+                                        command::git_credential, command::setup_git};
     return c;
 }
 
@@ -151,6 +151,17 @@ inline const std::vector<command_info>& command_table() {
          "revocation endpoint, then wipes them from the cache. Exits 0 when the local tokens are "
          "gone, whether or not the server confirmed the revocation (the line says which).",
          "devflow logout", {e::ok, e::usage, e::storage}, {}, value_kind::none, false, {}, false},
+        {command::keep_alive, "keep-alive", "keep the session alive until stopped (foreground)",
+         "[OPTIONS]",
+         "Runs in the foreground and refreshes the session on the keep-alive schedule (a margin "
+         "before the server's idle limit), so it lasts up to the server's session maximum with "
+         "nobody at the keyboard. It shares the store lock with every other devflow process, "
+         "holds a keep-alive lock of its own so only one runs per session (`devflow status` "
+         "shows it), and never prompts. SIGTERM or Ctrl-C ends it with exit code 0; the session "
+         "ending (its maximum, or a logout) ends it with 7. Made to run as a systemd user "
+         "service.",
+         "devflow keep-alive --profile lab &", {e::ok, e::usage, e::reauth, e::storage}, {},
+         value_kind::none, false, {}, false},
         {command::kubectl_credential, "kubectl-credential",
          "print an ExecCredential for kubectl (exec plugin)", "[OPTIONS]",
          "The kubectl exec credential plugin: prints an ExecCredential "

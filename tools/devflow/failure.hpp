@@ -177,6 +177,23 @@ inline failure no_id_token() {
             "no_id_token"};
 }
 
+/// keep-alive when another one already holds the session's keep-alive lock.
+inline failure keep_alive_running(std::string_view who) {
+    return {exit_code::usage,
+            "devflow: a keep-alive already runs for this session" +
+                (who.empty() ? std::string{} : " (" + one_line(who, 100) + ")") +
+                "; `devflow status` shows it",
+            "keep_alive_running"};
+}
+
+/// keep-alive when the session ends under it (its maximum, or a logout).
+inline failure keep_alive_session_ended() {
+    return {exit_code::reauth,
+            "devflow: the session has ended (the server's maximum was reached, or it was signed "
+            "out), so keep-alive stops; run `devflow login` to sign in again",
+            "reauth_required"};
+}
+
 /// "Not signed in" for token, status and logout.
 inline failure not_signed_in(std::string_view issuer, std::string_view client_id) {
     std::string text = "not signed in";

@@ -91,6 +91,9 @@ void out(std::string_view text) {
 
 void out_json(const nlohmann::ordered_json& j) { out(cli::json_line(j)); }
 
+/// A name for the running keep-alive, e.g. "pid 1234".
+std::string pid_text(long pid) { return "pid " + std::to_string(pid); }
+
 /// Everything a command needs.
 struct run_context {
     cli::options opts;
@@ -611,16 +614,97 @@ int run_setup_git(run_context& ctx) {
     return 0;
 }
 
+/// Where a session's keep-alive keeps its lock and its pid: beside the
+/// session's record, checked like it. In a cache directory, the lock of a
+/// key of its own ("<hash>.json.lock") and the pid in "<hash>.json"; beside
+/// a single-file cache, FILE.keep-alive.lock and FILE.keep-alive.
+struct keep_alive_files {
+    devflow::file_store store;
+    std::string key;
+    std::filesystem::path pid_file;
+};
+
+keep_alive_files keep_alive_files_of(const run_context& ctx, const flow_type& flow) {
+    cli::terminal_ui* ui = ctx.ui;
+    auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
+    const std::string key = "devflow keep-alive\n" + flow.store_key();
+    if (ctx.cache.single_file) {
+        std::filesystem::path file = ctx.cache.path;
+        file += ".keep-alive";
+        devflow::file_store store = devflow::file_store::single_file(file, warn);
+        return {std::move(store), key, file};
+    }
+    devflow::file_store store(ctx.cache.path, warn);
+    std::filesystem::path pid_file = store.path_for(key);
+    return {std::move(store), key, std::move(pid_file)};
+}
+
+/// Whether a keep-alive runs for `flow`'s session: its lock is held.
+cli::keep_alive_state keep_alive_state_of(const run_context& ctx, const flow_type& flow) {
+    cli::keep_alive_state state;
+    keep_alive_files files = keep_alive_files_of(ctx, flow);
+    if (files.store.try_lock(files.key)) return state;  // free: nobody runs (released at once)
+    state.running = true;
+    const devflow::private_file pid = devflow::read_private_file(files.pid_file, 64);
+    if (pid.result == devflow::private_file::outcome::ok) {
+        const long n = std::atol(pid.bytes.reveal().c_str());
+        if (n > 0) state.pid = n;
+    }
+    return state;
+}
+
+/// Refreshes on the keep-alive schedule until a signal (exit 0) or the end
+/// of the session (exit 7), holding the session's keep-alive lock.
+int run_keep_alive(run_context& ctx) {
+    session s(ctx);
+    auto cfg = s.cached_config();
+    if (!cfg) return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
+    cfg->session_end = devflow::on_session_end::raise;  // nobody is there to sign in
+    flow_type& flow = s.flow(*cfg);
+    keep_alive_files files = keep_alive_files_of(ctx, flow);
+    // A short wait: `devflow status` takes the lock for an instant to look.
+    files.store.set_lock_timeout(std::chrono::seconds{2});
+    devflow::file_store::key_lock held;
+    try {
+        held = files.store.lock(files.key, ctx.stop);
+    } catch (const devflow::error& e) {
+        if (e.code() == devflow::errc::cancelled) throw;
+        const devflow::private_file pid = devflow::read_private_file(files.pid_file, 64);
+        const long n = pid.result == devflow::private_file::outcome::ok
+                           ? std::atol(pid.bytes.reveal().c_str())
+                           : 0;
+        return report(cli::keep_alive_running(n > 0 ? pid_text(n) : std::string{}), ctx.opts, ctx.ui);
+    }
+    devflow::write_private_file(files.pid_file, std::to_string(::getpid()) + "\n");
+    if (!flow.stored_tokens())
+        return report(cli::not_signed_in(ctx.base.issuer, ctx.base.client_id), ctx.opts, ctx.ui);
+    ctx.ui->note("devflow: keeping the session of client \"" + cli::one_line(cfg->client_id, 200) +
+                 "\" at " + cli::one_line(cfg->issuer, 200) + " alive (" + pid_text(::getpid()) +
+                 "); stop it with Ctrl-C or SIGTERM\n");
+    flow.keep_alive(ctx.stop);
+    std::error_code ec;
+    std::filesystem::remove(files.pid_file, ec);
+    if (ctx.stop.stop_requested()) {
+        ctx.ui->note("devflow: keep-alive stopped\n");
+        return 0;
+    }
+    return report(cli::keep_alive_session_ended(), ctx.opts, ctx.ui);
+}
+
 int run_status(run_context& ctx) {
     session s(ctx);
     const auto cfg = s.cached_config();
     std::optional<devflow::token_set> tokens;
     devflow::client_config shown = ctx.base;
+    std::optional<cli::keep_alive_state> keep_alive;
     if (cfg) {
-        tokens = s.flow(*cfg).stored_tokens();  // no network request
+        flow_type& flow = s.flow(*cfg);
+        tokens = flow.stored_tokens();  // no network request
         shown = *cfg;
+        if (tokens) keep_alive = keep_alive_state_of(ctx, flow);
     }
-    const cli::status_input st = status_of(shown, ctx, std::move(tokens));
+    cli::status_input st = status_of(shown, ctx, std::move(tokens));
+    st.keep_alive = keep_alive;
     if (ctx.opts.json)
         out_json(cli::status_json(st));
     else
@@ -824,6 +908,7 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             case cli::command::token: return run_token(ctx);
             case cli::command::status: return run_status(ctx);
             case cli::command::logout: return run_logout(ctx);
+            case cli::command::keep_alive: return run_keep_alive(ctx);
             case cli::command::kubectl_credential: return run_kubectl_credential(ctx);
             case cli::command::git_credential: return run_git_credential(ctx);
             case cli::command::setup_git: return run_setup_git(ctx);
