@@ -1342,6 +1342,67 @@ cases.keep_alive = {
   },
 };
 
+/// The shared objects a run of devflow loaded (LD_DEBUG=files).
+function loadedObjects(stderr) {
+  return [...stderr.matchAll(/file=(\S+) \[\d+\];\s+(?:needed by|dynamically loaded by)/g)].map((m) => m[1]);
+}
+const TLS_STACK = /libcurl|libssl|libcrypto|libgnutls|libnghttp2|libgssapi|libldap|libqrencode|devflow-cli-module/;
+
+cases.warm_token_loads_no_tls = {
+  title: 'a warm devflow token loads no TLS stack and works without the module which every request loads',
+  async run(ctx) {
+    // The executable itself links no HTTP, TLS or QR library.
+    const elf = spawnSync('readelf', ['-d', ctx.devflow], { encoding: 'utf8' });
+    if (elf.error) {
+      process.stdout.write('note: readelf not installed; the executable\'s NEEDED list was not checked\n');
+    } else {
+      const needed = [...elf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(\S+)\]/g)].map((m) => m[1]);
+      check(needed.length > 0 && !needed.some((n) => TLS_STACK.test(n)), 'devflow links no TLS stack', needed.join(' '));
+    }
+    const server = await ctx.server();
+    const { info } = server;
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+
+    // Warm: the token from the cache, and nothing of the network side loaded.
+    const warm = await run(ctx, ['token'], { env: { LD_DEBUG: 'files' } });
+    checkEqual(warm.code, 0, 'warm token exit');
+    const warmLoaded = loadedObjects(warm.stderr);
+    check(warmLoaded.length > 0, 'LD_DEBUG reported the loads', warm.stderr.slice(0, 2000));
+    check(!warmLoaded.some((f) => TLS_STACK.test(f)), 'a warm token loads no TLS stack', warmLoaded.join(' '));
+    const token = warm.stdout.trim();
+    remember(token);
+    checkEqual((await userinfo(info, token)).status, 200, 'the warm token works');
+
+    // The same binary without its module: a warm token still works; a request says what is missing.
+    const bare = join(ctx.dir, 'bare');
+    mkdirSync(bare);
+    const copy = join(bare, 'devflow');
+    writeFileSync(copy, readFileSync(ctx.devflow), { mode: 0o755 });
+    const lonely = spawnSync(copy, ['token'], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    ctx.outputs.push({ stdout: lonely.stdout, stderr: lonely.stderr });
+    check(lonely.status === 0 && lonely.stdout.trim() === token && lonely.stderr === '', 'a warm token needs no module', lonely.status, lonely.stderr);
+    const version = spawnSync(copy, ['--version'], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(version.status === 0 && /^devflow \d+\.\d+\.\d+ \(no module: devflow's module devflow-cli-module\.so is not installed/.test(version.stdout), '--version without the module', version.stdout);
+    const noModule = spawnSync(copy, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC, '--cache', join(ctx.dir, 'other.json')], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    ctx.outputs.push({ stdout: noModule.stdout, stderr: noModule.stderr });
+    checkFailure({ code: noModule.status, stderr: noModule.stderr, stdout: noModule.stdout }, 5,
+      /^devflow: cannot reach the server \(.*devflow's module devflow-cli-module\.so is not installed \(looked in .*\); reinstall devflow\); check the issuer URL/);
+
+    // Every request loads it: --version names libcurl, logout (a revocation) loads the TLS stack.
+    const v = await run(ctx, ['--version'], { env: { LD_DEBUG: 'files' } });
+    check(/^devflow \d+\.\d+\.\d+ \(libcurl \d+\.\d+\.\d+\)$/m.test(v.stdout), '--version names libcurl', v.stdout);
+    check(loadedObjects(v.stderr).some((f) => /devflow-cli-module\.so$/.test(f)), '--version loads the module');
+    const out = await run(ctx, ['logout'], { env: { LD_DEBUG: 'files' } });
+    checkEqual(out.code, 0, 'logout exit');
+    const outLoaded = loadedObjects(out.stderr);
+    check(outLoaded.some((f) => /devflow-cli-module\.so$/.test(f)) && outLoaded.some((f) => /libcurl/.test(f)) && outLoaded.some((f) => /libssl/.test(f)),
+      'a request loads the module, libcurl and libssl', outLoaded.join(' '));
+    checkEqual((await userinfo(info, token)).status, 401, 'the revocation went through the module');
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {

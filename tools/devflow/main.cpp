@@ -21,7 +21,8 @@
 #include "terminal.hpp"
 #include "ui.hpp"
 
-#include <devflow/adapters/curl_http.hpp>
+#include "transport.hpp"
+
 #include <devflow/adapters/nlohmann_json.hpp>
 #include <devflow/device_flow.hpp>
 #include <devflow/discovery.hpp>
@@ -29,9 +30,6 @@
 #include <devflow/system_browser.hpp>
 #include <devflow/system_clock.hpp>
 #include <devflow/version.hpp>
-#if defined(DEVFLOW_CLI_HAVE_QRENCODE)
-#include <devflow/adapters/qrencode.hpp>
-#endif
 
 #include <nlohmann/json.hpp>
 
@@ -75,8 +73,10 @@ struct cli_browser {
     }
 };
 
-using flow_type = devflow::device_flow<devflow::curl_http, devflow::nlohmann_json,
-                                       devflow::file_store, devflow::system_clock, cli_browser>;
+/// The flow of every command. Its Http policy loads libcurl only when a
+/// request is sent (transport.hpp).
+using flow_type = devflow::device_flow<cli::cli_http, devflow::nlohmann_json, devflow::file_store,
+                                       devflow::system_clock, cli_browser>;
 
 std::optional<std::string> environment_variable(std::string_view name) {
     const char* v = std::getenv(std::string(name).c_str());
@@ -237,13 +237,8 @@ public:
 
     /// The transport of this run, configured from the settings. The flow
     /// takes it over, with any connection discovery left open.
-    devflow::curl_http& transport() {
-        if (!http_) {
-            devflow::curl_http::options o;
-            o.ca_file = ctx_.settings.ca_file;
-            o.proxy = ctx_.settings.proxy;
-            http_.emplace(std::move(o));
-        }
+    cli::cli_http& transport() {
+        if (!http_) http_.emplace(cli::transport_settings{ctx_.settings.ca_file, ctx_.settings.proxy});
         return *http_;
     }
 
@@ -261,7 +256,7 @@ public:
     /// a record, else discovered. With no scopes from anywhere, openid when
     /// the server offers it.
     devflow::client_config sign_in_config() {
-        devflow::curl_http& http = transport();
+        cli::cli_http& http = transport();
         devflow::nlohmann_json json;
         if (ctx_.settings.scopes) {
             ctx_.base.scopes = *ctx_.settings.scopes;
@@ -297,7 +292,7 @@ private:
 
     run_context& ctx_;
     devflow::file_store store_;
-    std::optional<devflow::curl_http> http_;
+    std::optional<cli::cli_http> http_;
     std::optional<flow_type> flow_;
 };
 
@@ -845,15 +840,8 @@ int columns_of_stderr() {
 }
 
 std::string qr_for(std::string_view url, bool color) {
-#if defined(DEVFLOW_CLI_HAVE_QRENCODE)
-    devflow::qr_text_options o;
-    o.ink_is_dark = color;  // coloured: black on white; plain: light ink on a dark terminal
-    return devflow::qr_terminal_text(url, o).value_or(std::string{});
-#else
-    (void)url;
-    (void)color;
-    return {};
-#endif
+    // Coloured: black on white; plain: light ink on a dark terminal.
+    return cli::module_qr_text(url, color);
 }
 
 int run(const std::vector<std::string_view>& args, std::stop_token stop) {
@@ -865,10 +853,14 @@ int run(const std::vector<std::string_view>& args, std::stop_token stop) {
             out(o.help_topic == cli::command::none ? cli::usage_text()
                                                    : cli::command_help(o.help_topic));
             return 0;
-        case cli::command::version:
-            out(std::string("devflow ") + DEVFLOW_VERSION_STRING + " (libcurl " +
-                curl_version_info(CURLVERSION_NOW)->version + ")\n");
+        case cli::command::version: {
+            // The one command that loads the module without a request: to name the HTTP library.
+            std::string error;
+            const cli::module_api* module = cli::load_module(error);
+            out(std::string("devflow ") + DEVFLOW_VERSION_STRING + " (" +
+                (module != nullptr ? std::string(module->http_library()) : "no module: " + error) + ")\n");
             return 0;
+        }
         case cli::command::man:
             out(cli::man_page(DEVFLOW_VERSION_STRING));
             return 0;
