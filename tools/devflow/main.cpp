@@ -4,9 +4,15 @@
 //     devflow login --issuer https://sso.example.org/realms/lab --client-id my-cli
 //     curl -H "Authorization: Bearer $(devflow token)" https://api.example.org/
 //
-// The decisions live in the headers beside this file (arguments, settings,
-// failure, status, terminal), which are pure and unit-tested; this file wires
-// them to the library, the terminal and the process.
+// The decisions live in the headers beside this file, which are pure and
+// unit-tested: the command and option tables and the parser (commands,
+// arguments), the help, man page and completions (help, manpage,
+// completion), settings and profiles, failures and exit codes, what the
+// commands print (status, output, terminal), and the kubectl and git
+// protocols (kubernetes, git). This file wires them to the library, the
+// terminal and the process: one factory (`session`) makes the store, the
+// transport and the flow of every command. The transport is loaded on the
+// first request (transport.hpp, module.hpp).
 #include "arguments.hpp"
 #include "completion.hpp"
 #include "failure.hpp"
@@ -38,7 +44,6 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -49,10 +54,10 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
