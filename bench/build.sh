@@ -14,8 +14,8 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then
     targets=(devflow_bench_authorization_header devflow_bench_refresh_storm
              devflow_bench_hot_path_loop devflow_bench_device_flow_peer
-             devflow_bench_curl_floor)
-    [[ -f "$here/tools/CMakeLists.txt" ]] && targets+=(devflow_cli)
+             devflow_bench_curl_floor devflow_bench_cli_floor)
+    [[ -f "$here/tools/CMakeLists.txt" ]] && targets+=(devflow_cli devflow_cli_module)
 fi
 cmake --build "$build" -j "${DEVFLOW_BENCH_JOBS:-2}" --target "${targets[@]}" >&2
 echo "$build"

@@ -2,9 +2,16 @@
 # `devflow token` from process start to exit with a warm cache and no network
 # (docs/performance.md#cli). Signs in once for real against the local provider
 # (server.mjs + approve.mjs), stops the provider, then times `devflow token`
-# with hyperfine, next to the floor of starting a process at all.
+# with hyperfine, side by side with its floor (a C++ program that only reads
+# and parses the same record file and prints the token), openid-client
+# reading the same cached token (bench/peer/cached_token.mjs), a program that
+# only loads libcurl, and /bin/true; prints the ratios.
 #
 #   bench/cli_token.sh PATH/TO/devflow [RUNS] [PATH/TO/devflow_bench_curl_floor]
+#                      [PATH/TO/devflow_bench_cli_floor]
+#
+# The targets: devflow's ratio to its floor at most 1.5, and openid-client's
+# to devflow's at least 30 (docs/performance.md). Nothing fails on a time.
 #
 # hyperfine comes from Debian (installed here when missing and we are root);
 # without it a shell loop measures the mean instead.
@@ -13,6 +20,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cli="${1:?usage: bench/cli_token.sh PATH/TO/devflow [RUNS]}"
 runs="${2:-300}"
 curl_floor="${3:-}"
+cli_floor="${4:-}"
+[[ -z "$cli_floor" && -n "$curl_floor" ]] && cli_floor="$(dirname "$curl_floor")/devflow_bench_cli_floor"
 [[ -x "$cli" ]] || { echo "cli_token: $cli is not an executable" >&2; exit 2; }
 server_dir="$here/tests/integration/server"
 
@@ -62,29 +71,79 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
     { echo "cli_token: devflow token failed with the provider stopped" >&2; cat "$work/token.err" >&2; exit 1; }
 echo "cli_token: warm cache ok (token of $(tr -d '\n' <"$work/token.out" | wc -c) bytes; provider stopped)"
 
-# 3. Time it, next to its floors: the same binary doing no work, a program
-#    that only loads libcurl, and /bin/true.
-names=('devflow token (warm cache)' 'devflow --version (same binary, no work)')
-cmds=("$cli token --cache $cache" "$cli --version")
+# The record the tool wrote, for the floor and openid-client to read.
+record="$(find "$cache" -maxdepth 1 -regextype posix-extended -regex '.*/[0-9a-f]{32}\.json' | head -n1)"
+[[ -n "$record" ]] || { echo "cli_token: no record in $cache" >&2; exit 1; }
+
+# openid-client (pinned in bench/peer/package-lock.json), as bench/peer.sh installs it.
+peer="$here/bench/peer"
+if [[ ! -d "$peer/node_modules/openid-client" ]]; then
+    echo "cli_token: npm ci in bench/peer" >&2
+    (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+node "$peer/cached_token.mjs" "$record" | cmp -s - "$work/token.out" ||
+    { echo "cli_token: openid-client's cached token differs from devflow's" >&2; exit 1; }
+
+# 3. Time it, side by side with its floor, openid-client, a program that only
+#    loads libcurl (what a warm `devflow token` loaded before its transport
+#    became a module), and /bin/true.
+names=('devflow token (warm cache)')
+cmds=("$cli token --cache $cache")
+if [[ -n "$cli_floor" && -x "$cli_floor" ]]; then
+    "$cli_floor" "$record" | cmp -s - "$work/token.out" ||
+        { echo "cli_token: the floor's token differs from devflow's" >&2; exit 1; }
+    names+=('floor: read and parse the record, print the token (C++)'); cmds+=("$cli_floor $record")
+fi
+names+=('openid-client: the same cached token (Node.js)'); cmds+=("node $peer/cached_token.mjs $record")
 if [[ -n "$curl_floor" && -x "$curl_floor" ]]; then
     names+=('a program that only loads libcurl'); cmds+=("$curl_floor")
 fi
 names+=('/bin/true (process floor)'); cmds+=(/bin/true)
+echo "cli_token: shared objects loaded by a warm devflow token: $(LD_DEBUG=files "$cli" token --cache "$cache" 2>&1 >/dev/null | grep -c 'file=.*needed by')"
 if command -v hyperfine >/dev/null; then
+    # Load on a shared machine comes and goes: the commands run in ROUNDS
+    # rounds (each round all of them, one after the other), and the ratios
+    # are taken within each round, then their median reported.
+    rounds="${DEVFLOW_BENCH_ROUNDS:-5}"
+    per_round=$(( (runs + rounds - 1) / rounds ))
     args=()
     for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/cli.json" "${args[@]}" \
-        >"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
+    for round in $(seq "$rounds"); do
+        hyperfine -N --warmup 10 --runs "$per_round" --export-json "$work/cli.$round.json" "${args[@]}" \
+            >"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
+    done
     # Wall time moves with the machine's load; user + system CPU time less so.
     node -e '
-        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).results;
-        const ms = (s) => (s * 1000).toFixed(1);
-        console.log(`${r[0].times.length} runs each (hyperfine -N, 20 warm-up runs)\n`);
+        const fs = require("fs");
+        const rounds = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "utf8")).results);
+        const names = rounds[0].map((x) => x.command);
+        const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+        const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+        const all = names.map((n, i) => {
+            const times = rounds.flatMap((r) => r[i].times);
+            const m = mean(times);
+            return { name: n, times, mean: m, sd: Math.sqrt(mean(times.map((t) => (t - m) ** 2))), median: median(times), min: Math.min(...times),
+                     user: mean(rounds.map((r) => r[i].user)), system: mean(rounds.map((r) => r[i].system)) };
+        });
+        const ms = (s) => (s * 1000).toFixed(2);
+        console.log(`${rounds.length} rounds of ${rounds[0][0].times.length} runs each (hyperfine -N, 10 warm-up runs a round)\n`);
         console.log("| command | wall mean ± sd ms | wall median ms | wall min ms | user ms | system ms |");
         console.log("|---------|-------------------|----------------|-------------|---------|-----------|");
-        for (const x of r)
-            console.log(`| ${x.command} | ${ms(x.mean)} ± ${ms(x.stddev)} | ${ms(x.median)} | ${ms(x.min)} | ${ms(x.user)} | ${ms(x.system)} |`);
-    ' "$work/cli.json"
+        for (const x of all) console.log(`| ${x.name} | ${ms(x.mean)} ± ${ms(x.sd)} | ${ms(x.median)} | ${ms(x.min)} | ${ms(x.user)} | ${ms(x.system)} |`);
+        const index = (p) => names.findIndex((n) => n.startsWith(p));
+        const tool = index("devflow token"), floor = index("floor:"), peer = index("openid-client:");
+        // Per round: the ratio of medians, and of CPU time (user + system).
+        const per = (a, b) => rounds.map((r) => r[a].median / r[b].median);
+        const cpu = (a, b) => rounds.map((r) => (r[a].user + r[a].system) / (r[b].user + r[b].system));
+        const show = (xs, d) => xs.map((x) => x.toFixed(d)).join(", ");
+        console.log("");
+        if (floor >= 0) {
+            console.log(`devflow token / floor, wall medians: ${median(per(tool, floor)).toFixed(2)} (median of the rounds: ${show(per(tool, floor), 2)}); CPU: ${median(cpu(tool, floor)).toFixed(2)} (${show(cpu(tool, floor), 2)}); target <= 1.5`);
+        }
+        if (peer >= 0) {
+            console.log(`openid-client / devflow token, wall medians: ${median(per(peer, tool)).toFixed(1)} (${show(per(peer, tool), 1)}); CPU: ${median(cpu(peer, tool)).toFixed(1)} (${show(cpu(peer, tool), 1)}); target >= 30`);
+        }
+    ' $(for round in $(seq "$rounds"); do echo "$work/cli.$round.json"; done)
 else
     for cmd in "${cmds[@]}"; do
         start=$(date +%s%N)

@@ -42,7 +42,8 @@ section() { printf '\n## %s\n\n' "$1"; }
     if wanted cli; then
         section "devflow token, warm cache, no network"
         if [[ -x "$build/tools/devflow" ]]; then
-            "$here/bench/cli_token.sh" "$build/tools/devflow" 300 "$build/bench/devflow_bench_curl_floor"
+            "$here/bench/cli_token.sh" "$build/tools/devflow" 300 "$build/bench/devflow_bench_curl_floor" \
+                "$build/bench/devflow_bench_cli_floor"
         else
             echo "skipped: the devflow CLI is not built ($build/tools/devflow)"
         fi

@@ -6,13 +6,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(cmake ninja-build g++ clang catch2 nlohmann-json3-dev libcurl4-openssl-dev
           libcpp-httplib-dev libssl-dev openssl libqrencode-dev libbenchmark-dev pkg-config
-          ca-certificates curl libclang-rt-14-dev)
+          ca-certificates curl libclang-rt-14-dev zsh fish groff-base git)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     missing+=(nodejs npm)
+fi
+# kubectl for the CLI's kubectl-credential test: Debian's kubernetes-client,
+# unless a kubectl is already there (Google's `kubectl` package conflicts with it).
+if ! command -v kubectl >/dev/null; then
+    missing+=(kubernetes-client)
 fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"

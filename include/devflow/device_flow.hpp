@@ -124,13 +124,27 @@ public:
     /// redirects.
     /// @throws devflow::error invalid_config (the request's URL is not at
     ///         `origin`), insecure_endpoint (plain http to a host that is not
-    ///         loopback), and whatever authorization_header() throws.
+    ///         loopback), whatever authorization_header() throws, and, for a
+    ///         refused token that cannot be replaced, what refresh_refused()
+    ///         throws (reauth_required when the session is over: no prompt).
     template <class Transport>
     http_response send_authorized(Transport& transport, std::string_view origin,
                                   http_request request, std::stop_token stop = {});
     /// As above, through the flow's own Http policy.
     http_response send_authorized(std::string_view origin, http_request request,
                                   std::stop_token stop = {});
+
+    /// For an access token a resource server refused (RFC 6750 §3.1
+    /// invalid_token: revoked there before its expiry, say): refreshes now,
+    /// whatever its expiry says, and returns the new tokens. Under the store
+    /// lock, after re-reading the store: when the stored access token is no
+    /// longer `refused` (another thread or process has replaced it), that one
+    /// is returned without a request. Never prompts. The one-refresh-a-second
+    /// pace still holds (within it, the current token comes back).
+    /// @throws devflow::error reauth_required when no usable refresh token is
+    ///         left (the session is over, or was ended elsewhere); otherwise
+    ///         as access_token() for transport and server failures.
+    token_set refresh_refused(const secret& refused, std::stop_token stop = {});
 
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other

@@ -63,8 +63,9 @@ enum class operation {
     /// The access token in memory was refused by a resource server (a 401
     /// with a Bearer invalid_token challenge, RFC 6750 §3.1): get another one
     /// — the one another flow already refreshed to, or a refresh now, however
-    /// fresh the refused one looked. Signs in as get_tokens would.
-    /// device_flow::send_authorized().
+    /// fresh the refused one looked. Never signs in: with no session left it
+    /// fails with reauth_required. device_flow::refresh_refused() and
+    /// send_authorized().
     refresh,
 };
 

@@ -2487,8 +2487,9 @@ enum class operation {
     /// The access token in memory was refused by a resource server (a 401
     /// with a Bearer invalid_token challenge, RFC 6750 §3.1): get another one
     /// — the one another flow already refreshed to, or a refresh now, however
-    /// fresh the refused one looked. Signs in as get_tokens would.
-    /// device_flow::send_authorized().
+    /// fresh the refused one looked. Never signs in: with no session left it
+    /// fails with reauth_required. device_flow::refresh_refused() and
+    /// send_authorized().
     refresh,
 };
 
@@ -4268,9 +4269,11 @@ inline step session_machine::session_over(instant now) {
             "keep-alive: the session has ended at the server; sign in again to continue");
         return finish_failure(errc::reauth_required, "the session has ended at the server");
     }
+    // A refresh of a refused token never prompts: its caller (a request in
+    // flight, git's credential erase) has no one to show a code to.
     const bool interactive =
-        op_ == operation::sign_in || config_.session_end == on_session_end::interactive;
-    // (operation::refresh signs in as get_tokens does.)
+        op_ == operation::sign_in ||
+        (op_ != operation::refresh && config_.session_end == on_session_end::interactive);
     if (!interactive)
         return finish_failure(errc::reauth_required,
                               ended_elsewhere_ ? "the session was ended elsewhere (signed out); call "
@@ -5058,13 +5061,27 @@ public:
     /// redirects.
     /// @throws devflow::error invalid_config (the request's URL is not at
     ///         `origin`), insecure_endpoint (plain http to a host that is not
-    ///         loopback), and whatever authorization_header() throws.
+    ///         loopback), whatever authorization_header() throws, and, for a
+    ///         refused token that cannot be replaced, what refresh_refused()
+    ///         throws (reauth_required when the session is over: no prompt).
     template <class Transport>
     http_response send_authorized(Transport& transport, std::string_view origin,
                                   http_request request, std::stop_token stop = {});
     /// As above, through the flow's own Http policy.
     http_response send_authorized(std::string_view origin, http_request request,
                                   std::stop_token stop = {});
+
+    /// For an access token a resource server refused (RFC 6750 §3.1
+    /// invalid_token: revoked there before its expiry, say): refreshes now,
+    /// whatever its expiry says, and returns the new tokens. Under the store
+    /// lock, after re-reading the store: when the stored access token is no
+    /// longer `refused` (another thread or process has replaced it), that one
+    /// is returned without a request. Never prompts. The one-refresh-a-second
+    /// pace still holds (within it, the current token comes back).
+    /// @throws devflow::error reauth_required when no usable refresh token is
+    ///         left (the session is over, or was ended elsewhere); otherwise
+    ///         as access_token() for transport and server failures.
+    token_set refresh_refused(const secret& refused, std::stop_token stop = {});
 
     /// Revokes the tokens at the server (RFC 7009) when a revocation endpoint
     /// is known, then erases the stored record and the in-memory copy. Other
@@ -5414,14 +5431,7 @@ http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
     http_response answer = send_with(first);
     // RFC 6750 §3.1: invalid_token — refreshed once (single flight), retried once.
     if (!detail::token_refused(answer)) return answer;
-    secret second;
-    {
-        detail::stoppable_lock flow_lock(flow_mutex_, stop);
-        const step s = drive(machine_.start_refresh(first, now()), stop);
-        sync_cache();
-        if (s.what == step::action::failed) throw *s.failure;
-        second = s.tokens->access_token;
-    }
+    const secret second = refresh_refused(first, stop).access_token;
     log(log_level::info, "the resource server refused the access token (invalid_token); retrying "
                          "once with a new one");
     return send_with(second);
@@ -5441,6 +5451,19 @@ http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
         }
     } transport{*this, stop};
     return send_authorized(transport, origin, std::move(request), stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::refresh_refused(const secret& refused,
+                                                                           std::stop_token stop) {
+    // The machine's refresh of a refused token: under the store lock, after
+    // re-reading the store (a sibling that already replaced it has done the
+    // work), never a prompt.
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
+    const step s = drive(machine_.start_refresh(refused, now()), stop);
+    sync_cache();
+    if (s.what == step::action::failed) throw *s.failure;
+    return *s.tokens;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

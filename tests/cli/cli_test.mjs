@@ -12,11 +12,13 @@
 // failure is redacted: every token seen in the cache or from `devflow token`
 // is replaced by <redacted> before anything is printed.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync, writeFileSync, mkdirSync, chmodSync, chownSync, symlinkSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -107,6 +109,7 @@ function toolEnv(dir, extra = {}) {
     PATH: process.env.PATH,
     HOME: join(dir, 'home'),
     XDG_STATE_HOME: join(dir, 'state'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
     LANG: 'C.UTF-8',
     ...extra,
   };
@@ -153,9 +156,10 @@ async function run(ctx, args, options) {
 }
 
 /// The simulated user at the browser (approve.mjs), approving or denying.
-async function approve(uri, { deny = false } = {}) {
+async function approve(uri, { deny = false, ca = '' } = {}) {
   const args = [approveScript, '--uri', uri];
   if (deny) args.push('--deny');
+  if (ca) args.push('--ca', ca);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -228,11 +232,34 @@ async function fakeIssuer(handler) {
   return { issuer: `http://127.0.0.1:${s.address().port}`, close: () => new Promise((r) => s.close(r)) };
 }
 
+/// A self-signed certificate for `san` (e.g. "IP:127.0.0.1"), made with the
+/// openssl command in `dir`: {cert, key} file names.
+function makeCertificate(dir, san, name = 'tls') {
+  const cert = join(dir, `${name}-cert.pem`);
+  const key = join(dir, `${name}-key.pem`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '2', '-subj', '/CN=devflow-test', '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert],
+  { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/// GET over https with `ca` trusted: {status, body}.
+function httpsGet(url, { ca, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: readFileSync(ca), headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
 /// Login with the simulated user approving (or denying) in the background.
-async function loginApproved(ctx, args, { deny = false, env = {} } = {}) {
+async function loginApproved(ctx, args, { deny = false, env = {}, ca = '' } = {}) {
   const login = start(ctx, ['login', '--no-browser', ...args], { env });
   const p = await login.prompt();
-  await approve(p.complete, { deny });
+  await approve(p.complete, { deny, ca });
   return { ...(await login.result()), prompt: p };
 }
 
@@ -457,7 +484,7 @@ cases.missing_config = {
     checkFailure(await run(ctx, ['login']), 2, 'devflow: no issuer: pass --issuer URL (or set DEVFLOW_ISSUER); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'https://sso.example.org']), 2, 'devflow: no client: pass --client-id ID (or set DEVFLOW_CLIENT_ID); see `devflow --help`');
     checkFailure(await run(ctx, ['token']), 7, 'devflow: not signed in; run `devflow login` first');
-    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout); see `devflow --help`');
+    checkFailure(await run(ctx, ['frobnicate']), 2, 'devflow: unknown command "frobnicate" (commands: login, token, status, logout, keep-alive, kubectl-credential, git-credential, setup-git, profiles, use, completion); see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer']), 2, 'devflow: option --issuer needs a value; see `devflow --help`');
     checkFailure(await run(ctx, ['login', '--issuer', 'http://sso.example.org', '--client-id', 'x']), 2,
       'devflow: the issuer must use https (http is allowed only for loopback hosts): http://sso.example.org; use the server\'s https address');
@@ -467,6 +494,30 @@ cases.missing_config = {
     check(help.code === 0 && help.stdout.startsWith('devflow - ') && help.stdout.includes('Exit codes:'), 'help', help.stdout);
     const version = await run(ctx, ['--version']);
     check(version.code === 0 && /^devflow \d+\.\d+\.\d+ /.test(version.stdout), 'version', version.stdout);
+  },
+};
+
+cases.help = {
+  title: 'every command has its own help however it is asked and none points at a docs file',
+  async run(ctx) {
+    const all = await run(ctx, ['--help']);
+    check(all.code === 0 && all.stdout.startsWith('devflow - ') && all.stdout.includes('Exit codes:'), 'the tool help', all.stdout);
+    checkEqual((await run(ctx, ['help'])).stdout, all.stdout, 'devflow help says the same');
+    const helps = {};
+    for (const command of ['login', 'token', 'status', 'logout']) {
+      const asked = await run(ctx, ['help', command]);
+      check(asked.code === 0, `help ${command} exit ${asked.code}`, asked.stderr);
+      check(asked.stdout.startsWith(`devflow ${command} - `), `help ${command} names it`, asked.stdout);
+      check(asked.stdout.includes('Usage:\n  devflow ' + command) && asked.stdout.includes('Example:\n') && asked.stdout.includes('Exit codes:\n'), `help ${command} has usage example and exit codes`, asked.stdout);
+      checkEqual(asked.stderr, '', `help ${command} stderr`);
+      for (const spelling of [[command, '--help'], [command, '-h'], ['--help', command]])
+        checkEqual((await run(ctx, spelling)).stdout, asked.stdout, `${spelling.join(' ')} says the same`);
+      helps[command] = asked.stdout;
+      check(!asked.stdout.includes('docs/'), `help ${command} points at no docs file`, asked.stdout);
+    }
+    check(!all.stdout.includes('docs/'), 'the tool help points at no docs file', all.stdout);
+    check(helps.login !== helps.token && helps.login.includes('--force') && !helps.token.includes('--force'), 'login and token have their own help');
+    checkFailure(await run(ctx, ['help', 'frobnicate']), 2, /^devflow: unknown command "frobnicate" \(commands: login, token, status, logout.*\); see `devflow --help`$/);
   },
 };
 
@@ -631,6 +682,727 @@ cases.single_file_two_clients = {
   },
 };
 
+cases.profiles = {
+  title: 'named profiles keep their own settings and cache and the unnamed settings keep working',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const configFile = join(ctx.dir, 'config', 'devflow', 'config.json');
+
+    // The unnamed settings, as before profiles existed.
+    const plain = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(plain.code === 0, `login exit ${plain.code}`, plain.stderr);
+    check(!existsSync(configFile), 'no config file without a profile');
+
+    // A named profile: created by login, with a cache of its own.
+    const lab = await loginApproved(ctx, ['--profile', 'lab', '--issuer', info.issuer, '--client-id', PUBLIC, '--scope', 'openid profile']);
+    harvestSecrets(ctx.dir);
+    check(lab.code === 0, `login --profile exit ${lab.code}`, lab.stderr);
+    check(lab.stderr.includes(`devflow: created profile "lab" in ${configFile}\n`), 'login says it created the profile', lab.stderr);
+    checkEqual(statSync(configFile).mode & 0o777, 0o600, 'the config file is private');
+    const config = JSON.parse(readFileSync(configFile, 'utf8'));
+    checkEqual(JSON.stringify(config), JSON.stringify({ devflow_config: 1, profiles: { lab: { issuer: info.issuer, client_id: PUBLIC, scopes: ['openid', 'profile'] } } }), 'the config file');
+    const labCache = join(ctx.dir, 'state', 'devflow', 'profiles', 'lab');
+    check(readdirSync(labCache).some((n) => /^[0-9a-f]{32}\.json$/.test(n)), 'the profile has its own cache', readdirSync(labCache).join(' '));
+    check(!existsSync(join(labCache, 'cli-settings.json')), 'the profile keeps its settings in the config file only');
+    checkEqual(server.info.issuer, info.issuer, 'issuer');
+    checkEqual((await server.stats()).device_authorization_requests, 2, 'the profile signed in on its own');
+
+    // Each way of choosing it gives the profile's token; without it, the unnamed one's.
+    const labToken = (await run(ctx, ['token', '--profile', 'lab'])).stdout.trim();
+    remember(labToken);
+    checkEqual((await run(ctx, ['token'], { env: { DEVFLOW_PROFILE: 'lab' } })).stdout.trim(), labToken, 'DEVFLOW_PROFILE');
+    const plainToken = (await run(ctx, ['token'])).stdout.trim();
+    remember(plainToken);
+    check(plainToken !== labToken && plainToken.length > 20, 'the unnamed settings have their own session');
+    checkEqual((await run(ctx, ['token', '--profile', 'default'])).stdout.trim(), plainToken, '--profile default is the unnamed settings');
+    for (const t of [labToken, plainToken]) checkEqual((await userinfo(info, t)).status, 200, 'both tokens work');
+
+    // use: the default for commands without --profile.
+    const use = await run(ctx, ['use', 'lab']);
+    check(use.code === 0, `use exit ${use.code}`, use.stderr);
+    checkEqual(use.stderr, 'devflow: commands without --profile now use profile "lab"\n', 'use line');
+    checkEqual(JSON.parse(readFileSync(configFile, 'utf8')).default_profile, 'lab', 'default_profile written');
+    checkEqual((await run(ctx, ['token'])).stdout.trim(), labToken, 'the default profile is used');
+    const st = await run(ctx, ['status']);
+    check(/^  profile\s+lab$/m.test(st.stdout) && /scopes\s+openid profile/.test(st.stdout), 'status names the profile', st.stdout);
+
+    // profiles: both, the default starred, signed in, no token printed.
+    const list = await run(ctx, ['profiles']);
+    check(list.code === 0, `profiles exit ${list.code}`, list.stderr);
+    const lines = list.stdout.trimEnd().split('\n');
+    check(/^\s+PROFILE\s+ISSUER\s+CLIENT\s+STATE\s+EXPIRES IN$/.test(lines[0]), 'header', list.stdout);
+    check(new RegExp(`^ +default +${info.issuer.replace(/[.]/g, '\\.')} +${PUBLIC} +signed in +token (59|60) min$`).test(lines[1]), 'default row', list.stdout);
+    check(new RegExp(`^\\* +lab +${info.issuer.replace(/[.]/g, '\\.')} +${PUBLIC} +signed in +token (59|60) min$`).test(lines[2]), 'lab row', list.stdout);
+    const lj = JSON.parse((await run(ctx, ['profiles', '--json'])).stdout);
+    checkEqual(lj.default_profile, 'lab', 'json default');
+    checkEqual(lj.profiles.map((p) => `${p.name}:${p.default}:${p.signed_in}`).join(' '), 'default:false:true lab:true:true', 'json rows');
+    check(typeof lj.profiles[1].access_token_expires_at === 'number', 'json expiry', lj);
+
+    // logout of the profile leaves the unnamed session alone.
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout of the default profile');
+    checkFailure(await run(ctx, ['token', '--profile', 'lab']), 7, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first`);
+    checkEqual((await run(ctx, ['token', '--profile', 'default'])).stdout.trim(), plainToken, 'the unnamed session is untouched');
+    checkEqual((await run(ctx, ['use', 'default'])).stderr, 'devflow: commands without --profile now use the default settings (no profile)\n', 'use default');
+    checkEqual((await run(ctx, ['token'])).stdout.trim(), plainToken, 'back to the unnamed settings');
+    check(!('default_profile' in JSON.parse(readFileSync(configFile, 'utf8'))), 'default_profile removed');
+
+    // Profiles that do not exist, or cannot be.
+    checkFailure(await run(ctx, ['token', '--profile', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); create it with `devflow login --profile nope --issuer URL --client-id ID`; see `devflow --help`');
+    checkFailure(await run(ctx, ['use', 'nope']), 2, 'devflow: no profile "nope" (profiles: lab); see `devflow --help`');
+    checkFailure(await run(ctx, ['token', '--profile', '../x']), 2, /^devflow: "\.\.\/x" is not a profile name/);
+    checkFailure(await run(ctx, ['use']), 2, 'devflow: use needs NAME; see `devflow --help`');
+  },
+};
+
+cases.config_file_refused = {
+  title: 'a config file that is exposed or unknown or of a newer version stops every command before any request',
+  async run(ctx) {
+    let requests = 0;
+    const evil = await fakeIssuer(() => { requests += 1; return { status: 404, body: '{}' }; });
+    try {
+      const dir = join(ctx.dir, 'config', 'devflow');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = join(dir, 'config.json');
+      const write = (j, mode = 0o600) => { writeFileSync(file, JSON.stringify(j), { mode }); chmodSync(file, mode); };
+      const good = { devflow_config: 1, default_profile: 'x', profiles: { x: { issuer: evil.issuer, client_id: PUBLIC } } };
+      const commands = [['token'], ['status'], ['logout'], ['login', '--no-browser'], ['profiles'], ['use', 'x']];
+      write(good, 0o644);
+      for (const c of commands)
+        checkFailure(await run(ctx, c), 8, `devflow: the config file ${file} is accessible to other users (mode 0644); devflow does not use it (remove it, or make it yours with mode 0600)`);
+      write({ ...good, devflow_config: 2 });
+      for (const c of commands)
+        checkFailure(await run(ctx, c), 2, `devflow: the config file ${file} cannot be used: it is of version 2, and this devflow reads version 1; a newer devflow wrote it: upgrade devflow (the file is left as it is)`);
+      checkEqual(JSON.parse(readFileSync(file, 'utf8')).devflow_config, 2, 'the newer file is left alone');
+      write({ ...good, profiles: { x: { ...good.profiles.x, clientid: 'y' } } });
+      checkFailure(await run(ctx, ['token']), 2, `devflow: the config file ${file} cannot be used: it has an unknown key "clientid" in profile "x"; fix it or remove it`);
+      const pj = await run(ctx, ['profiles', '--json']);
+      checkEqual(JSON.parse(pj.stdout).error, 'config_file', '--json names the error');
+      checkEqual(requests, 0, 'requests to the server the file names');
+    } finally {
+      await evil.close();
+    }
+  },
+};
+
+/// The commands and option spellings `devflow --help` lists.
+async function helpVocabulary(ctx) {
+  const help = (await run(ctx, ['--help'])).stdout;
+  const commands = [...help.split('Commands:\n')[1].split('\n\n')[0].matchAll(/^  (\S+)/gm)].map((m) => m[1]);
+  const optionPart = help.split('\nOptions')[1].split('\n\n')[0];
+  const options = [...optionPart.matchAll(/^  (-\S+?)(?:,|\s|$)(?:\s*(--\S+))?/gm)].flatMap((m) => (m[2] ? [m[1], m[2]] : [m[1]]));
+  check(commands.length >= 8 && options.length >= 15, 'the help lists commands and options', help);
+  return { help, commands, options };
+}
+
+cases.completion_and_man = {
+  title: 'the completion scripts run in bash zsh and fish and offer every command and option and the man page renders them all',
+  async run(ctx) {
+    const { commands, options } = await helpVocabulary(ctx);
+    const bin = dirname(ctx.devflow);
+    const env = { ...toolEnv(ctx.dir), PATH: `${bin}:${process.env.PATH}` };
+    // A profile to complete.
+    mkdirSync(join(ctx.dir, 'config', 'devflow'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(ctx.dir, 'config', 'devflow', 'config.json'), JSON.stringify({ devflow_config: 1, profiles: { lab: {}, 'ci-2': {} } }), { mode: 0o600 });
+    const scripts = {};
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const r = await run(ctx, ['completion', shell]);
+      check(r.code === 0 && r.stdout.length > 500, `completion ${shell}`, r.stderr);
+      scripts[shell] = join(ctx.dir, `completion.${shell}`);
+      writeFileSync(scripts[shell], r.stdout);
+    }
+    checkFailure(await run(ctx, ['completion', 'tcsh']), 2, 'devflow: completion does not know "tcsh" (SHELL: bash, zsh or fish); see `devflow --help`');
+
+    // bash: valid, and its function offers what the help lists.
+    const bashCheck = spawnSync('bash', ['-n', scripts.bash], { encoding: 'utf8' });
+    checkEqual(bashCheck.status, 0, `bash -n: ${bashCheck.stderr}`);
+    const complete = (words) => {
+      const line = `source '${scripts.bash}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _devflow; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env });
+      check(r.status === 0, `bash completion of ${words.join(' ')}: ${r.stderr}`);
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+    checkEqual(complete(['devflow', '']).join(' '), [...commands].sort().join(' '), 'bash offers every command');
+    checkEqual(complete(['devflow', '-']).join(' '), [...options, '--scopes'].sort().join(' '), 'bash offers every option (and --scopes)');
+    for (const command of ['login', 'token', 'profiles']) {
+      const own = (await run(ctx, ['help', command])).stdout.split(/\n(?:General )?[Oo]ptions:\n/).slice(1).map((part) => part.split('\n\n')[0]).join('\n');
+      const expected = [...own.matchAll(/^  (-\S+?)(?:,|\s|$)(?:\s*(--\S+))?/gm)].flatMap((m) => (m[2] ? [m[1], m[2]] : [m[1]]));
+      const offered = complete(['devflow', command, '-']);
+      for (const o of expected) check(offered.includes(o), `bash offers ${o} after ${command}`, offered.join(' '));
+      for (const o of offered) check(expected.includes(o) || o === '--scopes', `bash offers only ${command}'s options (${o})`, offered.join(' '));
+    }
+    checkEqual(complete(['devflow', 'completion', '']).join(' '), 'bash fish zsh', 'bash offers the shells');
+    checkEqual(complete(['devflow', 'help', 'lo']).join(' '), 'login logout', 'bash offers commands to help');
+    checkEqual(complete(['devflow', 'token', '--profile', '']).join(' '), 'ci-2 default lab', 'bash offers the profiles');
+    checkEqual(complete(['devflow', 'use', '']).join(' '), 'ci-2 default lab', 'bash offers the profiles to use');
+
+    // zsh and fish: valid, and (fish) offering the same.
+    const zsh = spawnSync('zsh', ['-n', scripts.zsh], { encoding: 'utf8' });
+    if (zsh.error) process.stdout.write('note: zsh not installed; its script was not checked (scripts/setup.sh installs it)\n');
+    else checkEqual(zsh.status, 0, `zsh -n: ${zsh.stderr}`);
+    const fishCheck = spawnSync('fish', ['-n', scripts.fish], { encoding: 'utf8' });
+    if (fishCheck.error) {
+      process.stdout.write('note: fish not installed; its script was not checked (scripts/setup.sh installs it)\n');
+    } else {
+      checkEqual(fishCheck.status, 0, `fish -n: ${fishCheck.stderr}`);
+      const fish = (line) => {
+        const r = spawnSync('fish', ['--no-config', '-c', `source '${scripts.fish}'; complete -C '${line}'`], { encoding: 'utf8', env });
+        check(r.status === 0, `fish complete -C ${line}: ${r.stderr}`);
+        return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+      };
+      checkEqual(fish('devflow ').join(' '), [...commands].sort().join(' '), 'fish offers every command');
+      const longOptions = options.filter((o) => o.startsWith('--')).sort();
+      checkEqual(fish('devflow --').join(' '), [...longOptions, '--scopes'].sort().join(' '), 'fish offers every option (and --scopes)');
+      check(!fish('devflow token --').includes('--force') && fish('devflow login --').includes('--force'), 'fish offers each command its own options');
+      checkEqual(fish('devflow use ').join(' '), 'ci-2 default lab', 'fish offers the profiles');
+    }
+
+    // The man page: groff renders it without a warning, naming every command and option.
+    const man = await run(ctx, ['--man']);
+    checkEqual(man.code, 0, 'devflow --man');
+    const page = join(ctx.dir, 'devflow.1');
+    writeFileSync(page, man.stdout);
+    const rendered = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-P-cbou', page], { encoding: 'utf8' });
+    if (rendered.error) {
+      process.stdout.write('note: groff not installed; the man page was not rendered\n');
+    } else {
+      checkEqual(rendered.stderr, '', 'groff warnings');
+      const text = rendered.stdout.replace(/\u2010/g, '-').replace(/-\n\s+/g, '-');
+      for (const c of commands) check(new RegExp(`devflow ${c}\\b`).test(text), `the man page shows devflow ${c}`);
+      for (const o of options) check(text.includes(o), `the man page shows ${o}`);
+      check(/EXIT STATUS/.test(text) && /ENVIRONMENT/.test(text), 'sections', text);
+    }
+    const built = join(bin, 'devflow.1');
+    if (existsSync(built)) checkEqual(readFileSync(built, 'utf8'), man.stdout, 'the man page the build wrote is the tool\'s');
+  },
+};
+
+cases.ca_file = {
+  title: 'an https issuer with a private CA works with --ca-file remembered for refreshes and fails with exit 5 without it',
+  async run(ctx) {
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1');
+    const server = await startServer(ctx.dir, { DEVFLOW_TLS_CERT: cert, DEVFLOW_TLS_KEY: key, DEVFLOW_ACCESS_TOKEN_TTL: '4' });
+    ctx.stopLater(server);
+    const { info } = server;
+    check(info.issuer.startsWith('https://127.0.0.1:'), 'an https issuer', info);
+    const untrusted = await run(ctx, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    checkFailure(untrusted, 5, /^devflow: cannot reach the server \(cannot fetch https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: .*certificate.*\); check the issuer URL \(--issuer\) and your network$/);
+    checkFailure(await run(ctx, ['login', '--issuer', info.issuer, '--client-id', PUBLIC, '--ca-file', join(ctx.dir, 'nope.pem')]), 2,
+      `devflow: the CA file ${join(ctx.dir, 'nope.pem')} (--ca-file) cannot be read (No such file or directory); see \`devflow --help\``);
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--ca-file', cert], { ca: cert });
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const remembered = JSON.parse(readFileSync(join(ctx.dir, 'state', 'devflow', 'cli-settings.json'), 'utf8'));
+    checkEqual(remembered.ca_file, cert, 'login remembered the CA file');
+    await sleep(2600);  // into the refresh margin (half of the 4 s lifetime)
+    const tok = await run(ctx, ['token']);  // no --ca-file: the remembered one
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    harvestSecrets(ctx.dir);
+    const ui = await httpsGet(info.userinfo_endpoint, { ca: cert, headers: { authorization: `Bearer ${tok.stdout.trim()}` } });
+    checkEqual(ui.status, 200, 'the refreshed token works');
+    const stats = JSON.parse((await httpsGet(info.stats_endpoint, { ca: cert })).body);
+    checkEqual(stats.refresh_requests, 1, 'the token was refreshed over https with the remembered CA');
+  },
+};
+
+cases.proxy = {
+  title: 'with --proxy https requests go through the proxy by CONNECT',
+  async run(ctx) {
+    // A TLS issuer on 127.0.0.1 known as idp.devflow.test, reachable only through the proxy.
+    const { cert, key } = makeCertificate(ctx.dir, 'DNS:idp.devflow.test');
+    const issuer = 'https://idp.devflow.test';
+    const idp = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+      res.writeHead(req.url === '/.well-known/openid-configuration' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token` }));
+    });
+    await new Promise((r) => idp.listen(0, '127.0.0.1', r));
+    const connects = [];
+    const proxy = http.createServer((req, res) => { res.writeHead(405); res.end(); });
+    proxy.on('connect', (req, client, head) => {
+      connects.push(req.url);
+      if (req.url !== 'idp.devflow.test:443') { client.end('HTTP/1.1 403 Forbidden\r\n\r\n'); return; }
+      const upstream = net.connect(idp.address().port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+      const r = await run(ctx, ['login', '--no-browser', '--issuer', issuer, '--client-id', PUBLIC, '--ca-file', cert, '--proxy', proxyUrl]);
+      // Discovery went through the tunnel to the issuer, which offers no device flow.
+      checkFailure(r, 2, `devflow: the server at ${issuer} does not offer the device flow: its metadata has no device_authorization_endpoint (RFC 8628 §4); enable the OAuth 2.0 Device Authorization Grant at the server`);
+      checkEqual(connects.join(' '), 'idp.devflow.test:443', 'the request went through the proxy');
+    } finally {
+      await new Promise((r) => proxy.close(r));
+      await new Promise((r) => idp.close(r));
+    }
+  },
+};
+
+cases.id_token_and_quiet = {
+  title: 'token --id-token prints the id_token and --quiet leaves out the success lines but not the prompt',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const login = await loginApproved(ctx, ['--quiet', '--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    check(login.stderr.includes('devflow: to sign in, open '), 'the prompt still shows with --quiet', login.stderr);
+    check(!login.stderr.includes('signed in to'), 'no closing line with --quiet', login.stderr);
+    checkEqual((await run(ctx, ['login', '-q'])).stderr, '', 'a quiet reuse says nothing');
+    const id = await run(ctx, ['token', '--id-token']);
+    check(id.code === 0, `token --id-token exit ${id.code}`, id.stderr);
+    const idToken = id.stdout.trim();
+    check(harvestSecrets(ctx.dir).includes(idToken), 'the id_token of the session', idToken.length);
+    const claims = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
+    check(claims.sub === 'alice' && claims.aud === PUBLIC && claims.iss === info.issuer, 'its claims', claims);
+    const access = (await run(ctx, ['token'])).stdout.trim();
+    check(access !== idToken, 'not the access token');
+    const ij = JSON.parse((await run(ctx, ['token', '--id-token', '--json'])).stdout);
+    check(ij.id_token === idToken && ij.expires_at === claims.exp, 'token --id-token --json', Object.keys(ij));
+    checkFailure(await run(ctx, ['status', '--id-token']), 2, 'devflow: --id-token goes with token only; see `devflow --help`');
+    checkFailure(await run(ctx, ['token', '-q', '-v']), 2, 'devflow: --quiet and --verbose cannot go together; see `devflow --help`');
+    checkEqual((await run(ctx, ['logout', '--quiet'])).stderr, '', 'a quiet logout says nothing');
+    // A session without openid has no id_token.
+    const bare = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--scope', 'profile', '--cache', join(ctx.dir, 'bare.json')]);
+    harvestSecrets(ctx.dir);
+    check(bare.code === 0, `login exit ${bare.code}`, bare.stderr);
+    checkFailure(await run(ctx, ['token', '--id-token', '--cache', join(ctx.dir, 'bare.json')]), 7,
+      'devflow: the session has no id_token (the server sends one only when the openid scope was asked for); sign in again with `devflow login --force --scope openid`');
+  },
+};
+
+/// A small Kubernetes API server on 127.0.0.1 over https: it answers only a
+/// request whose bearer token the provider's userinfo endpoint accepts, 401
+/// otherwise. `seen` counts the accepted and refused requests.
+async function fakeApiServer(cert, key, info) {
+  const seen = { accepted: 0, refused: 0, paths: [] };
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, async (req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer (\S+)$/.exec(auth);
+    const ok = m ? (await userinfo(info, m[1])).status === 200 : false;
+    seen.paths.push(`${req.method} ${req.url.split('?')[0]} ${ok ? 200 : 401}`);
+    res.setHeader('content-type', 'application/json');
+    if (!ok) {
+      seen.refused += 1;
+      res.writeHead(401);
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+      return;
+    }
+    seen.accepted += 1;
+    const path = req.url.split('?')[0];
+    if (path === '/version') {
+      res.end(JSON.stringify({ major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' }));
+    } else if (path === '/api/v1/namespaces/default/pods') {
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' },
+        items: [{ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'devflow-test-pod', namespace: 'default' } }] }));
+    } else {
+      res.writeHead(404);
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 }));
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `https://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
+}
+
+/// A kubeconfig whose user runs `devflow kubectl-credential ARGS`.
+function writeKubeconfig(file, { server, ca, devflow, args = [], apiVersion = 'client.authentication.k8s.io/v1', interactiveMode = 'Never' }) {
+  const exec = [
+    `      apiVersion: ${apiVersion}`,
+    `      command: ${devflow}`,
+    `      args: [${['kubectl-credential', ...args].map((a) => JSON.stringify(a)).join(', ')}]`,
+  ];
+  if (apiVersion.endsWith('/v1') || interactiveMode !== 'Never') exec.push(`      interactiveMode: ${interactiveMode}`);
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: local', '  cluster:', `    server: ${server}`, `    certificate-authority: ${ca}`,
+    'contexts:', '- name: local', '  context:', '    cluster: local', '    user: dev',
+    'current-context: local',
+    'users:', '- name: dev', '  user:', '    exec:', ...exec, '',
+  ].join('\n'), { mode: 0o600 });
+}
+
+/// Runs kubectl with `args`: {code, stdout, stderr}.
+async function kubectl(ctx, args, { env = {} } = {}) {
+  const child = spawn('kubectl', args, { env: { ...toolEnv(ctx.dir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', code: null };
+  child.stdout.on('data', (d) => { r.stdout += d; });
+  child.stderr.on('data', (d) => { r.stderr += d; });
+  ctx.outputs.push(r);
+  ctx.children.push(child);
+  r.code = await new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.once('close', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  return r;
+}
+
+cases.kubectl_credential = {
+  title: 'kubectl runs devflow kubectl-credential and reaches an API server that accepts only a valid token',
+  async run(ctx) {
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error) {
+      process.stdout.write('note: kubectl not installed (scripts/setup.sh installs kubernetes-client); skipped\n');
+      return;
+    }
+    const server = await ctx.server();
+    const { info } = server;
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1', 'api');
+    const api = await fakeApiServer(cert, key, info);
+    ctx.onCleanup(api.close);
+    const kubeconfig = join(ctx.dir, 'kubeconfig');
+    const getPods = ['--kubeconfig', kubeconfig, 'get', '--raw', '/api/v1/namespaces/default/pods'];
+
+    // Not signed in, and kubectl says nobody is there (interactiveMode Never): kubectl fails with devflow's line.
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow, args: ['--issuer', info.issuer, '--client-id', PUBLIC] });
+    const before = await kubectl(ctx, getPods);
+    check(before.code !== 0, 'kubectl fails without a session', before.stdout, before.stderr);
+    check(before.stderr.includes(`devflow: not signed in to ${info.issuer} as client "${PUBLIC}", and kubectl runs this plugin without a terminal (interactiveMode); run \`devflow login\` first`), 'devflow says why on kubectl\'s stderr', before.stderr);
+    checkEqual(api.seen.accepted, 0, 'nothing accepted');
+    checkEqual((await server.stats()).device_authorization_requests, 0, 'no sign-in started');
+
+    // Signed in: kubectl gets the pods with devflow's token (v1, then v1beta1).
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow });
+    const pods = await kubectl(ctx, getPods);
+    check(pods.code === 0, `kubectl exit ${pods.code}`, pods.stderr);
+    checkEqual(JSON.parse(pods.stdout).items[0].metadata.name, 'devflow-test-pod', 'the pods');
+    check(api.seen.accepted >= 1 && api.seen.paths.includes('GET /api/v1/namespaces/default/pods 200'), 'the API server accepted the token', api.seen);
+    writeKubeconfig(kubeconfig, { server: api.url, ca: cert, devflow: ctx.devflow, apiVersion: 'client.authentication.k8s.io/v1beta1' });
+    const beta = await kubectl(ctx, getPods);
+    check(beta.code === 0, `kubectl (v1beta1) exit ${beta.code}`, beta.stderr);
+    checkEqual(api.seen.refused, 0, 'no request was refused');
+
+    // The plugin's own output: the ExecCredential in the version asked for, nothing on stderr.
+    for (const version of ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1']) {
+      const direct = await run(ctx, ['kubectl-credential'], { env: { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: version, spec: { interactive: false } }) } });
+      check(direct.code === 0, `kubectl-credential exit ${direct.code}`, direct.stderr);
+      checkEqual(direct.stderr, '', 'stderr');
+      const cred = JSON.parse(direct.stdout);
+      checkEqual(`${cred.apiVersion} ${cred.kind} ${Object.keys(cred.status).join(',')}`, `${version} ExecCredential token,expirationTimestamp`, 'the ExecCredential');
+      check(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(cred.status.expirationTimestamp) && Date.parse(cred.status.expirationTimestamp) > Date.now() + 50 * 60 * 1000, 'its expiry', cred.status.expirationTimestamp);
+      checkEqual((await userinfo(info, cred.status.token)).status, 200, 'its token works');
+    }
+    checkFailure(await run(ctx, ['kubectl-credential'], { env: { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1alpha1', spec: {} }) } }), 2,
+      /^devflow: kubectl asks for an ExecCredential of client\.authentication\.k8s\.io\/v1alpha1; devflow answers/);
+
+    // A token the provider no longer accepts is refused by the API server (it checks).
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout');
+    const after = await kubectl(ctx, getPods);
+    check(after.code !== 0 && after.stderr.includes('devflow: not signed in'), 'kubectl fails again after logout', after.stderr);
+  },
+};
+
+cases.kubectl_credential_prompt = {
+  title: 'kubectl-credential signs in with the prompt on stderr when kubectl says a person is there and stdout holds only the ExecCredential',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const env = { KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1', spec: { interactive: true } }) };
+    const plugin = start(ctx, ['kubectl-credential', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC], { env });
+    const p = await plugin.prompt();
+    checkEqual(plugin.output.stdout, '', 'nothing on stdout while waiting');
+    await approve(p.complete);
+    const r = await plugin.result();
+    harvestSecrets(ctx.dir);
+    check(r.code === 0, `exit ${r.code}`, r.stderr);
+    const cred = JSON.parse(r.stdout);
+    check(r.stdout.trim().split('\n').length === 1 && cred.kind === 'ExecCredential', 'one ExecCredential line', Object.keys(cred));
+    remember(cred.status.token);
+    checkEqual((await userinfo(info, cred.status.token)).status, 200, 'the token works');
+    check(!r.stderr.includes(cred.status.token), 'no token on stderr');
+  },
+};
+
+/// A git smart-HTTP server on 127.0.0.1 over https: `git http-backend` (the
+/// CGI shipped with git) behind Basic authentication whose password must be
+/// a token the provider's userinfo endpoint accepts and the test has not
+/// marked refused. Serves the bare repositories under `root`.
+async function fakeGitServer(cert, key, info, root) {
+  const seen = { accepted: 0, refused: 0, users: new Set() };
+  const refused = new Set();
+  const server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, async (req, res) => {
+    const m = /^Basic (\S+)$/.exec(req.headers.authorization ?? '');
+    let user = '';
+    let ok = false;
+    if (m) {
+      const decoded = Buffer.from(m[1], 'base64').toString();
+      const colon = decoded.indexOf(':');
+      user = decoded.slice(0, colon);
+      const password = decoded.slice(colon + 1);
+      ok = !refused.has(password) && (await userinfo(info, password)).status === 200;
+    }
+    if (!ok) {
+      seen.refused += 1;
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="devflow-test"', 'content-type': 'text/plain' });
+      res.end('authentication required\n');
+      return;
+    }
+    seen.accepted += 1;
+    seen.users.add(user);
+    const url = new URL(req.url, 'https://localhost');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH, GIT_PROJECT_ROOT: root, GIT_HTTP_EXPORT_ALL: '1',
+        REQUEST_METHOD: req.method, PATH_INFO: decodeURIComponent(url.pathname), QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_USER: user, REMOTE_ADDR: '127.0.0.1',
+        HTTP_GIT_PROTOCOL: req.headers['git-protocol'] ?? '', HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    cgi.stdin.on('error', () => {});
+    req.pipe(cgi.stdin);
+    const chunks = [];
+    cgi.stdout.on('data', (d) => chunks.push(d));
+    cgi.once('close', () => {
+      const out = Buffer.concat(chunks);
+      const end = out.indexOf('\r\n\r\n');
+      const head = out.subarray(0, end).toString().split('\r\n');
+      let status = 200;
+      const headers = {};
+      for (const line of head) {
+        const i = line.indexOf(':');
+        const name = line.slice(0, i).toLowerCase();
+        const value = line.slice(i + 1).trim();
+        if (name === 'status') status = Number.parseInt(value, 10);
+        else headers[name] = value;
+      }
+      res.writeHead(status, headers);
+      res.end(out.subarray(end + 4));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${server.address().port}`, seen, refuse: (t) => refused.add(t),
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }),
+  };
+}
+
+/// Runs git with `args` (and `input` on stdin): {code, stdout, stderr}.
+async function git(ctx, args, { input = '', env = {} } = {}) {
+  const child = spawn('git', args, { env: { ...toolEnv(ctx.dir), GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = { stdout: '', stderr: '', code: null };
+  child.stdout.on('data', (d) => { r.stdout += d; });
+  child.stderr.on('data', (d) => { r.stderr += d; });
+  child.stdin.on('error', () => {});  // git may not read it
+  child.stdin.end(input);
+  ctx.outputs.push(r);
+  ctx.children.push(child);
+  r.code = await new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.once('close', (code) => { clearTimeout(timer); resolve(code); });
+  });
+  return r;
+}
+
+cases.git_credential = {
+  title: 'git credential fill and git ls-remote get a valid token from devflow and a refused one is replaced by erase',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    mkdirSync(join(ctx.dir, 'home'), { recursive: true });
+    // A bare repository with one commit.
+    const root = join(ctx.dir, 'git');
+    mkdirSync(root);
+    const plain = { env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@devflow.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@devflow.test' } };
+    checkEqual((await git(ctx, ['init', '-q', '-b', 'main', join(root, 'work')])).code, 0, 'git init');
+    checkEqual((await git(ctx, ['-C', join(root, 'work'), 'commit', '-q', '--allow-empty', '-m', 'first'], plain)).code, 0, 'git commit');
+    checkEqual((await git(ctx, ['clone', '-q', '--bare', join(root, 'work'), join(root, 'repo.git')])).code, 0, 'git clone --bare');
+    const head = (await git(ctx, ['-C', join(root, 'work'), 'rev-parse', 'HEAD'])).stdout.trim();
+    const { cert, key } = makeCertificate(ctx.dir, 'IP:127.0.0.1', 'git');
+    const gitServer = await fakeGitServer(cert, key, info, root);
+    ctx.onCleanup(gitServer.close);
+    const remote = `https://${gitServer.host}/repo.git`;
+    const gitEnv = { env: { GIT_SSL_CAINFO: cert } };
+
+    // Without a helper git has no credentials: refused.
+    const none = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(none.code !== 0 && gitServer.seen.accepted === 0, 'no credentials, no access', none.stderr);
+
+    // setup-git writes the global config as gh does.
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const setup = await run(ctx, ['setup-git', '--host', gitServer.host]);
+    check(setup.code === 0, `setup-git exit ${setup.code}`, setup.stderr);
+    checkEqual(setup.stderr, `devflow: git now asks devflow for credentials for https://${gitServer.host} (credential.https://${gitServer.host}.helper in your global git config)\n`, 'setup-git line');
+    const helpers = (await git(ctx, ['config', '--global', '--get-all', `credential.https://${gitServer.host}.helper`])).stdout.split('\n');
+    checkEqual(helpers[0], '', 'the helper list is reset first');
+    checkEqual(helpers[1], `!'${ctx.devflow}' 'git-credential' '--host' '${gitServer.host}'`, 'then devflow is the helper');
+
+    // git credential fill: the token as password.
+    const fill = await git(ctx, ['credential', 'fill'], { input: `protocol=https\nhost=${gitServer.host}\npath=repo.git\n\n` });
+    check(fill.code === 0, `git credential fill exit ${fill.code}`, fill.stderr);
+    const filled = Object.fromEntries(fill.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    checkEqual(`${filled.protocol} ${filled.host} ${filled.username}`, `https ${gitServer.host} oauth2`, 'what git filled in');
+    const token = (await run(ctx, ['token'])).stdout.trim();
+    checkEqual(filled.password, token, 'the password is the access token');
+
+    // git ls-remote against the server that accepts only valid tokens.
+    const ls = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(ls.code === 0, `git ls-remote exit ${ls.code}`, ls.stderr);
+    check(ls.stdout.includes(`${head}\tHEAD`) && ls.stdout.includes(`${head}\trefs/heads/main`), 'the refs', ls.stdout);
+    check(gitServer.seen.accepted >= 1 && gitServer.seen.users.has('oauth2'), 'the server accepted the token', [...gitServer.seen.users]);
+
+    // The server refuses that token: git fails and erases it; devflow refreshes, and git works again.
+    const refreshesBefore = (await server.stats()).refresh_requests;
+    gitServer.refuse(token);
+    const refusedRun = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(refusedRun.code !== 0, 'git fails with the refused token', refusedRun.stdout);
+    checkEqual((await server.stats()).refresh_requests, refreshesBefore + 1, 'erase refreshed the session');
+    const fresh = (await run(ctx, ['token'])).stdout.trim();
+    remember(fresh);
+    harvestSecrets(ctx.dir);
+    check(fresh !== token, 'a new access token in the cache');
+    const again = await git(ctx, ['ls-remote', remote], gitEnv);
+    check(again.code === 0 && again.stdout.includes(head), `git works again (exit ${again.code})`, again.stderr);
+    checkEqual((await server.stats()).device_authorization_requests, 1, 'no new sign-in: the refresh token stayed');
+
+    // store is ignored; a request for another host or over http gets nothing.
+    checkEqual((await run(ctx, ['git-credential', 'store', '--host', gitServer.host])).code, 0, 'store');
+    const other = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', gitServer.host], { input: 'protocol=https\nhost=evil.example\n\n', env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(other.status === 0 && other.stdout === '' && other.stderr === `devflow: warning: not giving a token to evil.example: this helper serves ${gitServer.host} (--host)\n`, 'another host gets nothing', other.stdout, other.stderr);
+    const clear = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', 'git.devflow.test'], { input: 'protocol=http\nhost=git.devflow.test\n\n', env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(clear.status === 0 && clear.stdout === '' && clear.stderr.includes('only https carries it'), 'plain http gets nothing', clear.stdout, clear.stderr);
+    ctx.outputs.push({ stdout: other.stdout + clear.stdout, stderr: other.stderr + clear.stderr });
+
+    // Signed out: get fails with exit 7, and git with it.
+    checkEqual((await run(ctx, ['logout'])).code, 0, 'logout');
+    const out = spawnSync(ctx.devflow, ['git-credential', 'get', '--host', gitServer.host], { input: `protocol=https\nhost=${gitServer.host}\n\n`, env: toolEnv(ctx.dir), encoding: 'utf8' });
+    checkEqual(out.status, 7, 'get exit when signed out');
+    checkEqual(out.stderr, `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first\n`, 'its line');
+    ctx.outputs.push({ stdout: out.stdout, stderr: out.stderr });
+    checkFailure(await run(ctx, ['setup-git', '--host', 'https://x.example']), 2, 'devflow: "https://x.example" is not a host (give the host of the https URL, with :PORT when it has one); see `devflow --help`');
+  },
+};
+
+cases.keep_alive = {
+  title: 'keep-alive keeps a short session alive through a long pause and status sees it and SIGTERM ends it with 0',
+  // Access tokens of 4 s, refresh tokens of 6 s (refresh_expires_in sent): a
+  // session nobody refreshes is dead after 6 s.
+  server: { DEVFLOW_ACCESS_TOKEN_TTL: '4', DEVFLOW_REFRESH_TOKEN_TTL: '6', DEVFLOW_REFRESH_EXPIRES_IN: '1' },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const kept = join(ctx.dir, 'kept.json');
+    const left = join(ctx.dir, 'left.json');
+    for (const cache of [kept, left]) {
+      const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--cache', cache]);
+      harvestSecrets(ctx.dir);
+      check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    }
+    checkFailure(await run(ctx, ['keep-alive', '--cache', join(ctx.dir, 'none.json'), '--issuer', info.issuer, '--client-id', PUBLIC]), 7,
+      `devflow: not signed in to ${info.issuer} as client "${PUBLIC}"; run \`devflow login\` first`);
+
+    const keeper = start(ctx, ['keep-alive', '--cache', kept], { timeoutMs: 60000 });
+    const deadline = Date.now() + 5000;
+    while (!keeper.output.stderr.includes('alive (pid') && Date.now() < deadline) await sleep(50);
+    checkEqual(keeper.output.stderr, `devflow: keeping the session of client "${PUBLIC}" at ${info.issuer} alive (pid ${keeper.child.pid}); stop it with Ctrl-C or SIGTERM\n`, 'keep-alive says what it keeps');
+    const st = await run(ctx, ['status', '--cache', kept]);
+    check(new RegExp(`^  keep-alive\\s+running \\(pid ${keeper.child.pid}\\)$`, 'm').test(st.stdout), 'status sees it', st.stdout);
+    checkEqual(JSON.stringify(JSON.parse((await run(ctx, ['status', '--json', '--cache', kept])).stdout).keep_alive), JSON.stringify({ running: true, pid: keeper.child.pid }), 'status --json sees it');
+    check(/^  keep-alive\s+not running$/m.test((await run(ctx, ['status', '--cache', left])).stdout), 'the other session has none');
+    checkFailure(await run(ctx, ['keep-alive', '--cache', kept]), 2, `devflow: a keep-alive already runs for this session (pid ${keeper.child.pid}); \`devflow status\` shows it`);
+
+    await sleep(10000);  // longer than a refresh token lives
+    checkEqual(keeper.output.code, null, 'keep-alive is still running');
+    const tok = await run(ctx, ['token', '--cache', kept]);
+    check(tok.code === 0, `token after the pause exit ${tok.code}`, tok.stderr);
+    checkEqual(tok.stderr, '', 'no prompt, no warning');
+    remember(tok.stdout.trim());
+    harvestSecrets(ctx.dir);
+    checkEqual((await userinfo(info, tok.stdout.trim())).status, 200, 'the token works');
+    // The same pause without a keep-alive ends the session.
+    checkFailure(await run(ctx, ['token', '--cache', left]), 7, /^devflow: (the server no longer accepts this sign-in|the session has ended)/);
+    check((await server.stats()).refresh_requests >= 3, 'keep-alive refreshed on its schedule');
+    checkEqual((await server.stats()).device_authorization_requests, 2, 'no new sign-in');
+
+    // SIGTERM: exit 0, and status sees it gone.
+    keeper.child.kill('SIGTERM');
+    const ended = await keeper.result();
+    checkEqual(ended.code, 0, 'keep-alive exit on SIGTERM');
+    checkEqual(lastLine(ended.stderr), 'devflow: keep-alive stopped', 'its last line');
+    check(/^  keep-alive\s+not running$/m.test((await run(ctx, ['status', '--cache', kept])).stdout), 'status sees it stopped');
+
+    // A logout elsewhere ends a running keep-alive with exit 7.
+    const second = start(ctx, ['keep-alive', '--quiet', '--cache', kept], { timeoutMs: 60000 });
+    await sleep(500);
+    checkEqual((await run(ctx, ['logout', '--cache', kept])).code, 0, 'logout');
+    const after = await second.result();
+    checkFailure(after, 7, 'devflow: the session has ended (the server\'s maximum was reached, or it was signed out), so keep-alive stops; run `devflow login` to sign in again');
+  },
+};
+
+/// The shared objects a run of devflow loaded (LD_DEBUG=files).
+function loadedObjects(stderr) {
+  return [...stderr.matchAll(/file=(\S+) \[\d+\];\s+(?:needed by|dynamically loaded by)/g)].map((m) => m[1]);
+}
+const TLS_STACK = /libcurl|libssl|libcrypto|libgnutls|libnghttp2|libgssapi|libldap|libqrencode|devflow-cli-module/;
+
+cases.warm_token_loads_no_tls = {
+  title: 'a warm devflow token loads no TLS stack and works without the module which every request loads',
+  async run(ctx) {
+    // The executable itself links no HTTP, TLS or QR library.
+    const elf = spawnSync('readelf', ['-d', ctx.devflow], { encoding: 'utf8' });
+    if (elf.error) {
+      process.stdout.write('note: readelf not installed; the executable\'s NEEDED list was not checked\n');
+    } else {
+      const needed = [...elf.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(\S+)\]/g)].map((m) => m[1]);
+      check(needed.length > 0 && !needed.some((n) => TLS_STACK.test(n)), 'devflow links no TLS stack', needed.join(' '));
+    }
+    const server = await ctx.server();
+    const { info } = server;
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+
+    // Warm: the token from the cache, and nothing of the network side loaded.
+    const warm = await run(ctx, ['token'], { env: { LD_DEBUG: 'files' } });
+    checkEqual(warm.code, 0, 'warm token exit');
+    const warmLoaded = loadedObjects(warm.stderr);
+    check(warmLoaded.length > 0, 'LD_DEBUG reported the loads', warm.stderr.slice(0, 2000));
+    check(!warmLoaded.some((f) => TLS_STACK.test(f)), 'a warm token loads no TLS stack', warmLoaded.join(' '));
+    const token = warm.stdout.trim();
+    remember(token);
+    checkEqual((await userinfo(info, token)).status, 200, 'the warm token works');
+
+    // The same binary without its module: a warm token still works; a request says what is missing.
+    const bare = join(ctx.dir, 'bare');
+    mkdirSync(bare);
+    const copy = join(bare, 'devflow');
+    writeFileSync(copy, readFileSync(ctx.devflow), { mode: 0o755 });
+    const lonely = spawnSync(copy, ['token'], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    ctx.outputs.push({ stdout: lonely.stdout, stderr: lonely.stderr });
+    check(lonely.status === 0 && lonely.stdout.trim() === token && lonely.stderr === '', 'a warm token needs no module', lonely.status, lonely.stderr);
+    const version = spawnSync(copy, ['--version'], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    check(version.status === 0 && /^devflow \d+\.\d+\.\d+ \(no module: devflow's module devflow-cli-module\.so is not installed/.test(version.stdout), '--version without the module', version.stdout);
+    const noModule = spawnSync(copy, ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC, '--cache', join(ctx.dir, 'other.json')], { env: toolEnv(ctx.dir), encoding: 'utf8' });
+    ctx.outputs.push({ stdout: noModule.stdout, stderr: noModule.stderr });
+    checkFailure({ code: noModule.status, stderr: noModule.stderr, stdout: noModule.stdout }, 5,
+      /^devflow: cannot reach the server \(.*devflow's module devflow-cli-module\.so is not installed \(looked in .*\); reinstall devflow\); check the issuer URL/);
+
+    // Every request loads it: --version names libcurl, logout (a revocation) loads the TLS stack.
+    const v = await run(ctx, ['--version'], { env: { LD_DEBUG: 'files' } });
+    check(/^devflow \d+\.\d+\.\d+ \(libcurl \d+\.\d+\.\d+\)$/m.test(v.stdout), '--version names libcurl', v.stdout);
+    check(loadedObjects(v.stderr).some((f) => /devflow-cli-module\.so$/.test(f)), '--version loads the module');
+    const out = await run(ctx, ['logout'], { env: { LD_DEBUG: 'files' } });
+    checkEqual(out.code, 0, 'logout exit');
+    const outLoaded = loadedObjects(out.stderr);
+    check(outLoaded.some((f) => /devflow-cli-module\.so$/.test(f)) && outLoaded.some((f) => /libcurl/.test(f)) && outLoaded.some((f) => /libssl/.test(f)),
+      'a request loads the module, libcurl and libssl', outLoaded.join(' '));
+    checkEqual((await userinfo(info, token)).status, 401, 'the revocation went through the module');
+  },
+};
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -646,9 +1418,10 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'devflow-cli-test-'));
   const servers = [];
+  const cleanups = [];
   const ctx = {
     dir,
-    devflow: args.devflow,
+    devflow: resolve(args.devflow),
     outputs: [],
     children: [],
     async server() {
@@ -656,6 +1429,8 @@ async function main() {
       servers.push(s);
       return s;
     },
+    stopLater(s) { servers.push(s); },
+    onCleanup(f) { cleanups.push(f); },
   };
   const started = Date.now();
   let status = 0;
@@ -666,7 +1441,8 @@ async function main() {
     for (const r of ctx.outputs) {
       for (const s of secrets) {
         check(!r.stderr.includes(s), 'a secret in stderr');
-        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`);
+        const printedOnPurpose = r.stdout.trim() === s || r.stdout.includes(`"access_token":"${s}"`) || r.stdout.includes(`"id_token":"${s}"`) || r.stdout.includes(`"token":"${s}"`)
+          || r.stdout.includes(`\npassword=${s}\n`);  // git's credential protocol: the helper's answer
         check(printedOnPurpose || !r.stdout.includes(s), 'a secret in stdout');
       }
     }
@@ -676,6 +1452,7 @@ async function main() {
     process.stdout.write(`FAILED: ${c.title}\n${redact(e instanceof Failure ? e.message : e.stack)}\n`);
   } finally {
     for (const child of ctx.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const f of cleanups) await f();
     for (const s of servers) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   }

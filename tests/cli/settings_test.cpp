@@ -24,7 +24,8 @@ devflow::cli::options parsed(std::vector<std::string_view> args) {
     return r.opts;
 }
 
-const remembered memory{"https://a.example", "cli-a", {"openid", "email"}, "A_SECRET"};
+const remembered memory{"https://a.example", "cli-a", std::vector<std::string>{"openid", "email"},
+                        "A_SECRET", "/etc/ca.pem", "http://proxy.example:3128"};
 
 }  // namespace
 
@@ -79,6 +80,10 @@ TEST_CASE("a foreign or broken settings file is ignored", "[cli][settings]") {
     CHECK_FALSE(remembered_from_json(R"({"devflow_cli_settings":1,"issuer":"x","client_id":"y","scopes":"openid"})"));
     CHECK_FALSE(remembered_from_json(R"({"devflow_cli_settings":1,"issuer":"","client_id":"y"})"));
     CHECK(remembered_from_json(R"({"devflow_cli_settings":1,"issuer":"x","client_id":"y"})"));
+    // No scopes remembered: the default (openid when offered), not "none".
+    CHECK_FALSE(remembered_from_json(R"({"devflow_cli_settings":1,"issuer":"x","client_id":"y"})")->scopes);
+    CHECK(remembered_from_json(R"({"devflow_cli_settings":1,"issuer":"x","client_id":"y","scopes":[]})")
+              ->scopes == std::vector<std::string>{});
 }
 
 TEST_CASE("the cache is a directory or a single file by its spelling", "[cli][settings]") {

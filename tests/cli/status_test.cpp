@@ -155,3 +155,17 @@ TEST_CASE("status says which of the server's limits ends the session (docs/keycl
     CHECK(text.find("idle limit") == std::string::npos);
     CHECK(devflow::cli::status_json(late)["refresh_token"]["session_ends_by"] == "maximum");
 }
+
+TEST_CASE("status says whether a keep-alive runs for the session", "[cli][status]") {
+    auto s = signed_in_input();
+    CHECK(devflow::cli::format_status_text(s).find("keep-alive") == std::string::npos);
+    CHECK_FALSE(devflow::cli::status_json(s).contains("keep_alive"));
+    s.keep_alive = devflow::cli::keep_alive_state{true, 4242};
+    CHECK(devflow::cli::format_status_text(s).find("\n  keep-alive     running (pid 4242)\n") !=
+          std::string::npos);
+    CHECK(devflow::cli::status_json(s)["keep_alive"].dump() == R"({"running":true,"pid":4242})");
+    s.keep_alive = devflow::cli::keep_alive_state{false, std::nullopt};
+    CHECK(devflow::cli::format_status_text(s).find("\n  keep-alive     not running\n") != std::string::npos);
+    CHECK(devflow::cli::status_json(s)["keep_alive"].dump() == R"({"running":false,"pid":null})");
+    CHECK(devflow::cli::keep_alive_text({true, std::nullopt}) == "running");
+}

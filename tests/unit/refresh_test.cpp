@@ -393,3 +393,57 @@ TEST_CASE("a record written by a newer devflow is reported and left untouched an
     CHECK(f.http.requests().empty());
     CHECK(f.prompts.empty());
 }
+
+TEST_CASE("a refused access token is refreshed at once however fresh it looks (RFC 6750 §3.1)",
+          "[refresh][refused]") {
+    fixture f;
+    auto flow = f.make_flow();
+    flow->login();
+    const devflow::secret refused = flow->access_token();
+    f.clock.advance(10s);  // fresh for another 289 s
+    const devflow::token_set fresh = flow->refresh_refused(refused);
+    CHECK_FALSE(fresh.access_token == refused);
+    CHECK(f.refreshes().size() == 1);
+    CHECK(f.server.accepts(fresh.access_token.reveal()));
+    // The flow and the store serve the new token from now on, with no request.
+    CHECK(flow->access_token() == fresh.access_token);
+    CHECK(stored(f, *flow).find(fresh.access_token.reveal()) != std::string::npos);
+    CHECK(f.refreshes().size() == 1);
+    CHECK(f.server.device_authorizations() == 1);
+}
+
+TEST_CASE("a refused token another process already replaced costs no request", "[refresh][refused]") {
+    fixture f;
+    auto flow = f.make_flow();
+    flow->login();
+    const devflow::secret refused = flow->access_token();
+    auto sibling = f.make_flow();
+    f.clock.advance(2s);
+    const auto replaced = sibling->refresh_refused(refused);
+    CHECK(f.refreshes().size() == 1);
+    // The first flow learns of the refusal too late: the store already holds a new token.
+    const auto got = flow->refresh_refused(refused);
+    CHECK(got.access_token == replaced.access_token);
+    CHECK(f.refreshes().size() == 1);
+    // A token that was never the stored one changes nothing either.
+    CHECK(flow->refresh_refused(devflow::secret{"CANARY-unknown"}).access_token == replaced.access_token);
+    CHECK(f.refreshes().size() == 1);
+}
+
+TEST_CASE("a refused token with the session over is reauth_required and never a prompt",
+          "[refresh][refused]") {
+    fixture f;
+    auto cfg = f.server.config();
+    cfg.session_end = devflow::on_session_end::interactive;
+    auto flow = f.make_flow(cfg);
+    flow->login();
+    const devflow::secret refused = flow->access_token();
+    f.server.end_all_sessions();
+    f.clock.advance(2s);
+    expect_error([&] { (void)flow->refresh_refused(refused); }, errc::reauth_required);
+    CHECK(f.prompts.size() == 1);  // only login's
+    CHECK(f.server.device_authorizations() == 1);
+    CHECK_FALSE(f.store.load(flow->store_key()));
+    auto empty = f.make_flow();
+    expect_error([&] { (void)empty->refresh_refused(refused); }, errc::reauth_required);
+}

@@ -1,6 +1,9 @@
 // devflow CLI — the command line, parsed into options (pure; tested in
-// tests/cli/arguments_test.cpp). docs/cli.md is the user's reference.
+// tests/cli/arguments_test.cpp). The commands and options themselves are the
+// tables in commands.hpp; docs/cli.md is the user's reference.
 #pragma once
+
+#include "commands.hpp"
 
 #include <optional>
 #include <string>
@@ -8,24 +11,6 @@
 #include <vector>
 
 namespace devflow::cli {
-
-/// What the user asked the tool to do.
-enum class command { none, login, token, status, logout, help, version };
-
-/// Everything the command line said; unset options fall back to the
-/// environment and the remembered settings (settings.hpp).
-struct options {
-    command cmd = command::none;
-    std::optional<std::string> issuer;             ///< --issuer URL
-    std::optional<std::string> client_id;          ///< --client-id ID
-    std::optional<std::vector<std::string>> scopes;  ///< --scope S (repeatable, or space-separated)
-    std::optional<std::string> client_secret_env;  ///< --client-secret-env VAR
-    std::optional<std::string> cache;              ///< --cache PATH
-    bool no_browser = false;                       ///< --no-browser
-    bool json = false;                             ///< --json
-    bool force = false;                            ///< --force (login)
-    bool verbose = false;                          ///< --verbose, -v
-};
 
 /// The parsed command line, or the usage problem (one line, no prefix).
 struct parse_result {
@@ -52,36 +37,67 @@ inline std::vector<std::string> split_words(std::string_view text) {
 
 /// The command called `word`, or command::none.
 inline command command_named(std::string_view word) {
-    if (word == "login") return command::login;
-    if (word == "token") return command::token;
-    if (word == "status") return command::status;
-    if (word == "logout") return command::logout;
-    if (word == "help") return command::help;
-    if (word == "version") return command::version;
-    return command::none;
+    const command_info* c = find_command(word);
+    return c != nullptr ? c->id : command::none;
 }
 
-/// Parses the arguments after the program name. Options may come before or
-/// after the command, as `--name value` or `--name=value`.
+/// "unknown command "X" (commands: ...)".
+inline std::string unknown_command(std::string_view word) {
+    return "unknown command \"" + std::string(word) + "\" (commands: " + command_names_for_errors() +
+           ")";
+}
+
+/// Parses the arguments after the program name, as the tables in
+/// commands.hpp say. Options may come before or after the command, as
+/// `--name value` or `--name=value`; a command's own argument follows it.
 inline parse_result parse_arguments(const std::vector<std::string_view>& args) {
     parse_result r;
     options& o = r.opts;
-    bool help = false;
-    bool version = false;
+    std::vector<const option_info*> given;
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view arg = args[i];
         if (arg.size() < 2 || arg[0] != '-') {
-            const command c = command_named(arg);
-            if (c == command::none) {
-                r.error = "unknown command \"" + std::string(arg) +
-                          "\" (commands: login, token, status, logout)";
+            if (o.cmd == command::none) {
+                const command c = command_named(arg);
+                if (c == command::none) {
+                    r.error = unknown_command(arg);
+                    return r;
+                }
+                o.cmd = c;
+                continue;
+            }
+            const command_info& current = *info_of(o.cmd);
+            if (current.argument.empty() || !o.arguments.empty()) {
+                if (command_named(arg) != command::none) {
+                    r.error = "more than one command given (\"" + std::string(arg) + "\")";
+                } else if (current.argument.empty()) {
+                    r.error = unknown_command(arg);
+                } else {
+                    r.error = std::string(current.name) + " takes one " +
+                              std::string(current.argument) + " (\"" + std::string(arg) +
+                              "\" is one too many)";
+                }
                 return r;
             }
-            if (o.cmd != command::none) {
-                r.error = "more than one command given (\"" + std::string(arg) + "\")";
+            if (current.argument_kind == value_kind::command && command_named(arg) == command::none) {
+                r.error = unknown_command(arg);
                 return r;
             }
-            o.cmd = c;
+            if (!current.argument_choices.empty()) {
+                bool known = false;
+                std::vector<std::string> choices;
+                for (auto choice : current.argument_choices) {
+                    known = known || choice == arg;
+                    choices.emplace_back(choice);
+                }
+                if (!known) {
+                    r.error = std::string(current.name) + " does not know \"" + std::string(arg) +
+                              "\" (" + std::string(current.argument) + ": " + or_list(choices) +
+                              ")";
+                    return r;
+                }
+            }
+            o.arguments.emplace_back(arg);
             continue;
         }
         if (arg == "--") {
@@ -94,118 +110,76 @@ inline parse_result parse_arguments(const std::vector<std::string_view>& args) {
             name = arg.substr(0, eq);
             inline_value = arg.substr(eq + 1);
         }
-        auto flag = [&](bool& target) {
-            if (inline_value) {
-                r.error = "option " + std::string(name) + " takes no value";
-                return false;
-            }
-            target = true;
-            return true;
-        };
-        auto value = [&](std::optional<std::string>& target) {
-            if (inline_value) {
-                target = std::string(*inline_value);
-            } else if (i + 1 < args.size()) {
-                target = std::string(args[++i]);
-            } else {
-                r.error = "option " + std::string(name) + " needs a value";
-                return false;
-            }
-            if (target->empty()) {
-                r.error = "option " + std::string(name) + " needs a non-empty value";
-                return false;
-            }
-            return true;
-        };
-        bool good = true;
-        if (name == "--issuer") {
-            good = value(o.issuer);
-        } else if (name == "--client-id") {
-            good = value(o.client_id);
-        } else if (name == "--scope" || name == "--scopes") {
-            std::optional<std::string> text;
-            if (inline_value) {
-                text = std::string(*inline_value);  // --scope= asks for no scope at all
-            } else if (i + 1 < args.size()) {
-                text = std::string(args[++i]);
-            } else {
-                r.error = "option " + std::string(name) + " needs a value";
-                return r;
-            }
-            if (!o.scopes) o.scopes.emplace();
-            for (auto& w : split_words(*text)) o.scopes->push_back(std::move(w));
-        } else if (name == "--client-secret-env") {
-            good = value(o.client_secret_env);
-        } else if (name == "--cache") {
-            good = value(o.cache);
-        } else if (name == "--no-browser") {
-            good = flag(o.no_browser);
-        } else if (name == "--json") {
-            good = flag(o.json);
-        } else if (name == "--force") {
-            good = flag(o.force);
-        } else if (name == "--verbose" || name == "-v") {
-            good = flag(o.verbose);
-        } else if (name == "--help" || name == "-h") {
-            good = flag(help);
-        } else if (name == "--version" || name == "-V") {
-            good = flag(version);
-        } else {
+        const option_info* opt = find_option(name);
+        if (opt == nullptr) {
             r.error = "unknown option " + std::string(name);
             return r;
         }
-        if (!good) return r;
+        given.push_back(opt);
+        if (opt->flag != nullptr) {
+            if (inline_value) {
+                r.error = "option " + std::string(name) + " takes no value";
+                return r;
+            }
+            o.*(opt->flag) = true;
+            continue;
+        }
+        std::string text;
+        if (inline_value) {
+            text = std::string(*inline_value);
+        } else if (i + 1 < args.size()) {
+            text = std::string(args[++i]);
+        } else {
+            r.error = "option " + std::string(name) + " needs a value";
+            return r;
+        }
+        if (opt->scope_list) {
+            // --scope= asks for no scope at all.
+            if (!o.scopes) o.scopes.emplace();
+            for (auto& w : split_words(text)) o.scopes->push_back(std::move(w));
+            continue;
+        }
+        if (text.empty()) {
+            r.error = "option " + std::string(name) + " needs a non-empty value";
+            return r;
+        }
+        o.*(opt->value) = std::move(text);
     }
-    if (help) {
+    if (o.help) {
+        // `devflow help login` and `devflow login --help` say the same.
+        o.help_topic = o.cmd == command::help ? o.help_topic : o.cmd;
         o.cmd = command::help;
-    } else if (version) {
+    } else if (o.version) {
         o.cmd = command::version;
-    } else if (o.force && o.cmd != command::login) {
-        r.error = "--force goes with login only";
+    } else if (o.man) {
+        o.cmd = command::man;
+    }
+    if (o.cmd == command::help && !o.arguments.empty() && o.help_topic == command::none)
+        o.help_topic = command_named(o.arguments.front());
+    if (o.cmd == command::help || o.cmd == command::version || o.cmd == command::man ||
+        o.cmd == command::none)
+        return r;
+    if (o.quiet && o.verbose) {
+        r.error = "--quiet and --verbose cannot go together";
+        return r;
+    }
+    const command_info& current = *info_of(o.cmd);
+    for (const option_info* opt : given) {
+        if (takes(o.cmd, *opt)) continue;
+        std::vector<std::string> names;
+        for (command c : opt->commands) names.emplace_back(info_of(c)->name);
+        r.error = std::string(opt->name) + " goes with " + and_list(names) + " only";
+        return r;
+    }
+    if (current.argument_required && o.arguments.empty()) {
+        r.error = std::string(current.name) + " needs " + std::string(current.argument);
+        if (!current.argument_choices.empty()) {
+            std::vector<std::string> choices(current.argument_choices.begin(),
+                                             current.argument_choices.end());
+            r.error += " (" + or_list(choices) + ")";
+        }
     }
     return r;
-}
-
-/// The text of `devflow --help`.
-inline std::string usage_text() {
-    return R"usage(devflow - sign in with the OAuth 2.0 device flow and hand tokens to scripts
-
-Usage:
-  devflow login  --issuer URL --client-id ID [--scope S]... [--client-secret-env VAR] [--force]
-  devflow token                 print a valid access token (refreshed when needed)
-  devflow status                who is signed in, which scopes, when tokens expire
-  devflow logout                revoke the tokens at the server and wipe them here
-
-  curl -H "Authorization: Bearer $(devflow token)" https://api.example.org/
-
-Options (any command):
-  --issuer URL              the authorization server (OpenID Connect issuer);
-                            env DEVFLOW_ISSUER
-  --client-id ID            the OAuth client; env DEVFLOW_CLIENT_ID
-  --scope S                 a scope to request (repeat, or "a b c"); env
-                            DEVFLOW_SCOPES; default: openid when offered
-  --client-secret-env VAR   read a confidential client's secret from $VAR
-  --cache PATH              token cache: a directory, or a single file (default
-                            $XDG_STATE_HOME/devflow); env DEVFLOW_CACHE
-  --no-browser              never open a browser; just print the link
-  --json                    machine-readable output on stdout
-  --force                   login: sign in again even with a valid session
-  -v, --verbose             more diagnostics on stderr
-  -h, --help                this text
-  -V, --version             the version
-
-login remembers the issuer, client and scopes beside the cache, so later
-commands need no options.
-
-Exit codes:
-  0 ok                          5 network or transport failure
-  2 usage or configuration      6 server or protocol error
-  3 sign-in denied              7 not signed in / sign in again
-  4 code expired                8 token cache unusable
-  1 unexpected internal error   130 cancelled (Ctrl-C)
-
-More: docs/cli.md
-)usage";
 }
 
 }  // namespace devflow::cli

@@ -160,11 +160,38 @@ inline failure usage_failure(std::string_view problem) {
 
 /// A remembered-settings file devflow may not trust (docs/security.md S1):
 /// nothing is sent anywhere, and the user learns which file and why.
-inline failure untrusted_settings_failure(std::string_view file, std::string_view reason) {
+inline failure untrusted_settings_failure(std::string_view file, std::string_view reason,
+                                          std::string_view kind = "settings file") {
     return {exit_code::storage,
-            "devflow: the settings file " + one_line(file) + " " + one_line(reason) +
+            "devflow: the " + std::string(kind) + " " + one_line(file) + " " + one_line(reason) +
                 "; devflow does not use it (remove it, or make it yours with mode 0600)",
             "untrusted_settings"};
+}
+
+/// `token --id-token` when the session holds no id_token: the server gives
+/// one only to an OpenID Connect sign-in (scope openid).
+inline failure no_id_token() {
+    return {exit_code::reauth,
+            "devflow: the session has no id_token (the server sends one only when the openid "
+            "scope was asked for); sign in again with `devflow login --force --scope openid`",
+            "no_id_token"};
+}
+
+/// keep-alive when another one already holds the session's keep-alive lock.
+inline failure keep_alive_running(std::string_view who) {
+    return {exit_code::usage,
+            "devflow: a keep-alive already runs for this session" +
+                (who.empty() ? std::string{} : " (" + one_line(who, 100) + ")") +
+                "; `devflow status` shows it",
+            "keep_alive_running"};
+}
+
+/// keep-alive when the session ends under it (its maximum, or a logout).
+inline failure keep_alive_session_ended() {
+    return {exit_code::reauth,
+            "devflow: the session has ended (the server's maximum was reached, or it was signed "
+            "out), so keep-alive stops; run `devflow login` to sign in again",
+            "reauth_required"};
 }
 
 /// "Not signed in" for token, status and logout.

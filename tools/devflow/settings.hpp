@@ -58,8 +58,11 @@ inline std::filesystem::path settings_path(const cache_location& cache) {
 struct remembered {
     std::string issuer;
     std::string client_id;
-    std::vector<std::string> scopes;
+    /// std::nullopt: none said (login then asks for openid when offered).
+    std::optional<std::vector<std::string>> scopes;
     std::string client_secret_env;
+    std::string ca_file;  ///< --ca-file, absolute; empty: the system's CAs
+    std::string proxy;    ///< --proxy; empty: https_proxy (or none)
 
     friend bool operator==(const remembered&, const remembered&) = default;
 };
@@ -70,8 +73,10 @@ inline std::string remembered_to_json(const remembered& r) {
     j["devflow_cli_settings"] = 1;
     j["issuer"] = r.issuer;
     j["client_id"] = r.client_id;
-    j["scopes"] = r.scopes;
+    if (r.scopes) j["scopes"] = *r.scopes;
     if (!r.client_secret_env.empty()) j["client_secret_env"] = r.client_secret_env;
+    if (!r.ca_file.empty()) j["ca_file"] = r.ca_file;
+    if (!r.proxy.empty()) j["proxy"] = r.proxy;
     return j.dump(2) + "\n";
 }
 
@@ -91,14 +96,19 @@ inline std::optional<remembered> remembered_from_json(std::string_view text) {
     r.client_id = client->get<std::string>();
     if (const auto s = j.find("scopes"); s != j.end()) {
         if (!s->is_array()) return std::nullopt;
+        r.scopes.emplace();
         for (const auto& item : *s) {
             if (!item.is_string()) return std::nullopt;
-            r.scopes.push_back(item.get<std::string>());
+            r.scopes->push_back(item.get<std::string>());
         }
     }
-    if (const auto e = j.find("client_secret_env"); e != j.end()) {
+    for (auto [name, target] : {std::pair<const char*, std::string*>{"client_secret_env", &r.client_secret_env},
+                                {"ca_file", &r.ca_file},
+                                {"proxy", &r.proxy}}) {
+        const auto e = j.find(name);
+        if (e == j.end()) continue;
         if (!e->is_string()) return std::nullopt;
-        r.client_secret_env = e->get<std::string>();
+        *target = e->get<std::string>();
     }
     if (r.issuer.empty() || r.client_id.empty()) return std::nullopt;
     return r;
@@ -122,12 +132,15 @@ struct resolved {
     /// server offers it; the other commands look for that same record.
     std::optional<std::vector<std::string>> scopes;
     std::string client_secret_env;  ///< empty for a public client
+    std::string ca_file;            ///< empty: the system's CA certificates
+    std::string proxy;              ///< empty: https_proxy from the environment, if any
 };
 
 /// Combines the command line, the environment (DEVFLOW_ISSUER,
 /// DEVFLOW_CLIENT_ID, DEVFLOW_SCOPES) and the remembered settings, in that
-/// order. Remembered values count only for the remembered issuer (and its
-/// client): naming another server starts from a clean slate.
+/// order (DEVFLOW_CA_FILE too). Remembered values count only for the
+/// remembered issuer (and its client): naming another server starts from a
+/// clean slate.
 inline resolved resolve_settings(const options& o, const environment& env,
                                  const std::optional<remembered>& memory) {
     resolved r;
@@ -158,6 +171,19 @@ inline resolved resolve_settings(const options& o, const environment& env,
         r.client_secret_env = *o.client_secret_env;
     } else if (same_client) {
         r.client_secret_env = memory->client_secret_env;
+    }
+    // The server's CA and the way to it go with the server, not the client.
+    if (o.ca_file) {
+        r.ca_file = *o.ca_file;
+    } else if (auto e = env("DEVFLOW_CA_FILE")) {
+        r.ca_file = *e;
+    } else if (same_issuer) {
+        r.ca_file = memory->ca_file;
+    }
+    if (o.proxy) {
+        r.proxy = *o.proxy;
+    } else if (same_issuer) {
+        r.proxy = memory->proxy;
     }
     return r;
 }

@@ -96,15 +96,29 @@ inline user_claims claims_of(const token_set& t) {
     return c;
 }
 
+/// Whether a `devflow keep-alive` holds the session's keep-alive lock.
+struct keep_alive_state {
+    bool running = false;
+    std::optional<long> pid;  ///< from its pid file, when readable
+};
+
 /// Everything `devflow status` reports.
 struct status_input {
     std::string issuer;
     std::string client_id;
     std::vector<std::string> requested_scopes;
     std::string cache;                ///< where the tokens live, for display
+    std::string profile;              ///< the named profile in use; "" for none
     std::optional<token_set> tokens;  ///< std::nullopt: not signed in
+    std::optional<keep_alive_state> keep_alive;  ///< std::nullopt: not looked at
     wall_time now{};
 };
+
+/// "running (pid 1234)", "running", "not running".
+inline std::string keep_alive_text(const keep_alive_state& k) {
+    if (!k.running) return "not running";
+    return k.pid ? "running (pid " + std::to_string(*k.pid) + ")" : std::string("running");
+}
 
 /// True when the stored session can still produce an access token without
 /// the user: a valid access token or a usable refresh token.
@@ -134,6 +148,7 @@ inline std::string format_status_text(const status_input& s) {
     const std::string scopes = s.requested_scopes.empty() ? "(none)" : join(s.requested_scopes);
     if (!s.tokens) {
         out += "Not signed in; run `devflow login` to sign in.\n";
+        if (!s.profile.empty()) row("profile", one_line(s.profile));
         if (!s.issuer.empty()) row("issuer", one_line(s.issuer));
         if (!s.client_id.empty()) row("client", one_line(s.client_id));
         if (!s.issuer.empty()) row("scopes", one_line(scopes));
@@ -143,6 +158,7 @@ inline std::string format_status_text(const status_input& s) {
     const token_set& t = *s.tokens;
     const bool in = signed_in(s);
     out += in ? "Signed in.\n" : "The session has ended; run `devflow login` to sign in again.\n";
+    if (!s.profile.empty()) row("profile", one_line(s.profile));
     row("issuer", one_line(s.issuer));
     row("client", one_line(s.client_id));
     const user_claims who = claims_of(t);
@@ -186,6 +202,7 @@ inline std::string format_status_text(const status_input& s) {
     }
     row("refresh token", refresh);
     row("id token", t.id_token.empty() ? "none" : "[redacted]");
+    if (s.keep_alive) row("keep-alive", keep_alive_text(*s.keep_alive));
     if (t.obtained_at.time_since_epoch().count() > 0) row("obtained", format_utc(t.obtained_at));
     row("cache", one_line(s.cache));
     return out;
@@ -199,6 +216,7 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
     j["client_id"] = s.client_id;
     j["requested_scopes"] = s.requested_scopes;
     j["cache"] = s.cache;
+    if (!s.profile.empty()) j["profile"] = s.profile;
     if (!s.tokens) return j;
     const token_set& t = *s.tokens;
     const user_claims who = claims_of(t);
@@ -233,6 +251,12 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
         refresh["session_ends_by"] = t.ends_at_session_maximum() ? "maximum" : "idle";
     j["refresh_token"] = refresh;
     j["id_token"] = {{"present", !t.id_token.empty()}};
+    if (s.keep_alive) {
+        nlohmann::ordered_json k;
+        k["running"] = s.keep_alive->running;
+        k["pid"] = s.keep_alive->pid ? nlohmann::ordered_json(*s.keep_alive->pid) : nullptr;
+        j["keep_alive"] = k;
+    }
     if (t.obtained_at.time_since_epoch().count() > 0) j["obtained_at"] = unix_seconds(t.obtained_at);
     return j;
 }

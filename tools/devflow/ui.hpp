@@ -71,6 +71,15 @@ public:
         draw_countdown();
     }
 
+    /// A line saying a command went well (already prefixed, ending in
+    /// '\n'); left out with --quiet.
+    void note(std::string_view line) {
+        if (!quiet_) say(line);
+    }
+
+    /// Leaves out the lines note() is given (--quiet).
+    void set_quiet(bool quiet) noexcept { quiet_ = quiet; }
+
     /// A line of the tool's own (already prefixed, ending in '\n').
     void say(std::string_view line) {
         std::lock_guard lock(mutex_);
@@ -141,6 +150,7 @@ private:
     const bool color_;
     const int columns_;
     const bool verbose_;
+    bool quiet_ = false;
     qr_maker qr_;
     mutable std::mutex mutex_;
     bool prompted_ = false;

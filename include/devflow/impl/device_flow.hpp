@@ -87,14 +87,7 @@ http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
     http_response answer = send_with(first);
     // RFC 6750 §3.1: invalid_token — refreshed once (single flight), retried once.
     if (!detail::token_refused(answer)) return answer;
-    secret second;
-    {
-        detail::stoppable_lock flow_lock(flow_mutex_, stop);
-        const step s = drive(machine_.start_refresh(first, now()), stop);
-        sync_cache();
-        if (s.what == step::action::failed) throw *s.failure;
-        second = s.tokens->access_token;
-    }
+    const secret second = refresh_refused(first, stop).access_token;
     log(log_level::info, "the resource server refused the access token (invalid_token); retrying "
                          "once with a new one");
     return send_with(second);
@@ -114,6 +107,19 @@ http_response device_flow<Http, Json, Storage, Clock, Browser>::send_authorized(
         }
     } transport{*this, stop};
     return send_authorized(transport, origin, std::move(request), stop);
+}
+
+template <class Http, class Json, class Storage, class Clock, class Browser>
+token_set device_flow<Http, Json, Storage, Clock, Browser>::refresh_refused(const secret& refused,
+                                                                           std::stop_token stop) {
+    // The machine's refresh of a refused token: under the store lock, after
+    // re-reading the store (a sibling that already replaced it has done the
+    // work), never a prompt.
+    detail::stoppable_lock flow_lock(flow_mutex_, stop);
+    const step s = drive(machine_.start_refresh(refused, now()), stop);
+    sync_cache();
+    if (s.what == step::action::failed) throw *s.failure;
+    return *s.tokens;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -576,9 +576,11 @@ inline step session_machine::session_over(instant now) {
             "keep-alive: the session has ended at the server; sign in again to continue");
         return finish_failure(errc::reauth_required, "the session has ended at the server");
     }
+    // A refresh of a refused token never prompts: its caller (a request in
+    // flight, git's credential erase) has no one to show a code to.
     const bool interactive =
-        op_ == operation::sign_in || config_.session_end == on_session_end::interactive;
-    // (operation::refresh signs in as get_tokens does.)
+        op_ == operation::sign_in ||
+        (op_ != operation::refresh && config_.session_end == on_session_end::interactive);
     if (!interactive)
         return finish_failure(errc::reauth_required,
                               ended_elsewhere_ ? "the session was ended elsewhere (signed out); call "
