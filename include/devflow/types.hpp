@@ -169,6 +169,10 @@ struct prompt_info {
     std::chrono::seconds expires_in{0};
     std::chrono::steady_clock::time_point expires_at{};  ///< steady deadline
     bool browser_opened = false;
+    /// The code was first shown by an earlier run for the same store key
+    /// (a login interrupted by Ctrl-C or a crash), whose polling this one
+    /// resumes: the user may already have entered it.
+    bool resumed = false;
     std::string text;  ///< a ready-made message, with the phishing notice (§5.4)
 };
 

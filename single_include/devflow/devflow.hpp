@@ -302,6 +302,10 @@ struct prompt_info {
     std::chrono::seconds expires_in{0};
     std::chrono::steady_clock::time_point expires_at{};  ///< steady deadline
     bool browser_opened = false;
+    /// The code was first shown by an earlier run for the same store key
+    /// (a login interrupted by Ctrl-C or a crash), whose polling this one
+    /// resumes: the user may already have entered it.
+    bool resumed = false;
     std::string text;  ///< a ready-made message, with the phishing notice (§5.4)
 };
 
@@ -3639,8 +3643,10 @@ namespace devflow::detail {
 /// with the remote-phishing notice of RFC 8628 §5.4. Never contains the
 /// device code.
 inline prompt_info make_prompt(const device_authorization& da, bool browser_opened,
-                               std::chrono::steady_clock::time_point expires_at) {
+                               std::chrono::steady_clock::time_point expires_at,
+                               bool resumed = false) {
     prompt_info p;
+    p.resumed = resumed;
     p.user_code = da.user_code;
     p.verification_uri = da.verification_uri;
     p.verification_uri_complete = da.verification_uri_complete;
@@ -3650,6 +3656,7 @@ inline prompt_info make_prompt(const device_authorization& da, bool browser_open
     p.expires_at = expires_at;
     p.browser_opened = browser_opened;
     std::string& t = p.text;
+    if (resumed) t += "Resuming the sign-in started earlier; the code is the same.\n";
     t += "To sign in, open " + da.verification_uri + "\n";
     t += "and enter the code: " + da.user_code + "\n";
     if (browser_opened) t += "(A browser window has been opened at that page.)\n";
@@ -4325,7 +4332,7 @@ inline step session_machine::begin_sign_in(instant now) {
         browser_opened_ = false;
         log(log_level::info, "resuming the sign-in in progress (the same code)");
         step s = simple(phase::prompting, step::action::show_prompt);
-        s.prompt = detail::make_prompt(da_, false, schedule_->deadline());
+        s.prompt = detail::make_prompt(da_, false, schedule_->deadline(), true);
         return s;
     }
     // RFC 8628 §3.1: the device authorization request. Its expires_in is
@@ -5359,6 +5366,7 @@ bool write_session(const session_machine& machine, Json& json, Storage& store, c
 
 // ---- end <devflow/detail/store_steps.hpp> ----
 
+#include <memory>
 #include <utility>
 
 namespace devflow {
@@ -5540,9 +5548,11 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::ensure_tokens(std::s
 template <class Http, class Json, class Storage, class Clock, class Browser>
 step device_flow<Http, Json, Storage, Clock, Browser>::drive(step s, std::stop_token stop) {
     // Held from the machine's lock_store step to its unlock_store step; a
-    // failure that escapes releases it on the way out.
+    // failure that escapes releases it on the way out. (On the heap rather
+    // than in a std::optional: g++ 12 at -O3 warns that an optional's lock
+    // may be read uninitialized on the way out, a false positive.)
     using lock_type = decltype(lock_store(stop));
-    std::optional<lock_type> store_lock;
+    std::unique_ptr<lock_type> store_lock;
     try {
         for (;;) {
             for (const log_entry& line : s.logs) log(line.level, line.message);
@@ -5574,7 +5584,7 @@ step device_flow<Http, Json, Storage, Clock, Browser>::drive(step s, std::stop_t
                         break;
                     }
                     try {
-                        store_lock.emplace(lock_store(stop));
+                        store_lock = std::make_unique<lock_type>(lock_store(stop));
                     } catch (const error& e) {
                         if (e.code() != errc::cancelled) throw;
                         s = machine_.on_stop(now());

@@ -460,6 +460,56 @@ cases.cancelled = {
   },
 };
 
+cases.resume_after_kill = {
+  title: 'a login killed while polling resumes the same code when run again and forgets it after success',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const args = ['login', '--no-browser', '--issuer', info.issuer, '--client-id', PUBLIC];
+    const first = start(ctx, args);
+    const p1 = await first.prompt();
+    // Let it poll a few times, then kill it the hard way (no handler runs).
+    for (let i = 0; (await server.stats()).device_code_polls < 2; i += 1) {
+      check(i < 100, 'devflow never polled', first.output.stderr);
+      await sleep(100);
+    }
+    first.child.kill('SIGKILL');
+    const killed = await first.result();
+    checkEqual(killed.signal, 'SIGKILL', 'killed');
+
+    // The record holds the pending sign-in (test code may read it).
+    const records = readdirSync(join(ctx.dir, 'state', 'devflow')).filter((n) => /^[0-9a-f]{32}\.json$/.test(n));
+    checkEqual(records.length, 1, 'one record');
+    const recordFile = join(ctx.dir, 'state', 'devflow', records[0]);
+    const saved = JSON.parse(readFileSync(recordFile, 'utf8'));
+    check(typeof saved.pending_device_code === 'string' && saved.pending_device_code.length > 0, 'the device code was saved', Object.keys(saved));
+    remember(saved.pending_device_code);
+    checkEqual(saved.pending_user_code, p1.userCode, 'the saved user code');
+
+    // Run again: the same user code, no new device authorization, the same device code polled on.
+    const second = start(ctx, args);
+    const p2 = await second.prompt();
+    checkEqual(p2.userCode, p1.userCode, 'the same user code is shown');
+    check(second.output.stderr.includes('resuming the sign-in started earlier'), 'the resumed run says so', second.output.stderr);
+    check(!first.output.stderr.includes('resuming'), 'the first run does not', first.output.stderr);
+    await approve(p2.complete);
+    const r = await second.result();
+    check(r.code === 0, `resumed login exit ${r.code}`, r.stderr);
+    harvestSecrets(ctx.dir);
+    const stats = await server.stats();
+    checkEqual(stats.device_authorization_requests, 1, 'one device authorization in all');
+    checkEqual(stats.device_codes_polled, 1, 'one device code polled in all');
+    check((stats.token_successes['urn:ietf:params:oauth:grant-type:device_code'] ?? 0) === 1, 'the resumed code got the tokens', stats);
+
+    // The saved code is gone after success.
+    const after = readFileSync(recordFile, 'utf8');
+    check(!after.includes(saved.pending_device_code) && !after.includes('pending_'), 'the saved device code is wiped', Object.keys(JSON.parse(after)));
+    const tok = await run(ctx, ['token']);
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+  },
+};
+
 cases.network = {
   title: 'an unreachable issuer exits 5 with one line',
   async run(ctx) {

@@ -35,18 +35,18 @@ std::atomic<std::size_t> dirty_frees{0};
 std::atomic<std::size_t> watched_frees{0};
 
 /// Each block carries its size in a header in front of it.
-constexpr std::size_t header = alignof(std::max_align_t);
+constexpr std::size_t block_header = alignof(std::max_align_t);
 
 void* allocate(std::size_t n) {
-    auto* base = static_cast<unsigned char*>(std::malloc(n + header));
+    auto* base = static_cast<unsigned char*>(std::malloc(n + block_header));
     if (base == nullptr) throw std::bad_alloc();
     std::memcpy(base, &n, sizeof n);
-    return base + header;
+    return base + block_header;
 }
 
 void release(void* p) noexcept {
     if (p == nullptr) return;
-    auto* base = static_cast<unsigned char*>(p) - header;
+    auto* base = static_cast<unsigned char*>(p) - block_header;
     if (watching.load(std::memory_order_relaxed)) {
         std::size_t n = 0;
         std::memcpy(&n, base, sizeof n);

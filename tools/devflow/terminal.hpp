@@ -131,6 +131,7 @@ inline std::string countdown_text(std::chrono::seconds left) {
 /// The prompt as plain lines for a log or a pipe, each starting "devflow: ".
 inline std::string plain_prompt(const prompt_info& p) {
     std::string out;
+    if (p.resumed) out += "devflow: resuming the sign-in started earlier (the same code)\n";
     out += "devflow: to sign in, open " + one_line(p.verification_uri) + " and enter the code " +
            one_line(p.user_code) + "\n";
     if (!p.verification_uri_complete.empty())
@@ -157,6 +158,7 @@ inline nlohmann::ordered_json prompt_json(const prompt_info& p) {
     j["host"] = p.host;
     j["expires_in"] = p.expires_in.count();
     j["browser_opened"] = p.browser_opened;
+    if (p.resumed) j["resumed"] = true;
     return j;
 }
 
@@ -204,6 +206,7 @@ inline std::string fancy_prompt(const prompt_info& p, const fancy_options& o) {
         out += "\n";
     }
     if (p.browser_opened) out += "  A browser window has been opened at that page.\n";
+    if (p.resumed) out += "  Resuming the sign-in started earlier: the code is the same.\n";
     // RFC 8628 §5.4: where the user is sent, and to approve only their own sign-in.
     out += "  You are signing in at " + bold + one_line(p.host) + reset +
            ". Approve only if you started this\n"

@@ -15,8 +15,10 @@ namespace devflow::detail {
 /// with the remote-phishing notice of RFC 8628 §5.4. Never contains the
 /// device code.
 inline prompt_info make_prompt(const device_authorization& da, bool browser_opened,
-                               std::chrono::steady_clock::time_point expires_at) {
+                               std::chrono::steady_clock::time_point expires_at,
+                               bool resumed = false) {
     prompt_info p;
+    p.resumed = resumed;
     p.user_code = da.user_code;
     p.verification_uri = da.verification_uri;
     p.verification_uri_complete = da.verification_uri_complete;
@@ -26,6 +28,7 @@ inline prompt_info make_prompt(const device_authorization& da, bool browser_open
     p.expires_at = expires_at;
     p.browser_opened = browser_opened;
     std::string& t = p.text;
+    if (resumed) t += "Resuming the sign-in started earlier; the code is the same.\n";
     t += "To sign in, open " + da.verification_uri + "\n";
     t += "and enter the code: " + da.user_code + "\n";
     if (browser_opened) t += "(A browser window has been opened at that page.)\n";

@@ -632,7 +632,7 @@ inline step session_machine::begin_sign_in(instant now) {
         browser_opened_ = false;
         log(log_level::info, "resuming the sign-in in progress (the same code)");
         step s = simple(phase::prompting, step::action::show_prompt);
-        s.prompt = detail::make_prompt(da_, false, schedule_->deadline());
+        s.prompt = detail::make_prompt(da_, false, schedule_->deadline(), true);
         return s;
     }
     // RFC 8628 §3.1: the device authorization request. Its expires_in is

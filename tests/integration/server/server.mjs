@@ -10,7 +10,7 @@
 // stdout carries exactly one line: the JSON "ready" record. Everything else
 // (oidc-provider notices and warnings, optional request log) goes to stderr.
 
-import { randomBytes, generateKeyPairSync } from 'node:crypto';
+import { createHash, randomBytes, generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -236,6 +236,9 @@ function freshStats() {
     token_successes: {},
     token_errors: {},
     device_code_polls: 0,
+    // How many different device codes were polled (a resumed sign-in polls on
+    // with the code it saved: one).
+    device_codes_polled: 0,
     refresh_requests: 0,
     slow_down: 0,
     revocation_requests: 0,
@@ -251,6 +254,8 @@ function freshStats() {
   };
 }
 let stats = freshStats();
+// SHA-256 of each device code polled since the last reset (never the code).
+let polledCodes = new Set();
 const bump = (map, key) => { map[key] = (map[key] ?? 0) + 1; };
 
 provider.on('grant.revoked', () => { stats.grants_revoked += 1; });
@@ -337,6 +342,7 @@ async function route(ctx, next) {
   }
   if (ctx.path === paths.statsReset && ctx.method === 'POST') {
     stats = freshStats();
+    polledCodes = new Set();
     json(ctx, 200, stats);
     return;
   }
@@ -402,7 +408,11 @@ async function route(ctx, next) {
   if (ctx.path === paths.token && ctx.method === 'POST') {
     const grantType = params.get('grant_type') ?? '';
     bump(stats.token_requests, grantType);
-    if (grantType === DEVICE_GRANT) stats.device_code_polls += 1;
+    if (grantType === DEVICE_GRANT) {
+      stats.device_code_polls += 1;
+      polledCodes.add(createHash('sha256').update(params.get('device_code') ?? '').digest('hex'));
+      stats.device_codes_polled = polledCodes.size;
+    }
     if (grantType === 'refresh_token') stats.refresh_requests += 1;
 
     if (grantType === DEVICE_GRANT && !settings.stockPolling) {
