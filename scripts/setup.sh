@@ -6,7 +6,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(cmake ninja-build g++ clang catch2 nlohmann-json3-dev libcurl4-openssl-dev
           libcpp-httplib-dev libssl-dev openssl libqrencode-dev libbenchmark-dev pkg-config
-          ca-certificates curl libclang-rt-14-dev zsh fish groff-base git libboost1.81-dev)
+          ca-certificates curl libclang-rt-14-dev zsh fish groff-base git libboost1.81-dev
+          # the stores' daemons: an etcd cluster, a D-Bus session with a keyring
+          etcd-server etcd-client gnome-keyring libsecret-1-dev libsecret-tools dbus dbus-x11)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
