@@ -66,6 +66,16 @@ concept waitable_clock =
         { c.sleep_for(d, stop) } -> std::same_as<bool>;
     };
 
+/// Optional waitable_clock capability: `c.coarse_now()` returns the wall time
+/// more cheaply than `c.now()`, behind it by at most a few milliseconds. When
+/// a clock has it, authorization_header() serves a cached token on its word
+/// while the token's refresh time is more than a second away, and reads
+/// `c.now()` closer to it (devflow::system_clock has it; docs/policies.md#clock).
+template <class C>
+concept coarse_clock = waitable_clock<C> && requires(const C& c) {
+    { c.coarse_now() } -> std::same_as<std::chrono::system_clock::time_point>;
+};
+
 /// Models devflow::browser: tries to open an http(s) URL for the user and says
 /// whether it did. Never runs a shell (docs/policies.md#browser).
 template <class B>

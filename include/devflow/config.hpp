@@ -48,8 +48,12 @@ struct client_config {
     /// The keep-alive refresher refreshes this long before the refresh token
     /// (the server's idle session) expires.
     std::chrono::seconds keep_alive_margin{120};
-    /// Added to every poll wait so a fast clock never polls early (RFC 8628 §3.5).
-    std::chrono::milliseconds poll_margin{250};
+    /// Added to every poll wait. None by default: waits are measured from the
+    /// previous answer, so polls reach the server at least an interval apart
+    /// with an accurate clock. After a slow_down that followed a full wait
+    /// (a clock running fast), the margin widens to a quarter of the interval
+    /// (RFC 8628 §3.5; docs/protocol.md#fast-clocks).
+    std::chrono::milliseconds poll_margin{0};
     /// Longest wait between polls while backing off after transport failures.
     std::chrono::seconds max_backoff{60};
     /// Device codes living longer than this are refused as absurd.

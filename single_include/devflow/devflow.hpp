@@ -377,6 +377,16 @@ concept waitable_clock =
         { c.sleep_for(d, stop) } -> std::same_as<bool>;
     };
 
+/// Optional waitable_clock capability: `c.coarse_now()` returns the wall time
+/// more cheaply than `c.now()`, behind it by at most a few milliseconds. When
+/// a clock has it, authorization_header() serves a cached token on its word
+/// while the token's refresh time is more than a second away, and reads
+/// `c.now()` closer to it (devflow::system_clock has it; docs/policies.md#clock).
+template <class C>
+concept coarse_clock = waitable_clock<C> && requires(const C& c) {
+    { c.coarse_now() } -> std::same_as<std::chrono::system_clock::time_point>;
+};
+
 /// Models devflow::browser: tries to open an http(s) URL for the user and says
 /// whether it did. Never runs a shell (docs/policies.md#browser).
 template <class B>
@@ -436,8 +446,12 @@ struct client_config {
     /// The keep-alive refresher refreshes this long before the refresh token
     /// (the server's idle session) expires.
     std::chrono::seconds keep_alive_margin{120};
-    /// Added to every poll wait so a fast clock never polls early (RFC 8628 §3.5).
-    std::chrono::milliseconds poll_margin{250};
+    /// Added to every poll wait. None by default: waits are measured from the
+    /// previous answer, so polls reach the server at least an interval apart
+    /// with an accurate clock. After a slow_down that followed a full wait
+    /// (a clock running fast), the margin widens to a quarter of the interval
+    /// (RFC 8628 §3.5; docs/protocol.md#fast-clocks).
+    std::chrono::milliseconds poll_margin{0};
     /// Longest wait between polls while backing off after transport failures.
     std::chrono::seconds max_backoff{60};
     /// Device codes living longer than this are refused as absurd.
@@ -4853,6 +4867,7 @@ public:
 
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <mutex>
 #include <stop_token>
 
@@ -4865,6 +4880,22 @@ public:
     /// Wall-clock time, for token expiry.
     [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
         return std::chrono::system_clock::now();
+    }
+
+    /// The wall time at the last kernel tick (CLOCK_REALTIME_COARSE): about
+    /// three times cheaper to read than now(), and behind it by a few
+    /// milliseconds (a tick is 1–4 ms; 7 ms was measured on a virtual
+    /// machine). authorization_header() reads it first (docs/performance.md).
+    [[nodiscard]] std::chrono::system_clock::time_point coarse_now() const noexcept {
+#if defined(CLOCK_REALTIME_COARSE)
+        timespec ts{};
+        if (::clock_gettime(CLOCK_REALTIME_COARSE, &ts) == 0) {
+            const auto since_epoch = std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
+            return std::chrono::system_clock::time_point{
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)};
+        }
+#endif
+        return now();
     }
 
     /// Monotonic time, for polling intervals and deadlines.
@@ -4904,6 +4935,153 @@ public:
 #define DEVFLOW_VERSION_STRING "0.1.0"
 
 // ---- end <devflow/version.hpp> ----
+// ---- begin <devflow/detail/published_secret.hpp> ----
+// devflow — a secret that one writer at a time publishes and any number of
+// readers copy without taking a lock: the hot path of authorization_header()
+// (docs/performance.md). Tested in tests/unit/published_secret_test.cpp.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace devflow::detail {
+
+/// A text and the wall time until which it may be served, behind a sequence
+/// lock (H.-J. Boehm, "Can seqlocks get along with programming language
+/// memory models?", MSPC 2012). A reader writes no shared memory: it reads
+/// the sequence number, copies, and reads it again, retrying when a write
+/// happened in between; it never waits on a lock a descheduled thread holds.
+///
+/// Writers must exclude each other (the owner holds a mutex around publish()
+/// and clear()). The text is kept in words of std::atomic<std::uint64_t>, so
+/// that a reader racing a writer reads defined, if torn, values, which the
+/// second sequence read then throws away. A buffer that a longer text
+/// outgrows is wiped at once but freed only with this object, since a reader
+/// may still be copying from it; capacities double, so the buffers of one
+/// object add up to less than four times its longest text.
+class published_secret {
+public:
+    using time_point = std::chrono::system_clock::time_point;
+
+    published_secret() = default;
+    published_secret(const published_secret&) = delete;
+    published_secret& operator=(const published_secret&) = delete;
+    ~published_secret() {
+        for (auto& b : buffers_) wipe_words(*b, 0, b->words);
+    }
+
+    /// Publishes `text`, served while the reader's `now` is before `until`.
+    /// Not concurrent with another publish() or clear().
+    void publish(std::string_view text, time_point until) {
+        const std::size_t need = (text.size() + 7) / 8;
+        buffer* old = current_;
+        if (!current_ || need > current_->words) {
+            const std::size_t grown = current_ ? current_->words * 2 : 8;
+            buffers_.push_back(std::make_unique<buffer>(need > grown ? need : grown));
+            current_ = buffers_.back().get();
+        }
+        const std::size_t old_need = old ? size_words_ : 0;
+        begin_write();
+        for (std::size_t i = 0; i < need; ++i) {
+            std::uint64_t w = 0;
+            const std::size_t n = text.size() - i * 8 < 8 ? text.size() - i * 8 : 8;
+            std::memcpy(&w, text.data() + i * 8, n);
+            current_->data[i].store(w, std::memory_order_relaxed);
+        }
+        // What a shorter text leaves of the last one in the same buffer.
+        if (old == current_ && old_need > need) wipe_words(*current_, need, old_need);
+        // Release: a reader that sees this buffer sees it built.
+        data_.store(current_, std::memory_order_release);
+        size_.store(text.size(), std::memory_order_relaxed);
+        until_.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+        end_write();
+        size_words_ = need;
+        // A reader still copying the outgrown buffer fails its sequence check.
+        if (old && old != current_) wipe_words(*old, 0, old->words);
+    }
+
+    /// Withdraws the text and wipes it; readers get nothing until the next
+    /// publish(). Not concurrent with publish().
+    void clear() noexcept {
+        begin_write();
+        size_.store(0, std::memory_order_relaxed);
+        until_.store(time_point::min().time_since_epoch().count(), std::memory_order_relaxed);
+        if (current_) wipe_words(*current_, 0, size_words_);
+        end_write();
+        size_words_ = 0;
+    }
+
+    /// Copies the text into `out` and returns true when one is published and
+    /// `now` is before its deadline; returns false otherwise (`out` is then
+    /// unspecified). Safe from any number of threads, concurrently with a
+    /// writer.
+    bool copy_if_fresh(time_point now, std::string& out) const {
+        for (int attempt = 0;; ++attempt) {
+            const std::uint64_t before = sequence_.load(std::memory_order_acquire);
+            if (before % 2 == 0) {
+                const buffer* words = data_.load(std::memory_order_acquire);
+                const std::size_t size = size_.load(std::memory_order_relaxed);
+                const auto until = until_.load(std::memory_order_relaxed);
+                bool fresh = size > 0 && words && size <= words->words * 8 &&
+                             now.time_since_epoch().count() < until;
+                if (fresh) {
+                    out.resize(size);
+                    for (std::size_t i = 0; i * 8 < size; ++i) {
+                        const std::uint64_t w = words->data[i].load(std::memory_order_relaxed);
+                        std::memcpy(out.data() + i * 8, &w, size - i * 8 < 8 ? size - i * 8 : 8);
+                    }
+                }
+                std::atomic_thread_fence(std::memory_order_acquire);
+                if (sequence_.load(std::memory_order_relaxed) == before) return fresh;
+            }
+            // A write is in progress: it is short (no I/O inside), so spin a
+            // little, then let the writer run.
+            if (attempt >= 16) std::this_thread::yield();
+        }
+    }
+
+private:
+    struct buffer {
+        explicit buffer(std::size_t n) : words(n), data(new std::atomic<std::uint64_t>[n]) {
+            for (std::size_t i = 0; i < n; ++i) data[i].store(0, std::memory_order_relaxed);
+        }
+        const std::size_t words;
+        const std::unique_ptr<std::atomic<std::uint64_t>[]> data;
+    };
+
+    static void wipe_words(buffer& b, std::size_t from, std::size_t to) noexcept {
+        // Atomic stores are never elided as dead, unlike a plain memset.
+        for (std::size_t i = from; i < to; ++i) b.data[i].store(0, std::memory_order_relaxed);
+    }
+
+    void begin_write() noexcept {
+        sequence_.store(sequence_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+    void end_write() noexcept {
+        sequence_.store(sequence_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+
+    std::atomic<std::uint64_t> sequence_{0};  // odd while a write is in progress
+    std::atomic<const buffer*> data_{nullptr};
+    std::atomic<std::size_t> size_{0};
+    std::atomic<time_point::rep> until_{time_point::min().time_since_epoch().count()};
+    // The writer's own state (writers exclude each other).
+    std::vector<std::unique_ptr<buffer>> buffers_;
+    buffer* current_ = nullptr;
+    std::size_t size_words_ = 0;
+};
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/published_secret.hpp> ----
 // ---- begin <devflow/detail/stoppable_mutex.hpp> ----
 // devflow — a mutex whose wait a std::stop_token can abandon: a thread that
 // waits for another thread's sign-in or refresh can still be cancelled.
@@ -5146,6 +5324,15 @@ private:
     void log(log_level level, std::string_view message) const;
     std::optional<json_object> parse_body(const http_response& response);
     instant now();
+    // The hot path's check: with a coarse clock, served on its word while the
+    // refresh time is more than coarse_guard away, else by now().
+    static constexpr std::chrono::seconds coarse_guard{1};
+    bool copy_header_if_fresh(std::string& out) {
+        if constexpr (coarse_clock<Clock>) {
+            if (header_.copy_if_fresh(clock_.coarse_now() + coarse_guard, out)) return true;
+        }
+        return header_.copy_if_fresh(clock_.now(), out);
+    }
     auto lock_store(std::stop_token stop);
 
     session_machine machine_;
@@ -5158,13 +5345,15 @@ private:
     log_handler log_;
 
     detail::stoppable_mutex flow_mutex_;     // one operation of machine_ at a time
-    mutable std::shared_mutex cache_mutex_;  // guards cache_ (hot path reads)
+    mutable std::shared_mutex cache_mutex_;  // guards cache_ and fresh_until_
     std::optional<token_set> cache_;
-    // The hot path's view of cache_, set with it under cache_mutex_: the
-    // header ready to copy (empty when there is no access token) and the wall
-    // time until which it is served without a refresh (docs/performance.md).
-    secret cached_header_;
+    // The wall time until which cache_'s access token is served without a
+    // refresh, set with it.
     std::chrono::system_clock::time_point fresh_until_{};
+    // The hot path's view of cache_, published with it (under cache_mutex_)
+    // and read without a lock: the header ready to copy and fresh_until_
+    // (docs/performance.md).
+    detail::published_secret header_;
 };
 
 }  // namespace devflow
@@ -5396,11 +5585,11 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
     std::stop_token stop) {
     {
-        // Hot path: a shared lock, one clock reading, one comparison and a
-        // string copy (the header is built when the cache is set).
-        std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
-            return cached_header_.reveal();
+        // Hot path: one clock reading (a coarse one while far from the
+        // refresh time, where the clock has one) and a copy of the header
+        // built when the cache was set, taking no lock.
+        std::string header;
+        if (copy_header_if_fresh(header)) return header;
     }
     const token_set t = ensure_tokens(stop, operation::get_tokens);
     return "Bearer " + t.access_token.reveal();
@@ -5410,7 +5599,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+        if (cache_ && !cache_->access_token.empty() && clock_.now() < fresh_until_)
             return cache_->access_token;
     }
     token_set t = ensure_tokens(stop, operation::get_tokens);
@@ -5699,16 +5888,19 @@ void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set
                                                 : secret{"Bearer " + tokens.access_token.reveal()};
     std::unique_lock lock(cache_mutex_);
     cache_ = tokens;
-    cached_header_ = std::move(header);
     fresh_until_ = fresh_until;
+    if (header.empty())
+        header_.clear();
+    else
+        header_.publish(header.reveal(), fresh_until);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::drop_cache() {
     std::unique_lock lock(cache_mutex_);
     cache_.reset();
-    cached_header_.clear();
     fresh_until_ = {};
+    header_.clear();
 }
 
 // ------------------------------------------------------------ helpers

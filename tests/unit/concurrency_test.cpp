@@ -7,7 +7,7 @@
 
 using namespace devflow_test;
 
-TEST_CASE("32 threads across one expiry make exactly one refresh request (docs/design.md §2)",
+TEST_CASE("64 threads across one expiry make exactly one refresh request (docs/design.md §2)",
           "[concurrency]") {
     fixture f;
     f.http.set_latency(1s);  // the refresh takes a while: threads pile up behind it
@@ -15,7 +15,7 @@ TEST_CASE("32 threads across one expiry make exactly one refresh request (docs/d
     flow->login();
     const auto before = flow->authorization_header();
     f.clock.advance(290s);
-    std::vector<std::string> headers(32);
+    std::vector<std::string> headers(64);
     {
         std::vector<std::jthread> threads;
         for (std::size_t i = 0; i < headers.size(); ++i)

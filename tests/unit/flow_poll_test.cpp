@@ -47,7 +47,7 @@ TEST_CASE("the first poll comes one interval after the device authorization answ
     flow->login();
     const auto polls = f.polls();
     REQUIRE(polls.size() == 1);
-    CHECK(polls[0].seconds() == Approx(5.25));  // interval 5 s + 250 ms safety margin
+    CHECK(polls[0].seconds() == Approx(5.0));  // interval 5 s, no margin (docs/protocol.md)
     CHECK(f.server.slow_downs() == 0);
 }
 
@@ -60,8 +60,8 @@ TEST_CASE("the deadline and first poll count from receipt of the answer not from
     flow->login();
     const auto polls = f.polls();
     REQUIRE(polls.size() == 1);
-    // Request sent at 0, answered at 2; first poll 5.25 s after the answer.
-    CHECK(polls[0].seconds() == Approx(7.25));
+    // Request sent at 0, answered at 2; first poll 5 s after the answer.
+    CHECK(polls[0].seconds() == Approx(7.0));
 }
 
 TEST_CASE("pending then success polls once per interval and stops at the tokens (RFC 8628 §3.5)",
@@ -73,7 +73,7 @@ TEST_CASE("pending then success polls once per interval and stops at the tokens 
     CHECK(t.access_token.reveal().rfind("CANARY-access-", 0) == 0);
     auto polls = f.polls();
     REQUIRE(polls.size() == 3);
-    CHECK(gaps(polls, 0) == std::vector<double>{5.25, 5.25, 5.25});
+    CHECK(gaps(polls, 0) == std::vector<double>{5.0, 5.0, 5.0});
     CHECK(f.server.slow_downs() == 0);
     // Stop polling once tokens arrive: later calls make no request at all.
     const auto before = f.http.requests().size();
@@ -92,7 +92,7 @@ TEST_CASE("each wait is measured from the previous answer so a strict server nev
     const auto polls = f.polls();
     REQUIRE(polls.size() == 6);
     for (std::size_t i = 1; i < polls.size(); ++i)
-        CHECK(polls[i].seconds() - polls[i - 1].seconds() == Approx(8.25));  // 3 s answer + 5.25
+        CHECK(polls[i].seconds() - polls[i - 1].seconds() == Approx(8.0));  // 3 s answer + 5 s
     CHECK(f.server.slow_downs() == 0);
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("slow_down adds 5 s to the interval for every later poll (RFC 8628 §3
     f.http.enqueue(cfg.token_endpoint, respond(200, tokens));
     auto flow = f.make_flow(cfg);
     flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 12.5, 12.5, 12.5});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 12.5, 12.5, 12.5});
 }
 
 TEST_CASE("slow_down twice adds 10 s in all (RFC 8628 §3.5)", "[poll]") {
@@ -117,7 +117,7 @@ TEST_CASE("slow_down twice adds 10 s in all (RFC 8628 §3.5)", "[poll]") {
     f.http.enqueue(cfg.token_endpoint, respond(200, tokens));
     auto flow = f.make_flow(cfg);
     flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 12.5, 18.75, 18.75});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 12.5, 18.75, 18.75});
 }
 
 TEST_CASE("a strict Keycloak-like server polled early by a fast clock is obeyed after one slow_down (RFC 8628 §3.5)",
@@ -129,7 +129,7 @@ TEST_CASE("a strict Keycloak-like server polled early by a fast clock is obeyed 
     f.clock.set_sleep_scale(0.85);  // a clock that runs 15% fast: every wait is cut short
     auto flow = f.make_flow();
     flow->login();
-    // The first poll is early (5.25 × 0.85 < 5); after one slow_down the
+    // The first poll is early (5 × 0.85 < 5); after one slow_down the
     // interval is 10 s and the margin a quarter of it, so no further one.
     CHECK(f.server.slow_downs() == 1);
     const auto polls = f.polls();
@@ -150,7 +150,7 @@ TEST_CASE("the slow_down floor holds after a later transport error (RFC 8628 §3
     flow->login();
     const auto g = gaps(f.polls(), 0);
     REQUIRE(g.size() == 5);
-    CHECK(g[0] == Approx(5.25));
+    CHECK(g[0] == Approx(5.0));
     // After slow_down: 10 s plus the widened margin (a quarter interval).
     CHECK(g[1] == Approx(12.5));
     CHECK(g[2] == Approx(22.5));  // after the transport failure: backoff 2 × 10 s
@@ -168,7 +168,7 @@ TEST_CASE("slow_down with a larger interval in its body takes that interval (RFC
     f.http.enqueue(cfg.token_endpoint, respond(200, tokens));
     auto flow = f.make_flow(cfg);
     flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 37.5, 37.5});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 37.5, 37.5});
 }
 
 TEST_CASE("an absent or null interval means 5 seconds (RFC 8628 §3.2)", "[poll]") {
@@ -180,7 +180,7 @@ TEST_CASE("an absent or null interval means 5 seconds (RFC 8628 §3.2)", "[poll]
     f.http.enqueue(cfg.token_endpoint, respond(200, tokens));
     auto flow = f.make_flow(cfg);
     flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 5.25});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 5.0});
 }
 
 TEST_CASE("numbers sent as strings are accepted (RFC 8628 §3.2)", "[poll]") {
@@ -193,7 +193,7 @@ TEST_CASE("numbers sent as strings are accepted (RFC 8628 §3.2)", "[poll]") {
                    respond(200, R"({"access_token":"CANARY-at","token_type":"bearer","expires_in":"300"})"));
     auto flow = f.make_flow(cfg);
     const auto t = flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{7.25, 7.25});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{7.0, 7.0});
     REQUIRE(t.expires_at);
     CHECK(*t.expires_at - f.clock.now() == 299s);  // 300 s less a second of server rounding
 }
@@ -279,7 +279,7 @@ TEST_CASE("the local deadline stops polling before expires_in passes (RFC 8628 �
     const auto e = expect_error([&] { flow->login(); }, errc::expired_token);
     CHECK(e.server_error().empty());  // given up locally, not told by the server
     const auto polls = f.polls();
-    REQUIRE(polls.size() == 5);  // 5.25, 10.5, 15.75, 21, 26.25; the next would be 31.5
+    REQUIRE(polls.size() == 5);  // 5, 10, 15, 20, 25; the next would be 30, past the deadline (29 s: anchored at the send less a second)
     CHECK(polls.back().seconds() < 30.0);
     CHECK(f.clock.elapsed() < 31s);  // it did not sleep past the deadline either
 }
@@ -295,7 +295,7 @@ TEST_CASE("the same error body is classified alike with 400 401 and 428 (RFC 862
     auto flow = f.make_flow(cfg);
     const auto e = expect_error([&] { flow->login(); }, errc::access_denied);
     CHECK(e.http_status() == status);
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 5.25, 12.5});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 5.0, 12.5});
 }
 
 TEST_CASE("a 2xx answer without access_token is a malformed response (RFC 6749 §5.1)", "[poll]") {
@@ -338,7 +338,7 @@ TEST_CASE("a transport failure mid-poll is retried with backoff and the flow suc
     auto flow = f.make_flow(cfg);
     const auto t = flow->login();
     CHECK(t.access_token.reveal() == "CANARY-at");
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 5.25, 10.25, 20.25, 40.25});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 5.0, 10.0, 20.0, 40.0});
     CHECK_FALSE(f.warnings.empty());
 }
 
@@ -351,7 +351,7 @@ TEST_CASE("Retry-After on 429 and 503 is honoured (RFC 9110 §10.2.3)", "[poll]"
     f.http.enqueue(cfg.token_endpoint, respond(200, tokens));
     auto flow = f.make_flow(cfg);
     flow->login();
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 45.25});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 45.0});
 }
 
 TEST_CASE("transport failures until the deadline end in expired_token without polling past it (RFC 8628 §3.5)",
@@ -364,7 +364,7 @@ TEST_CASE("transport failures until the deadline end in expired_token without po
     const auto e = expect_error([&] { flow->login(); }, errc::expired_token);
     CHECK(std::string(e.what()).find("connection refused") != std::string::npos);
     for (const auto& p : f.polls()) CHECK(p.seconds() < 120.0);
-    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.25, 10.25, 20.25, 40.25});
+    CHECK(gaps(f.polls(), 0) == std::vector<double>{5.0, 10.0, 20.0, 40.0});
 }
 
 TEST_CASE("cancellation mid-wait stops the flow with cancelled and no later poll", "[poll]") {

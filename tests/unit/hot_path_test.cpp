@@ -62,3 +62,47 @@ TEST_CASE("a refreshed token replaces the cached header for every later call (RF
     CHECK(flow->access_token().reveal() == second.substr(7));
     CHECK(f.refreshes().size() == 1);
 }
+
+namespace {
+/// fake_clock with the coarse_clock capability, reading `lag` behind now().
+struct coarse_fake_clock : devflow::testing::fake_clock {
+    std::shared_ptr<std::chrono::milliseconds> lag = std::make_shared<std::chrono::milliseconds>(0);
+    [[nodiscard]] std::chrono::system_clock::time_point coarse_now() const { return now() - *lag; }
+};
+static_assert(devflow::coarse_clock<coarse_fake_clock>);
+static_assert(devflow::coarse_clock<devflow::system_clock>);
+static_assert(!devflow::coarse_clock<devflow::testing::fake_clock>);
+}  // namespace
+
+TEST_CASE("with a coarse clock the hot path trusts coarse_now only a second before the refresh time",
+          "[hot_path]") {
+    devflow::testing::fake_clock base;
+    coarse_fake_clock clock{base};
+    devflow::testing::fake_http http{clock};
+    devflow::testing::fake_authorization_server server(http, clock);
+    devflow::device_flow<devflow::testing::fake_http, devflow::nlohmann_json, devflow::memory_store,
+                         coarse_fake_clock, devflow::testing::recording_browser>
+        flow(server.config(), http, devflow::nlohmann_json{}, devflow::memory_store{}, clock,
+             devflow::testing::recording_browser{});
+    flow.on_prompt([](const devflow::prompt_info&) {});
+    flow.login();
+    const auto first = flow.authorization_header();
+    const auto requests = http.requests().size();
+    // 300 s tokens anchored a second early, 60 s margin: refreshed from 239 s.
+    // Within a second of that time an accurate coarse clock is not enough:
+    // now() is asked, and says fresh.
+    clock.advance(238500ms);
+    CHECK(flow.authorization_header() == first);
+    CHECK(http.requests().size() == requests);
+    // A coarse clock 10 s slow (absurdly) is believed: the hot path reads it.
+    *clock.lag = 10s;
+    clock.advance(1s);
+    CHECK(flow.authorization_header() == first);
+    CHECK(http.requests().size() == requests);
+    // An accurate one past the time: refreshed.
+    *clock.lag = 0s;
+    const auto second = flow.authorization_header();
+    CHECK(second != first);
+    CHECK(http.requests().size() == requests + 1);
+    CHECK(server.accepts(second.substr(7)));
+}

@@ -67,3 +67,16 @@ TEST_CASE("system_clock sleep_for waits the full duration and then returns true"
     CHECK(clock.sleep_for(wait, source.get_token()));
     CHECK(std::chrono::steady_clock::now() - before >= wait);
 }
+
+TEST_CASE("system_clock coarse_now is the wall time of the last tick", "[system_clock]") {
+    devflow::system_clock clock;
+    for (int i = 0; i < 10000; ++i) {
+        const auto before = clock.now();
+        const auto coarse = clock.coarse_now();
+        const auto after = clock.now();
+        // Never ahead of the fine clock, and behind it by a tick or a few
+        // (well under the one-second guard authorization_header() allows).
+        REQUIRE(coarse <= after);
+        REQUIRE(before - coarse < std::chrono::milliseconds{250});
+    }
+}

@@ -45,11 +45,11 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
     std::stop_token stop) {
     {
-        // Hot path: a shared lock, one clock reading, one comparison and a
-        // string copy (the header is built when the cache is set).
-        std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
-            return cached_header_.reveal();
+        // Hot path: one clock reading (a coarse one while far from the
+        // refresh time, where the clock has one) and a copy of the header
+        // built when the cache was set, taking no lock.
+        std::string header;
+        if (copy_header_if_fresh(header)) return header;
     }
     const token_set t = ensure_tokens(stop, operation::get_tokens);
     return "Bearer " + t.access_token.reveal();
@@ -59,7 +59,7 @@ template <class Http, class Json, class Storage, class Clock, class Browser>
 secret device_flow<Http, Json, Storage, Clock, Browser>::access_token(std::stop_token stop) {
     {
         std::shared_lock lock(cache_mutex_);
-        if (!cached_header_.empty() && clock_.now() < fresh_until_)
+        if (cache_ && !cache_->access_token.empty() && clock_.now() < fresh_until_)
             return cache_->access_token;
     }
     token_set t = ensure_tokens(stop, operation::get_tokens);
@@ -348,16 +348,19 @@ void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set
                                                 : secret{"Bearer " + tokens.access_token.reveal()};
     std::unique_lock lock(cache_mutex_);
     cache_ = tokens;
-    cached_header_ = std::move(header);
     fresh_until_ = fresh_until;
+    if (header.empty())
+        header_.clear();
+    else
+        header_.publish(header.reveal(), fresh_until);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>
 void device_flow<Http, Json, Storage, Clock, Browser>::drop_cache() {
     std::unique_lock lock(cache_mutex_);
     cache_.reset();
-    cached_header_.clear();
     fresh_until_ = {};
+    header_.clear();
 }
 
 // ------------------------------------------------------------ helpers

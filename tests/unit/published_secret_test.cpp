@@ -1,0 +1,104 @@
+// detail::published_secret: the lock-free read side of authorization_header()
+// (docs/performance.md). Single-threaded rules, then readers racing a writer.
+#include "catch.hpp"
+
+#include <devflow/detail/published_secret.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+using devflow::detail::published_secret;
+using namespace std::chrono_literals;
+
+namespace {
+const published_secret::time_point t0{std::chrono::hours{24 * 365 * 50}};
+}
+
+TEST_CASE("published_secret serves nothing before the first publish", "[published_secret]") {
+    const published_secret p;
+    std::string out;
+    CHECK_FALSE(p.copy_if_fresh(t0, out));
+}
+
+TEST_CASE("published_secret serves the text before its deadline and not at or after it",
+          "[published_secret]") {
+    published_secret p;
+    p.publish("Bearer abc", t0 + 10s);
+    std::string out;
+    REQUIRE(p.copy_if_fresh(t0, out));
+    CHECK(out == "Bearer abc");
+    CHECK(p.copy_if_fresh(t0 + 10s - 1ns, out));
+    CHECK_FALSE(p.copy_if_fresh(t0 + 10s, out));
+    CHECK_FALSE(p.copy_if_fresh(t0 + 11s, out));
+}
+
+TEST_CASE("published_secret serves each new text exactly as it grows and shrinks",
+          "[published_secret]") {
+    published_secret p;
+    std::string out;
+    // Lengths on and off word boundaries and past the first buffer (64 bytes).
+    for (std::size_t n : {1u, 7u, 8u, 9u, 63u, 64u, 65u, 1200u, 47u, 0u, 3u, 4096u, 16u}) {
+        const std::string text(n, static_cast<char>('a' + n % 26));
+        p.publish(text, t0 + 1s);
+        if (n == 0) {
+            CHECK_FALSE(p.copy_if_fresh(t0, out));
+        } else {
+            REQUIRE(p.copy_if_fresh(t0, out));
+            CHECK(out == text);
+        }
+    }
+}
+
+TEST_CASE("published_secret serves nothing after clear until the next publish",
+          "[published_secret]") {
+    published_secret p;
+    p.publish("Bearer abc", published_secret::time_point::max());
+    p.clear();
+    std::string out;
+    CHECK_FALSE(p.copy_if_fresh(t0, out));
+    p.publish("Bearer def", published_secret::time_point::max());
+    REQUIRE(p.copy_if_fresh(t0, out));
+    CHECK(out == "Bearer def");
+}
+
+TEST_CASE("published_secret readers racing a writer only ever copy a whole published text",
+          "[published_secret]") {
+    // Texts of different lengths and contents, so a torn copy (the start of
+    // one and the end of another, or the wrong length) cannot pass for one.
+    const std::vector<std::string> texts{std::string(47, 'a'), std::string(1200, 'b'),
+                                         std::string(5, 'c'), std::string(300, 'd')};
+    published_secret p;
+    std::atomic<bool> done{false};
+    std::atomic<long> served{0};
+    std::atomic<long> torn{0};
+    std::vector<std::jthread> readers;
+    for (int r = 0; r < 3; ++r)
+        readers.emplace_back([&] {
+            std::string out;
+            while (!done.load()) {
+                if (!p.copy_if_fresh(t0, out)) continue;
+                served.fetch_add(1);
+                bool whole = false;
+                for (const auto& t : texts) whole = whole || out == t;
+                if (!whole) torn.fetch_add(1);
+            }
+        });
+    for (int i = 0; i < 20000; ++i) {
+        if (i % 7 == 6)
+            p.clear();
+        else
+            p.publish(texts[static_cast<std::size_t>(i) % texts.size()], t0 + 1s);
+        if (i % 64 == 0) std::this_thread::yield();
+    }
+    p.publish(texts[0], t0 + 1s);
+    // Let every reader copy the last text at least once.
+    const long before = served.load();
+    while (served.load() < before + 3) std::this_thread::yield();
+    done = true;
+    readers.clear();
+    CHECK(torn.load() == 0);
+    CHECK(served.load() > 0);
+}
