@@ -3,7 +3,7 @@
 # by side: the same device flow against the same local provider, the user
 # approving at the same moment; prints the table (docs/performance.md#peer).
 #   bench/peer.sh [--rounds N] [--interval S] [--delay-ms MS]
-#                 [--scenarios normal,fast-keycloak,fast-rfc] [--json FILE]
+#                 [--scenarios normal,keycloak,fast-keycloak,fast-rfc] [--json FILE]
 # Builds devflow's side in Release (bench/build.sh) and runs `npm ci` where
 # node_modules is missing. Everything stays on 127.0.0.1.
 set -euo pipefail

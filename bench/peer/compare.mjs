@@ -4,7 +4,7 @@
 //
 //   node compare.mjs --devflow PATH/devflow_bench_device_flow_peer
 //                    [--rounds 3] [--interval 2] [--delay-ms 3000[,3500,...]]
-//                    [--scenarios normal,fast-keycloak,fast-rfc] [--timeout-s 60]
+//                    [--scenarios normal,keycloak,fast-keycloak,fast-rfc] [--timeout-s 60]
 //                    [--json FILE]
 //
 // Per round and client: reset the server's counters, start the client, approve
@@ -50,6 +50,11 @@ const scenarios = {
   normal: {
     title: 'RFC 8628 server (slow_down adds 5 s), accurate clocks',
     env: {},
+    clockScale: 1,
+  },
+  keycloak: {
+    title: 'Keycloak rules (whole seconds, slow_down when early, interval kept), accurate clocks',
+    env: { DEVFLOW_SLOW_DOWN_STEP: '0', DEVFLOW_POLL_CLOCK: 'allowed', DEVFLOW_POLL_SECONDS: 'whole' },
     clockScale: 1,
   },
   'fast-keycloak': {
@@ -139,6 +144,7 @@ function runClient(name, argv, info, delayMs) {
         row.device_requests = s.device_authorization_requests;
         row.polls = s.device_code_polls;
         row.slow_down = s.slow_down;
+        row.poll_times_ms = s.poll_times_ms ?? [];
         row.requests = s.device_authorization_requests + Object.values(s.token_requests).reduce((a, b) => a + b, 0);
         if (row.timed_out) row.error = `no token within ${opt['timeout-s']} s`;
         else if (code !== 0 || row.token_ms === undefined) row.error = (err.trim().split('\n').pop() || `exit ${code}`);
@@ -212,6 +218,19 @@ for (const key of opt.scenarios.split(',')) {
       `${pad(Math.round(median(rows.map((x) => x.prompt_ms - x.started_ms))), 16)} | ` +
       `${pad(afterText, 44)} | ${pad(Number.isFinite(median(rss)) ? median(rss).toFixed(1) : '-', 12)} |` +
       (failed.length ? ` ${failed.length} of ${rows.length} failed: ${failed[0].error}` : ''));
+  }
+  // Mean time to the token, devflow over openid-client, on the same approval moments.
+  const mean = (name) => {
+    const ok = results.filter((x) => x.scenario === key && x.client === name && !x.error);
+    return ok.length ? ok.reduce((a, x) => a + (x.token_ms - x.approved_ms), 0) / ok.length : NaN;
+  };
+  if (Number.isFinite(mean('devflow')) && Number.isFinite(mean('openid-client')))
+    lines.push(`mean approval -> token, devflow / openid-client: ${(mean('devflow') / mean('openid-client')).toFixed(3)}`);
+  // The poll schedule of each client's first round: ms after the code was issued.
+  for (const name of ['devflow', 'openid-client']) {
+    const first = results.find((x) => x.scenario === key && x.client === name);
+    if (first) lines.push(`${name} polls at (ms after the code): ${first.poll_times_ms.slice(0, 8).join(', ')}` +
+      (first.poll_times_ms.length > 8 ? ', ...' : ''));
   }
 }
 console.log(lines.join('\n'));

@@ -206,11 +206,13 @@ private:
     // The hot path's check: with a coarse clock, served on its word while the
     // refresh time is more than coarse_guard away, else by now().
     static constexpr std::chrono::seconds coarse_guard{1};
-    bool copy_header_if_fresh(std::string& out) {
+    // Empty when the cached header is not fresh.
+    std::string fresh_header() {
         if constexpr (coarse_clock<Clock>) {
-            if (header_.copy_if_fresh(clock_.coarse_now() + coarse_guard, out)) return true;
+            std::string header = header_.copy_if_fresh(clock_.coarse_now() + coarse_guard);
+            if (!header.empty()) return header;
         }
-        return header_.copy_if_fresh(clock_.now(), out);
+        return header_.copy_if_fresh(clock_.now());
     }
     auto lock_store(std::stop_token stop);
 

@@ -48,8 +48,8 @@ std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_head
         // Hot path: one clock reading (a coarse one while far from the
         // refresh time, where the clock has one) and a copy of the header
         // built when the cache was set, taking no lock.
-        std::string header;
-        if (copy_header_if_fresh(header)) return header;
+        std::string header = fresh_header();
+        if (!header.empty()) return header;
     }
     const token_set t = ensure_tokens(stop, operation::get_tokens);
     return "Bearer " + t.access_token.reveal();
@@ -352,7 +352,7 @@ void device_flow<Http, Json, Storage, Clock, Browser>::set_cache(const token_set
     if (header.empty())
         header_.clear();
     else
-        header_.publish(header.reveal(), fresh_until);
+        header_.publish(std::move(header), fresh_until);
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -73,6 +73,10 @@ const settings = {
   interval: seconds('DEVFLOW_INTERVAL', 5),
   slowDownStep: seconds('DEVFLOW_SLOW_DOWN_STEP', 5),
   pollClock: process.env.DEVFLOW_POLL_CLOCK || 'every',
+  // 'whole': poll times kept in whole seconds, as Keycloak's Time.currentTime()
+  // does (a poll is early when the whole seconds since the last one are fewer
+  // than the interval); 'exact' (default): milliseconds.
+  pollSeconds: process.env.DEVFLOW_POLL_SECONDS || 'exact',
   stockPolling: flag('DEVFLOW_STOCK_POLLING', false),
   strictFirstPoll: flag('DEVFLOW_STRICT_FIRST_POLL', false),
   slowDownCarriesInterval: flag('DEVFLOW_SLOW_DOWN_INTERVAL_IN_BODY', false),
@@ -85,6 +89,10 @@ const settings = {
 
 if (settings.issuerHost !== '127.0.0.1' && settings.issuerHost !== 'localhost') {
   process.stderr.write('devflow server: DEVFLOW_ISSUER_HOST must be 127.0.0.1 or localhost\n');
+  process.exit(2);
+}
+if (settings.pollSeconds !== 'exact' && settings.pollSeconds !== 'whole') {
+  process.stderr.write('devflow server: DEVFLOW_POLL_SECONDS must be "exact" or "whole"\n');
   process.exit(2);
 }
 if (settings.pollClock !== 'every' && settings.pollClock !== 'allowed') {
@@ -239,6 +247,9 @@ function freshStats() {
     // How many different device codes were polled (a resumed sign-in polls on
     // with the code it saved: one).
     device_codes_polled: 0,
+    // When each device-code poll arrived, in ms after the last device
+    // authorization answer (the poll schedule; bench/peer/compare.mjs).
+    poll_times_ms: [],
     refresh_requests: 0,
     slow_down: 0,
     revocation_requests: 0,
@@ -256,6 +267,7 @@ function freshStats() {
 let stats = freshStats();
 // SHA-256 of each device code polled since the last reset (never the code).
 let polledCodes = new Set();
+let lastDeviceAnswerAt = null;
 const bump = (map, key) => { map[key] = (map[key] ?? 0) + 1; };
 
 provider.on('grant.revoked', () => { stats.grants_revoked += 1; });
@@ -392,6 +404,7 @@ async function route(ctx, next) {
         // RFC 8628 §3.2: interval, the minimum seconds between polling requests.
         body.interval = settings.interval;
         const now = performance.now();
+        lastDeviceAnswerAt = now;
         purgePolls(now);
         polls.set(body.device_code, {
           clientId: ctx.oidc?.client?.clientId,
@@ -410,6 +423,7 @@ async function route(ctx, next) {
     bump(stats.token_requests, grantType);
     if (grantType === DEVICE_GRANT) {
       stats.device_code_polls += 1;
+      if (lastDeviceAnswerAt !== null) stats.poll_times_ms.push(Math.round(performance.now() - lastDeviceAnswerAt));
       polledCodes.add(createHash('sha256').update(params.get('device_code') ?? '').digest('hex'));
       stats.device_codes_polled = polledCodes.size;
     }
@@ -421,7 +435,9 @@ async function route(ctx, next) {
       // Like Keycloak: the client is checked first, and an expired code answers
       // expired_token (from the provider) rather than slow_down.
       if (entry && entry.clientId === authenticatedClientId(ctx, params) && now < entry.codeExpiresAt) {
-        const early = entry.last !== null && now - entry.last < entry.interval * 1000;
+        const early = entry.last !== null && (settings.pollSeconds === 'whole'
+          ? Math.floor(now / 1000) - Math.floor(entry.last / 1000) < entry.interval
+          : now - entry.last < entry.interval * 1000);
         // 'every': each poll restarts the clock (RFC 8628 §3.5 reading);
         // 'allowed': only polls let through do (Keycloak's putIfAbsent).
         if (!early || settings.pollClock === 'every') entry.last = now;

@@ -31,6 +31,7 @@
 #include <devflow/version.hpp>
 #include <devflow/detail/bearer_challenge.hpp>
 #include <devflow/detail/console.hpp>
+#include <devflow/detail/published_secret.hpp>
 #include <devflow/detail/refresh_policy.hpp>
 #include <devflow/detail/store_steps.hpp>
 #include <devflow/detail/url.hpp>
@@ -267,8 +268,9 @@ private:
 
     mutable std::shared_mutex cache_mutex_;
     std::optional<token_set> cache_;
-    secret cached_header_;
-    std::chrono::system_clock::time_point fresh_until_{};
+    // The header ready to copy, published with cache_ and read without
+    // cache_mutex_ (docs/performance.md).
+    detail::published_secret header_;
 };
 
 // ====================================================================== implementation
@@ -541,10 +543,9 @@ void asio_flow<Json, Storage, Browser>::release() noexcept {
 
 template <class Json, class Storage, class Browser>
 std::optional<std::string> asio_flow<Json, Storage, Browser>::cached_authorization_header() const {
-    std::shared_lock lock(cache_mutex_);
-    if (!cached_header_.empty() && std::chrono::system_clock::now() < fresh_until_)
-        return cached_header_.reveal();
-    return std::nullopt;
+    std::string header = header_.copy_if_fresh(std::chrono::system_clock::now());
+    if (header.empty()) return std::nullopt;
+    return header;
 }
 
 template <class Json, class Storage, class Browser>
@@ -762,14 +763,14 @@ void asio_flow<Json, Storage, Browser>::sync_cache() {
     std::unique_lock lock(cache_mutex_);
     cache_ = machine_.tokens();
     if (!cache_ || cache_->access_token.empty()) {
-        cached_header_.clear();
-        fresh_until_ = {};
+        header_.clear();
         return;
     }
-    fresh_until_ = cache_->expires_at
-                       ? *cache_->expires_at - detail::effective_margin(*cache_, config().refresh_margin)
-                       : std::chrono::system_clock::time_point::max();
-    cached_header_ = secret{"Bearer " + cache_->access_token.reveal()};
+    const auto fresh_until =
+        cache_->expires_at
+            ? *cache_->expires_at - detail::effective_margin(*cache_, config().refresh_margin)
+            : std::chrono::system_clock::time_point::max();
+    header_.publish(secret{"Bearer " + cache_->access_token.reveal()}, fresh_until);
 }
 
 template <class Json, class Storage, class Browser>
