@@ -2,11 +2,13 @@
 // docs/adapters/secret_service.md) against a real gnome-keyring on a private
 // D-Bus session bus (private_keyring.hpp): save, load and erase; the item a
 // keyring app shows; the per-key lock; two processes across an expiry
-// refreshing once; and failing closed without D-Bus, without a keyring
-// daemon and with a locked keyring.
+// refreshing once; no canary left in freed heap (heap_watch.hpp: this program
+// replaces operator new/delete); and failing closed without D-Bus, without a
+// keyring daemon and with a locked keyring.
 #include "canary.hpp"
 #include "catch.hpp"
 #include "flow_fixture.hpp"
+#include "heap_watch.hpp"
 #include "private_keyring.hpp"
 #include "store_lock_checks.hpp"
 
@@ -108,6 +110,31 @@ TEST_CASE("keyring item shows its label and attributes", "[keyring]") {
                    devflow::detail::keyring_item_for("not a flow key").key_digest) != std::string::npos);
     store.erase(key);
     store.erase("not a flow key");
+}
+
+TEST_CASE("keyring store leaves no canary in freed heap", "[keyring]") {
+    // What the store's C++ side frees; libsecret's and GLib's own buffers
+    // (malloc, and libsecret's wiped secure memory) are not seen here.
+    const devflow::secret_service_store store = keyring_store();
+    const std::string key = "https://id.example.test\nheap\nopenid";
+    store.erase(key);  // the connection and the session are set up outside the watch
+    bool found = false;
+    std::size_t freed = 0;
+    std::size_t dirty = 0;
+    {
+        heap_watch watch;
+        store.save(key, devflow::secret{std::string(
+                            R"({"access_token":"CANARY-keyring-record-0123456789abcdef"})")});
+        std::optional<devflow::secret> loaded = store.load(key);
+        found = loaded.has_value() && loaded->reveal().find("keyring-record") != std::string::npos;
+        loaded.reset();
+        store.erase(key);
+        freed = watch.freed();
+        dirty = watch.dirty();
+    }
+    CHECK(found);
+    CHECK(freed > 0);
+    CHECK(dirty == 0);
 }
 
 TEST_CASE("keyring store locks per key across objects", "[keyring]") {

@@ -623,6 +623,7 @@ int run_setup_git(run_context& ctx) {
     if (o.cache) add("--cache", absolute(*o.cache) + (ctx.cache.single_file ? "" : "/"));
     if (o.ca_file) add("--ca-file", absolute(*o.ca_file));
     if (o.proxy) add("--proxy", *o.proxy);
+    if (o.store) add("--store", *o.store);
     words.emplace_back("git-credential");
     add("--host", *o.host);
     if (o.username) add("--username", *o.username);
