@@ -95,6 +95,10 @@ TEST_CASE("store setting comes from flag then environment then memory", "[store]
     CHECK(r.store == "auto");
     r = devflow::cli::resolve_settings(parsed({"token"}), env_of({}), std::nullopt);
     CHECK(r.store == "auto");
+    // Settings from before the choice existed: the session is in files.
+    memory.store.clear();
+    r = devflow::cli::resolve_settings(parsed({"token"}), env_of({}), memory);
+    CHECK(r.store == "file");
 }
 
 TEST_CASE("store is remembered in settings and profiles", "[store]") {

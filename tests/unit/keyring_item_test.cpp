@@ -1,9 +1,9 @@
-// What a keyring item shows of its record (detail/keyring_item.hpp): the
+// What a keyring item shows of its record (adapters/detail/keyring_item.hpp of devflow::secret_service): the
 // lookup digest, the issuer, client and scopes of a flow's key, and a label;
 // nothing that is not displayable UTF-8.
 #include "catch.hpp"
 
-#include <devflow/detail/keyring_item.hpp>
+#include <devflow/adapters/detail/keyring_item.hpp>
 #include <devflow/detail/record.hpp>
 #include <devflow/detail/sha256.hpp>
 

@@ -190,15 +190,17 @@ inline resolved resolve_settings(const options& o, const environment& env,
     } else if (same_issuer) {
         r.proxy = memory->proxy;
     }
-    // The store goes with the session: where login left it.
+    // The store goes with the session: where login left it. Settings that
+    // name none were written before devflow had a choice: their session is
+    // in files.
     r.store = "auto";
     if (o.store) {
         r.store = *o.store;
     } else if (auto e = env("DEVFLOW_STORE")) {
         r.store = *e;
         r.store_source = "DEVFLOW_STORE";
-    } else if (same_client && !memory->store.empty()) {
-        r.store = memory->store;
+    } else if (same_client) {
+        r.store = memory->store.empty() ? std::string("file") : memory->store;
         r.store_source = "the remembered settings";
     }
     return r;

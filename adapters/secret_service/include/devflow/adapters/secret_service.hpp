@@ -6,7 +6,7 @@
 // Each store key is one keyring item of the schema "org.devflow.Session",
 // found by the attribute `key` (a digest of the store key) and shown with the
 // attributes `issuer`, `client_id` and `scopes` and the label
-// "devflow: <client> at <issuer>" (detail/keyring_item.hpp). The record is
+// "devflow: <client> at <issuer>" (adapters/detail/keyring_item.hpp). The record is
 // the item's secret: it crosses D-Bus in libsecret's encrypted session and is
 // wiped from memory after use. Processes coordinate refreshes with
 // file_store's lock files in a state directory.

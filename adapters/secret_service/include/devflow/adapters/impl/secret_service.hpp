@@ -3,7 +3,7 @@
 #pragma once
 
 #include <devflow/adapters/secret_service.hpp>
-#include <devflow/detail/keyring_item.hpp>
+#include <devflow/adapters/detail/keyring_item.hpp>
 #include <devflow/error.hpp>
 #include <devflow/file_store.hpp>
 #include <devflow/secret.hpp>

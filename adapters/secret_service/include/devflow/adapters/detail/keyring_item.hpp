@@ -1,4 +1,4 @@
-// devflow — what a keyring item shows of the record it holds: its lookup
+// devflow::secret_service — what a keyring item shows of its record: its lookup
 // attribute, the non-secret attributes a keyring app can show and search
 // (issuer, client, scopes) and a label a user recognises
 // (docs/adapters/secret_service.md). Pure; tested in
