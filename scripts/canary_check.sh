@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Leak canaries (docs/fault-matrix.md#leak-canaries): re-runs the unit,
-# integration, faults and cli suites of an existing build with verbose
+# integration, faults, cli and stores suites of an existing build with verbose
 # logging, keeping every file the tests write, and fails if a secret shows up
 # anywhere but in a token store record.
 #
@@ -51,17 +51,17 @@ stamp="$work/.started"
 touch "$stamp"
 sleep 1  # file times have 1 s granularity on some file systems: "newer" must mean "written by the run"
 
-# The suites this build has, of the four the check covers (or of those named
+# The suites this build has, of the five the check covers (or of those named
 # in DEVFLOW_CANARY_LABELS, e.g. "unit faults", to look at one suite).
-wanted=" ${DEVFLOW_CANARY_LABELS:-unit integration faults cli} "
+wanted=" ${DEVFLOW_CANARY_LABELS:-unit integration faults cli stores} "
 labels=()
 while read -r label; do
     case "$label" in
-        unit | integration | faults | cli) [[ "$wanted" == *" $label "* ]] && labels+=("$label") ;;
+        unit | integration | faults | cli | stores) [[ "$wanted" == *" $label "* ]] && labels+=("$label") ;;
     esac
 done < <(ctest --test-dir "$build" --print-labels 2>/dev/null | sed -n 's/^ *//p')
 if ((${#labels[@]} == 0)); then
-    echo "canary_check: $build has none of the labels unit, integration, faults, cli" >&2
+    echo "canary_check: $build has none of the labels unit, integration, faults, cli, stores" >&2
     exit 2
 fi
 regex="^($(IFS='|'; echo "${labels[*]}"))\$"

@@ -3,7 +3,7 @@
 #
 #   1. g++ (Debug, warnings are errors): every target; the compile, packaging,
 #      crash, example, bench-smoke and fuzz-replay tests; then the unit,
-#      integration, fault and CLI suites under the leak-canary check, which
+#      integration, fault, CLI and store suites under the leak-canary check, which
 #      fails if a secret appears in any output or file outside the token store.
 #   2. g++ Release (-O3, warnings are errors; the `release` preset): every
 #      target, as a user's `cmake -DCMAKE_BUILD_TYPE=Release` builds them, then
@@ -44,10 +44,10 @@ if (($#)); then
 fi
 
 step "g++: compile, packaging, crash, example, bench and fuzz-replay tests"
-ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE 'unit|integration|faults|cli' ||
+ctest --test-dir build/gcc --output-on-failure -j "$jobs" -LE 'unit|integration|faults|cli|stores' ||
     fail "g++ tests"
 
-step "g++: unit, integration, fault and CLI suites under the leak-canary check"
+step "g++: unit, integration, fault, CLI and store suites under the leak-canary check"
 "$here/scripts/canary_check.sh" build/gcc || fail "canary check (or the suites it runs)"
 
 step "g++ Release: every target, then the unit tests"

@@ -752,7 +752,7 @@ cases.profiles = {
     check(lab.stderr.includes(`devflow: created profile "lab" in ${configFile}\n`), 'login says it created the profile', lab.stderr);
     checkEqual(statSync(configFile).mode & 0o777, 0o600, 'the config file is private');
     const config = JSON.parse(readFileSync(configFile, 'utf8'));
-    checkEqual(JSON.stringify(config), JSON.stringify({ devflow_config: 1, profiles: { lab: { issuer: info.issuer, client_id: PUBLIC, scopes: ['openid', 'profile'] } } }), 'the config file');
+    checkEqual(JSON.stringify(config), JSON.stringify({ devflow_config: 1, profiles: { lab: { issuer: info.issuer, client_id: PUBLIC, scopes: ['openid', 'profile'], store: 'file' } } }), 'the config file (login remembers the store it used)');
     const labCache = join(ctx.dir, 'state', 'devflow', 'profiles', 'lab');
     check(readdirSync(labCache).some((n) => /^[0-9a-f]{32}\.json$/.test(n)), 'the profile has its own cache', readdirSync(labCache).join(' '));
     check(!existsSync(join(labCache, 'cli-settings.json')), 'the profile keeps its settings in the config file only');
@@ -1421,6 +1421,8 @@ cases.warm_token_loads_no_tls = {
     const warmLoaded = loadedObjects(warm.stderr);
     check(warmLoaded.length > 0, 'LD_DEBUG reported the loads', warm.stderr.slice(0, 2000));
     check(!warmLoaded.some((f) => TLS_STACK.test(f)), 'a warm token loads no TLS stack', warmLoaded.join(' '));
+    // Login remembered files (no keyring here), so the keyring module and its GLib stay unloaded too.
+    check(!warmLoaded.some((f) => /libsecret|libglib|libgio|devflow-cli-keyring/.test(f)), 'a warm token on files loads no keyring library', warmLoaded.join(' '));
     const token = warm.stdout.trim();
     remember(token);
     checkEqual((await userinfo(info, token)).status, 200, 'the warm token works');
@@ -1450,6 +1452,164 @@ cases.warm_token_loads_no_tls = {
     check(outLoaded.some((f) => /devflow-cli-module\.so$/.test(f)) && outLoaded.some((f) => /libcurl/.test(f)) && outLoaded.some((f) => /libssl/.test(f)),
       'a request loads the module, libcurl and libssl', outLoaded.join(' '));
     checkEqual((await userinfo(info, token)).status, 401, 'the revocation went through the module');
+  },
+};
+
+/// A private D-Bus session bus and gnome-keyring-daemon on it, its login
+/// keyring unlocked with a test password, its files under the case's
+/// directory (no real keyring is touched); both stopped by PID at cleanup.
+/// Resolves with the environment a devflow run needs to use it.
+async function startKeyring(ctx) {
+  const base = mkdtempSync('/tmp/devflow-kr-');  // socket paths must be short
+  const runtime = join(base, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  const home = join(ctx.dir, 'keyring-home');
+  mkdirSync(home, { recursive: true });
+  const conf = join(base, 'bus.conf');
+  writeFileSync(conf, `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir=${runtime}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>
+`);
+  const bus = spawn('dbus-daemon', ['--nofork', `--config-file=${conf}`, '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let keyring = null;
+  ctx.onCleanup(async () => {
+    for (const child of [keyring, bus]) {
+      if (child === null || child.exitCode !== null || child.signalCode !== null) continue;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([done, sleep(3000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    rmSync(base, { recursive: true, force: true });
+  });
+  let out = '';
+  const address = await new Promise((resolveAddress, reject) => {
+    const timer = setTimeout(() => reject(new Failure('dbus-daemon did not start in 10 s')), 10000);
+    bus.once('error', (e) => { clearTimeout(timer); reject(new Failure(`cannot run dbus-daemon (scripts/setup.sh installs it): ${e.message}`)); });
+    bus.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); resolveAddress(out.slice(0, nl)); }
+    });
+  });
+  keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+    env: { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: join(home, '.local', 'share'), DBUS_SESSION_BUS_ADDRESS: address },
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  keyring.stdin.end('devflow-test-password');
+  const env = { DBUS_SESSION_BUS_ADDRESS: address };
+  // Ready when the keyring answers: a keyring status is "not signed in" (7), not a storage failure (8).
+  for (let i = 0; ; i += 1) {
+    const r = spawnSync(ctx.devflow, ['status', '--store', 'keyring', '--issuer', 'http://127.0.0.1:9/ready', '--client-id', 'ready'],
+      { env: toolEnv(ctx.dir, env), encoding: 'utf8' });
+    if (r.status === 7) return env;
+    check(i < 100, 'the private keyring did not answer in 10 s', r.stderr);
+    await sleep(100);
+  }
+}
+
+/// The devflow items in the keyring of `env`, as secret-tool shows them:
+/// [{label, attributes}]. Tokens in their secrets are remembered (redacted
+/// from any failure output), never returned.
+function keyringItems(env) {
+  const r = spawnSync('secret-tool', ['search', '--all', 'xdg:schema', 'org.devflow.Session'],
+    { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+  check(!r.error, `cannot run secret-tool (scripts/setup.sh installs it): ${r.error?.message}`);
+  const items = [];
+  for (const block of `${r.stdout}\n${r.stderr}`.split(/^\[/m).slice(1)) {
+    const item = { label: '', attributes: {} };
+    for (const line of block.split('\n')) {
+      const m = /^(label|secret|attribute\.(\S+)) = (.*)$/.exec(line);
+      if (!m) continue;
+      if (m[1] === 'label') item.label = m[3];
+      else if (m[1] === 'secret') {
+        try {
+          const j = JSON.parse(m[3]);
+          for (const k of ['access_token', 'refresh_token', 'id_token']) remember(j[k]);
+        } catch { /* not a record */ }
+      } else item.attributes[m[2]] = m[3];
+    }
+    items.push(item);
+  }
+  return items;
+}
+
+/// The token records in the default cache directory (file names).
+function recordFiles(ctx) {
+  const d = join(ctx.dir, 'state', 'devflow');
+  return existsSync(d) ? readdirSync(d).filter((n) => /^[0-9a-f]{32}\.json$/.test(n)) : [];
+}
+
+cases.store_keyring = {
+  title: 'store keyring keeps the session in a private keyring and status says so',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const env = await startKeyring(ctx);
+    const login = await loginApproved(ctx, ['--store', 'keyring', '--issuer', info.issuer, '--client-id', PUBLIC], { env });
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    const items = keyringItems(env);
+    checkEqual(items.length, 1, 'one keyring item', JSON.stringify(items));
+    checkEqual(items[0].label, `devflow: ${PUBLIC} at ${info.issuer}`, 'the item label');
+    checkEqual(items[0].attributes.issuer, info.issuer, 'issuer attribute');
+    checkEqual(items[0].attributes.client_id, PUBLIC, 'client attribute');
+    checkEqual(items[0].attributes.scopes, 'openid', 'scopes attribute');
+    checkEqual(recordFiles(ctx).length, 0, 'no token record in files');
+    const settings = readFileSync(join(ctx.dir, 'state', 'devflow', 'cli-settings.json'), 'utf8');
+    check(settings.includes('"store": "keyring"'), 'login remembers the store', settings);
+
+    // Later commands without flags use the keyring (remembered), and say so.
+    const tok = await run(ctx, ['token'], { env });
+    check(tok.code === 0, `token exit ${tok.code}`, tok.stderr);
+    const token = tok.stdout.trim();
+    remember(token);
+    checkEqual((await userinfo(info, token)).status, 200, 'the keyring token works');
+    const st = await run(ctx, ['status'], { env });
+    check(st.code === 0 && /\n  store +keyring \(Secret Service\)\n/.test(st.stdout), 'status names the keyring', st.stdout, st.stderr);
+    const sj = JSON.parse((await run(ctx, ['status', '--json'], { env })).stdout);
+    checkEqual(sj.store, 'keyring', 'status --json store');
+    // auto, for a client with nothing remembered, picks the reachable keyring.
+    const other = JSON.parse((await run(ctx, ['status', '--json', '--issuer', info.issuer, '--client-id', 'another'], { env })).stdout);
+    checkEqual(other.store, 'keyring', 'auto with a keyring');
+
+    const out = await run(ctx, ['logout'], { env });
+    check(out.code === 0, `logout exit ${out.code}`, out.stderr);
+    checkEqual(keyringItems(env).length, 0, 'logout removes the keyring item');
+    const gone = await run(ctx, ['token'], { env });
+    checkEqual(gone.code, 7, 'no token after logout');
+  },
+};
+
+cases.store_files = {
+  title: 'store auto falls back to files without D-Bus and a bad store is a usage error',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const noBus = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(ctx.dir, 'no-bus')}` };
+    // The keyring by name fails closed, naming D-Bus, before anything is sent.
+    const keyring = await run(ctx, ['login', '--no-browser', '--store', 'keyring', '--issuer', info.issuer, '--client-id', PUBLIC], { env: noBus });
+    checkFailure(keyring, 8, /^devflow: keyring store: no D-Bus session bus \(DBUS_SESSION_BUS_ADDRESS names none that answers: .*\); the keyring store needs a desktop session's D-Bus and a Secret Service such as gnome-keyring$/);
+    checkEqual((await server.stats()).device_authorization_requests, 0, 'nothing sent');
+    checkFailure(await run(ctx, ['token', '--store', 'vault']), 2, 'devflow: --store takes file, keyring or auto, not "vault"; see `devflow --help`');
+    checkFailure(await run(ctx, ['token'], { env: { DEVFLOW_STORE: 'etcd://127.0.0.1:2379/devflow' } }), 2,
+      'devflow: DEVFLOW_STORE: an etcd store is not supported in this build of devflow (file, keyring or auto); see `devflow --help`');
+
+    // auto without D-Bus: files, said with --verbose and by status.
+    const login = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC, '--verbose'], { env: noBus });
+    check(login.code === 0, `login exit ${login.code}`, login.stderr);
+    check(login.stderr.includes('devflow: tokens in files, not the keyring: keyring store: no D-Bus session bus'), 'verbose says why files', login.stderr);
+    checkEqual(recordFiles(ctx).length, 1, 'the record is a file');
+    harvestSecrets(ctx.dir);
+    const sj = JSON.parse((await run(ctx, ['status', '--json'], { env: noBus })).stdout);
+    checkEqual(sj.store, 'file', 'status --json store');
+    const st = await run(ctx, ['status']);
+    check(/\n  store +files\n/.test(st.stdout), 'status names files', st.stdout);
+    const tok = await run(ctx, ['token', '--store', 'file']);
+    check(tok.code === 0, `token --store file exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    checkEqual((await userinfo(info, tok.stdout.trim())).status, 200, 'the file token works');
   },
 };
 

@@ -1,6 +1,7 @@
 // Named profiles: the config file read strictly, which profile a command
 // uses, where its cache is, and what `devflow profiles` shows.
 #include "catch.hpp"
+#include "settings_helpers.hpp"
 
 #include "profiles.hpp"
 
@@ -9,21 +10,10 @@
 using namespace std::chrono_literals;
 using devflow::cli::config_from_json;
 
+using devflow_test::env_of;
+using devflow_test::parsed;
+
 namespace {
-
-devflow::cli::environment env_of(std::map<std::string, std::string> vars) {
-    return [vars](std::string_view name) -> std::optional<std::string> {
-        const auto it = vars.find(std::string(name));
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
-
-devflow::cli::options parsed(std::vector<std::string_view> args) {
-    const auto r = devflow::cli::parse_arguments(args);
-    REQUIRE(r.ok());
-    return r.opts;
-}
 
 std::string problem_of(std::string_view text) {
     const auto r = config_from_json(text);

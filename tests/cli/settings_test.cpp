@@ -1,5 +1,6 @@
 // Flags, then environment, then what login remembered, for the same server.
 #include "catch.hpp"
+#include "settings_helpers.hpp"
 
 #include "settings.hpp"
 
@@ -8,21 +9,10 @@
 using devflow::cli::remembered;
 using devflow::cli::resolve_settings;
 
+using devflow_test::env_of;
+using devflow_test::parsed;
+
 namespace {
-
-devflow::cli::environment env_of(std::map<std::string, std::string> vars) {
-    return [vars](std::string_view name) -> std::optional<std::string> {
-        const auto it = vars.find(std::string(name));
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
-
-devflow::cli::options parsed(std::vector<std::string_view> args) {
-    const auto r = devflow::cli::parse_arguments(args);
-    REQUIRE(r.ok());
-    return r.opts;
-}
 
 const remembered memory{"https://a.example", "cli-a", std::vector<std::string>{"openid", "email"},
                         "A_SECRET", "/etc/ca.pem", "http://proxy.example:3128"};

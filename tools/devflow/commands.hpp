@@ -42,6 +42,7 @@ struct options {
     std::optional<std::vector<std::string>> scopes;  ///< --scope S (repeatable, or space-separated)
     std::optional<std::string> client_secret_env;  ///< --client-secret-env VAR
     std::optional<std::string> cache;              ///< --cache PATH
+    std::optional<std::string> store;              ///< --store file|keyring|auto
     std::optional<std::string> profile;            ///< --profile NAME
     std::optional<std::string> ca_file;            ///< --ca-file PATH
     std::optional<std::string> proxy;              ///< --proxy URL
@@ -257,6 +258,11 @@ inline const std::vector<option_info>& option_table() {
          "where tokens live: a directory (a path ending in / or an existing directory) or a "
          "single file; default $XDG_STATE_HOME/devflow",
          "DEVFLOW_CACHE", session_commands(), nullptr, &options::cache, false, false},
+        {"--store", {}, "STORE", value_kind::text,
+         "where tokens live: `file` (under the cache), `keyring` (the desktop keyring, through "
+         "the Secret Service; fails when none is unlocked) or `auto`, the default: the keyring "
+         "when one is reachable and no cache was named, else files (remembered by login)",
+         "DEVFLOW_STORE", session_commands(), nullptr, &options::store, false, false},
         {"--profile", {}, "NAME", value_kind::profile,
          "use the named profile of the config file (its issuer, client, scopes and cache); "
          "`default` means none",

@@ -24,6 +24,7 @@
 #include "profiles.hpp"
 #include "settings.hpp"
 #include "status.hpp"
+#include "store.hpp"
 #include "terminal.hpp"
 #include "ui.hpp"
 
@@ -80,7 +81,7 @@ struct cli_browser {
 
 /// The flow of every command. Its Http policy loads libcurl only when a
 /// request is sent (transport.hpp).
-using flow_type = devflow::device_flow<cli::cli_http, devflow::nlohmann_json, devflow::file_store,
+using flow_type = devflow::device_flow<cli::cli_http, devflow::nlohmann_json, cli::cli_store,
                                        devflow::system_clock, cli_browser>;
 
 std::optional<std::string> environment_variable(std::string_view name) {
@@ -106,6 +107,8 @@ struct run_context {
     std::filesystem::path config_path;       ///< the config file of the profiles
     std::optional<cli::config_file> config;  ///< its contents, when it exists
     cli::cache_location cache;
+    bool cache_named = false;  ///< --cache, DEVFLOW_CACHE or the profile's own cache named it
+    cli::store_decision store;  ///< the store in use, once a session has made it
     std::optional<cli::remembered> memory;  ///< the remembered settings before this run
     cli::resolved settings;
     devflow::client_config base;
@@ -219,6 +222,7 @@ cli::status_input status_of(const devflow::client_config& cfg, const run_context
     s.client_id = cfg.client_id;
     s.requested_scopes = cfg.scopes;
     s.cache = ctx.cache.path.string();
+    s.store = std::string(cli::store_name(ctx.store.kind));
     s.profile = ctx.profile;
     s.tokens = std::move(tokens);
     s.now = std::chrono::system_clock::now();
@@ -237,8 +241,8 @@ public:
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
-    /// The token store of this run (the resolved cache).
-    devflow::file_store& store() noexcept { return store_; }
+    /// The token store of this run (files under the resolved cache, or the keyring).
+    cli::cli_store& store() noexcept { return store_; }
 
     /// The transport of this run, configured from the settings. The flow
     /// takes it over, with any connection discovery left open.
@@ -288,15 +292,40 @@ public:
     }
 
 private:
-    static devflow::file_store make_store(const run_context& ctx) {
+    /// The store --store, DEVFLOW_STORE or the profile asks for (auto when
+    /// none does): files under the cache, or the keyring with its lock files
+    /// in the cache directory. A keyring asked for by name that is not
+    /// usable stops the run (storage_failed); auto then uses files.
+    static cli::cli_store make_store(run_context& ctx) {
         cli::terminal_ui* ui = ctx.ui;
         auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
-        if (ctx.cache.single_file) return devflow::file_store::single_file(ctx.cache.path, warn);
-        return devflow::file_store(ctx.cache.path, warn);
+        std::string source = ctx.settings.store_source;
+        if (source == "the remembered settings" && !ctx.profile.empty())
+            source = "the store of profile \"" + cli::one_line(ctx.profile, 64) + "\"";
+        const cli::store_parse parsed = cli::parse_store(ctx.settings.store, source);
+        if (!parsed.request) throw early_failure{cli::usage_failure(parsed.error)};
+        ctx.store = cli::decide_store(*parsed.request, cli::keyring_built, ctx.cache_named,
+                                      [] { return cli::keyring_problem(); });
+        if (ctx.store.failed) throw early_failure{*ctx.store.failed};
+        if (!ctx.store.note.empty() && *parsed.request == cli::store_request::automatic)
+            ui->log(devflow::log_level::debug, "tokens in files, not the keyring: " + ctx.store.note);
+        if (ctx.store.kind == cli::store_kind::keyring) {
+            std::string error;
+            const cli::keyring_api* api = cli::load_keyring_module(error);  // loaded by the decision
+            if (api == nullptr) throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
+                                                     "storage_failed"}};
+            std::filesystem::path locks =
+                ctx.cache.single_file ? ctx.cache.path.parent_path() : ctx.cache.path;
+            if (locks.empty()) locks = ".";
+            return cli::cli_store(cli::keyring_store(api, devflow::file_store(locks, warn)));
+        }
+        if (ctx.cache.single_file)
+            return cli::cli_store(devflow::file_store::single_file(ctx.cache.path, warn));
+        return cli::cli_store(devflow::file_store(ctx.cache.path, warn));
     }
 
     run_context& ctx_;
-    devflow::file_store store_;
+    cli::cli_store store_;
     std::optional<cli::cli_http> http_;
     std::optional<flow_type> flow_;
 };
@@ -361,7 +390,8 @@ int run_login(run_context& ctx) {
     // change of client or issuer is said, never made silently.
     const cli::remembered now_remembered{cfg.issuer,         cfg.client_id,
                                          cfg.scopes,         st.client_secret_env,
-                                         absolute(st.ca_file), st.proxy};
+                                         absolute(st.ca_file), st.proxy,
+                                         std::string(cli::store_name(ctx.store.kind))};
     bool remembered_written = false;
     auto remember = [&] {
         if (remembered_written) return;
@@ -593,6 +623,7 @@ int run_setup_git(run_context& ctx) {
     if (o.cache) add("--cache", absolute(*o.cache) + (ctx.cache.single_file ? "" : "/"));
     if (o.ca_file) add("--ca-file", absolute(*o.ca_file));
     if (o.proxy) add("--proxy", *o.proxy);
+    if (o.store) add("--store", *o.store);
     words.emplace_back("git-credential");
     add("--host", *o.host);
     if (o.username) add("--username", *o.username);
@@ -737,6 +768,7 @@ void resolve_for_profile(run_context& ctx, const std::string& profile) {
     const cli::options& o = ctx.opts;
     ctx.profile = profile;
     ctx.memory.reset();
+    ctx.cache_named = o.cache.has_value() || environment_variable("DEVFLOW_CACHE").has_value();
     const auto state_directory = [] { return devflow::file_store::default_directory(); };
     if (profile.empty()) {
         ctx.cache = cli::resolve_cache(o, environment_variable, state_directory, is_directory);
@@ -759,6 +791,7 @@ void resolve_for_profile(run_context& ctx, const std::string& profile) {
         else
             ctx.cache = cli::profile_cache(profile, p, state_directory(), is_directory);
         if (found != nullptr) ctx.memory = cli::remembered_of(p);
+        if (!p.cache.empty()) ctx.cache_named = true;
     }
     ctx.settings = cli::resolve_settings(o, environment_variable, ctx.memory);
     ctx.base = devflow::client_config{};

@@ -3,7 +3,7 @@
 // HTTP transport (libcurl, with its TLS stack) and the QR code (libqrencode).
 // The tool loads the module on its first request (transport.hpp), so a warm
 // `devflow token`, which only reads the cache, loads neither
-// (docs/performance.md, docs/cli.md "The module"). Included by both sides.
+// (docs/performance.md, docs/cli.md "The modules"). Included by both sides.
 #pragma once
 
 #include <devflow/types.hpp>

@@ -7,6 +7,7 @@
 #include "failure.hpp"
 #include "settings.hpp"
 #include "status.hpp"
+#include "store_choice.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,7 @@ struct profile {
     std::string cache;  ///< absolute; empty: a directory of its own under the state directory
     std::string ca_file;  ///< absolute; empty: the system's CA certificates
     std::string proxy;    ///< empty: https_proxy from the environment, if any
+    std::string store{};  ///< "file", "keyring" or "auto"; empty: auto
 
     friend bool operator==(const profile&, const profile&) = default;
 };
@@ -153,6 +155,12 @@ inline config_result config_from_json(std::string_view text) {
                     }
                 } else if (k == "proxy") {
                     if (!text_of(v, what, p.proxy)) return r;
+                } else if (k == "store") {
+                    if (!text_of(v, what, p.store)) return r;
+                    if (const store_parse sp = parse_store(p.store, what); !sp.request) {
+                        r.problem = sp.error;
+                        return r;
+                    }
                 } else if (k == "scopes") {
                     if (!v.is_array()) {
                         r.problem = what + " must be an array of strings";
@@ -198,6 +206,7 @@ inline std::string config_to_json(const config_file& c) {
         if (!p.cache.empty()) e["cache"] = p.cache;
         if (!p.ca_file.empty()) e["ca_file"] = p.ca_file;
         if (!p.proxy.empty()) e["proxy"] = p.proxy;
+        if (!p.store.empty()) e["store"] = p.store;
         profiles[name] = e;
     }
     j["profiles"] = profiles;
@@ -221,7 +230,7 @@ inline std::string selected_profile(const options& o, const environment& env,
 
 /// A profile's settings as the remembered settings they stand in for.
 inline remembered remembered_of(const profile& p) {
-    return {p.issuer, p.client_id, p.scopes, p.client_secret_env, p.ca_file, p.proxy};
+    return {p.issuer, p.client_id, p.scopes, p.client_secret_env, p.ca_file, p.proxy, p.store};
 }
 
 /// The profile after a login that used `r` (issuer, client, scopes and
@@ -234,6 +243,7 @@ inline profile profile_after_login(profile p, const remembered& r,
     p.client_secret_env = r.client_secret_env;
     p.ca_file = r.ca_file;
     p.proxy = r.proxy;
+    p.store = r.store;
     if (cache) p.cache = *cache;
     return p;
 }

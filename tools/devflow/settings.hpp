@@ -63,6 +63,7 @@ struct remembered {
     std::string client_secret_env;
     std::string ca_file;  ///< --ca-file, absolute; empty: the system's CAs
     std::string proxy;    ///< --proxy; empty: https_proxy (or none)
+    std::string store{};  ///< the store the session lives in ("file", "keyring"); empty: auto
 
     friend bool operator==(const remembered&, const remembered&) = default;
 };
@@ -77,6 +78,7 @@ inline std::string remembered_to_json(const remembered& r) {
     if (!r.client_secret_env.empty()) j["client_secret_env"] = r.client_secret_env;
     if (!r.ca_file.empty()) j["ca_file"] = r.ca_file;
     if (!r.proxy.empty()) j["proxy"] = r.proxy;
+    if (!r.store.empty()) j["store"] = r.store;
     return j.dump(2) + "\n";
 }
 
@@ -104,7 +106,8 @@ inline std::optional<remembered> remembered_from_json(std::string_view text) {
     }
     for (auto [name, target] : {std::pair<const char*, std::string*>{"client_secret_env", &r.client_secret_env},
                                 {"ca_file", &r.ca_file},
-                                {"proxy", &r.proxy}}) {
+                                {"proxy", &r.proxy},
+                                {"store", &r.store}}) {
         const auto e = j.find(name);
         if (e == j.end()) continue;
         if (!e->is_string()) return std::nullopt;
@@ -134,11 +137,13 @@ struct resolved {
     std::string client_secret_env;  ///< empty for a public client
     std::string ca_file;            ///< empty: the system's CA certificates
     std::string proxy;              ///< empty: https_proxy from the environment, if any
+    std::string store;              ///< --store's word; "auto" when nothing said
+    std::string store_source = "--store";  ///< where `store` came from, for errors
 };
 
 /// Combines the command line, the environment (DEVFLOW_ISSUER,
 /// DEVFLOW_CLIENT_ID, DEVFLOW_SCOPES) and the remembered settings, in that
-/// order (DEVFLOW_CA_FILE too). Remembered values count only for the
+/// order (DEVFLOW_CA_FILE and DEVFLOW_STORE too). Remembered values count only for the
 /// remembered issuer (and its client): naming another server starts from a
 /// clean slate.
 inline resolved resolve_settings(const options& o, const environment& env,
@@ -184,6 +189,19 @@ inline resolved resolve_settings(const options& o, const environment& env,
         r.proxy = *o.proxy;
     } else if (same_issuer) {
         r.proxy = memory->proxy;
+    }
+    // The store goes with the session: where login left it. Settings that
+    // name none were written before devflow had a choice: their session is
+    // in files.
+    r.store = "auto";
+    if (o.store) {
+        r.store = *o.store;
+    } else if (auto e = env("DEVFLOW_STORE")) {
+        r.store = *e;
+        r.store_source = "DEVFLOW_STORE";
+    } else if (same_client) {
+        r.store = memory->store.empty() ? std::string("file") : memory->store;
+        r.store_source = "the remembered settings";
     }
     return r;
 }

@@ -107,12 +107,20 @@ struct status_input {
     std::string issuer;
     std::string client_id;
     std::vector<std::string> requested_scopes;
-    std::string cache;                ///< where the tokens live, for display
+    std::string cache;                ///< where the tokens (or, with the keyring, their locks) live
+    std::string store;                ///< "file" or "keyring"; "" when not known (not shown)
     std::string profile;              ///< the named profile in use; "" for none
     std::optional<token_set> tokens;  ///< std::nullopt: not signed in
     std::optional<keep_alive_state> keep_alive;  ///< std::nullopt: not looked at
     wall_time now{};
 };
+
+/// The store row: "files", "keyring (Secret Service)".
+inline std::string store_text(const std::string& store) {
+    if (store == "file") return "files";
+    if (store == "keyring") return "keyring (Secret Service)";
+    return one_line(store, 40);
+}
 
 /// "running (pid 1234)", "running", "not running".
 inline std::string keep_alive_text(const keep_alive_state& k) {
@@ -152,6 +160,7 @@ inline std::string format_status_text(const status_input& s) {
         if (!s.issuer.empty()) row("issuer", one_line(s.issuer));
         if (!s.client_id.empty()) row("client", one_line(s.client_id));
         if (!s.issuer.empty()) row("scopes", one_line(scopes));
+        if (!s.store.empty()) row("store", store_text(s.store));
         row("cache", one_line(s.cache));
         return out;
     }
@@ -204,6 +213,7 @@ inline std::string format_status_text(const status_input& s) {
     row("id token", t.id_token.empty() ? "none" : "[redacted]");
     if (s.keep_alive) row("keep-alive", keep_alive_text(*s.keep_alive));
     if (t.obtained_at.time_since_epoch().count() > 0) row("obtained", format_utc(t.obtained_at));
+    if (!s.store.empty()) row("store", store_text(s.store));
     row("cache", one_line(s.cache));
     return out;
 }
@@ -215,6 +225,7 @@ inline nlohmann::ordered_json status_json(const status_input& s) {
     j["issuer"] = s.issuer;
     j["client_id"] = s.client_id;
     j["requested_scopes"] = s.requested_scopes;
+    if (!s.store.empty()) j["store"] = s.store;
     j["cache"] = s.cache;
     if (!s.profile.empty()) j["profile"] = s.profile;
     if (!s.tokens) return j;

@@ -22,63 +22,80 @@
 
 namespace devflow::cli {
 
-/// Where the module may be, first found wins: beside the executable (a
-/// build tree), then DEVFLOW_CLI_MODULE_RELDIR from the executable's
-/// directory (an installed copy: bin/../lib/devflow). Pure.
+/// Where a module called `file_name` may be, first found wins: beside the
+/// executable (a build tree), then DEVFLOW_CLI_MODULE_RELDIR from the
+/// executable's directory (an installed copy: bin/../lib/devflow). Pure.
 inline std::vector<std::filesystem::path> module_candidates(const std::filesystem::path& executable,
-                                                            std::string_view relative_dir) {
+                                                            std::string_view relative_dir,
+                                                            std::string_view file_name = module_file_name) {
     const std::filesystem::path dir = executable.parent_path();
-    return {dir / module_file_name, (dir / relative_dir / module_file_name).lexically_normal()};
+    return {dir / file_name, (dir / relative_dir / file_name).lexically_normal()};
 }
 
-/// The module, loaded once per process (never unloaded: libcurl keeps global
-/// state); nullptr with `error` saying why when it cannot be.
-inline const module_api* load_module(std::string& error) {
+/// Finds the module `file_name` (module_candidates), loads it and calls its
+/// entry point `entry_name`: the table it returns, or nullptr with `error`
+/// saying why (also when the table's build id, its first member, is not
+/// module_build_id()). Never unloads it.
+template <class Api>
+const Api* open_module(std::string_view file_name, const char* entry_name, std::string& error) {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+        error = "cannot find devflow's own executable (" + ec.message() + ")";
+        return nullptr;
+    }
+    const auto candidates = module_candidates(self, DEVFLOW_CLI_MODULE_RELDIR, file_name);
+    std::filesystem::path found;
+    for (const auto& c : candidates)
+        if (std::filesystem::is_regular_file(c, ec)) {
+            found = c;
+            break;
+        }
+    if (found.empty()) {
+        error = "devflow's module " + std::string(file_name) + " is not installed (looked in " +
+                candidates[0].parent_path().string() + " and " + candidates[1].parent_path().string() +
+                "); reinstall devflow";
+        return nullptr;
+    }
+    void* handle = ::dlopen(found.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* why = ::dlerror();
+        error = "cannot load devflow's module " + found.string() + " (" + (why ? why : "?") +
+                "); reinstall devflow";
+        return nullptr;
+    }
+    using entry = const Api* (*)();
+    const auto get = reinterpret_cast<entry>(::dlsym(handle, entry_name));
+    const Api* api = get != nullptr ? get() : nullptr;
+    if (api == nullptr || module_build_id() != api->build_id) {
+        error = "devflow's module " + found.string() + " is of another devflow build; reinstall devflow";
+        return nullptr;  // left loaded: unloading code that may have run is not worth the risk
+    }
+    return api;
+}
+
+/// open_module() once per process and Api type (the first call's file and
+/// entry names count; a module is never unloaded: libcurl and GLib keep
+/// global state); nullptr with `error` saying why when it cannot be loaded.
+template <class Api>
+const Api* open_module_once(std::string_view file_name, const char* entry_name, std::string& error) {
     struct loaded {
-        const module_api* api = nullptr;
+        const Api* api = nullptr;
         std::string error;
     };
-    static const loaded module = [] {
+    static const loaded module = [&] {
         loaded l;
-        std::error_code ec;
-        const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-        if (ec) {
-            l.error = "cannot find devflow's own executable (" + ec.message() + ")";
-            return l;
-        }
-        const auto candidates = module_candidates(self, DEVFLOW_CLI_MODULE_RELDIR);
-        std::filesystem::path found;
-        for (const auto& c : candidates)
-            if (std::filesystem::is_regular_file(c, ec)) {
-                found = c;
-                break;
-            }
-        if (found.empty()) {
-            l.error = "devflow's module " + std::string(module_file_name) + " is not installed (looked in " +
-                      candidates[0].parent_path().string() + " and " + candidates[1].parent_path().string() +
-                      "); reinstall devflow";
-            return l;
-        }
-        void* handle = ::dlopen(found.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            const char* why = ::dlerror();
-            l.error = "cannot load devflow's module " + found.string() + " (" + (why ? why : "?") +
-                      "); reinstall devflow";
-            return l;
-        }
-        using entry = const module_api* (*)();
-        const auto get = reinterpret_cast<entry>(::dlsym(handle, module_entry_name));
-        const module_api* api = get != nullptr ? get() : nullptr;
-        if (api == nullptr || module_build_id() != api->build_id) {
-            l.error = "devflow's module " + found.string() +
-                      " is of another devflow build; reinstall devflow";
-            return l;  // left loaded: unloading code that may have run is not worth the risk
-        }
-        l.api = api;
+        l.api = open_module<Api>(file_name, entry_name, l.error);
         return l;
     }();
     error = module.error;
     return module.api;
+}
+
+/// The module, loaded once per process; nullptr with `error` saying why
+/// when it cannot be.
+inline const module_api* load_module(std::string& error) {
+    return open_module_once<module_api>(module_file_name, module_entry_name, error);
 }
 
 /// The Http policy of the tool (devflow::http_client): the module's curl

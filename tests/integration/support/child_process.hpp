@@ -41,6 +41,8 @@ struct child_options {
     bool stdout_pipe = false;
     /// Where stderr goes: a file (truncated), else /dev/null.
     std::string stderr_file;
+    /// What stdin reads: a file, else /dev/null.
+    std::string stdin_file;
 };
 
 /// The full path of `program`: itself when it holds a slash, else the first
@@ -105,6 +107,9 @@ public:
                                ? -1
                                : ::open(options.stderr_file.c_str(),
                                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        const int in_fd = options.stdin_file.empty()
+                              ? -1
+                              : ::open(options.stdin_file.c_str(), O_RDONLY | O_CLOEXEC);
         const ::pid_t parent = ::getpid();
 
         const ::pid_t pid = ::fork();
@@ -115,7 +120,7 @@ public:
             ::sigset_t none;
             sigemptyset(&none);
             ::sigprocmask(SIG_SETMASK, &none, nullptr);
-            ::dup2(null_fd, 0);
+            ::dup2(in_fd >= 0 ? in_fd : null_fd, 0);
             ::dup2(out_fd >= 0 ? out_fd : null_fd, 1);
             ::dup2(err_fd >= 0 ? err_fd : null_fd, 2);
             ::execve(argv[0], argv.data(), envp.data());
@@ -124,6 +129,7 @@ public:
         const int fork_errno = errno;
         if (null_fd >= 0) ::close(null_fd);
         if (err_fd >= 0) ::close(err_fd);
+        if (in_fd >= 0) ::close(in_fd);
         if (options.stdout_pipe) {
             ::close(pipe_fds[1]);
             stdout_fd_ = pipe_fds[0];
