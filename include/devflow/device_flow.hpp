@@ -206,13 +206,12 @@ private:
     // The hot path's check: with a coarse clock, served on its word while the
     // refresh time is more than coarse_guard away, else by now().
     static constexpr std::chrono::seconds coarse_guard{1};
-    // Empty when the cached header is not fresh.
-    std::string fresh_header() {
+    // Copies the cached header into `out` when it is fresh.
+    bool fresh_header(std::string& out) {
         if constexpr (coarse_clock<Clock>) {
-            std::string header = header_.copy_if_fresh(clock_.coarse_now() + coarse_guard);
-            if (!header.empty()) return header;
+            if (header_.copy_if_fresh(clock_.coarse_now() + coarse_guard, out)) return true;
         }
-        return header_.copy_if_fresh(clock_.now());
+        return header_.copy_if_fresh(clock_.now(), out);
     }
     auto lock_store(std::stop_token stop);
 

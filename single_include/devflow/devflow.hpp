@@ -4973,12 +4973,14 @@ public:
         until_ = time_point::min();
     }
 
-    /// A copy of the text when one is published and `now` is before its
-    /// deadline; an empty string otherwise (an empty text is never served).
-    [[nodiscard]] std::string copy_if_fresh(time_point now) const {
+    /// Copies the text into `out` (which the caller passes empty) and
+    /// returns true when one is published and `now` is before its deadline;
+    /// returns false and leaves `out` alone otherwise.
+    bool copy_if_fresh(time_point now, std::string& out) const {
         std::lock_guard lock(mutex_);
-        if (now < until_) return text_.reveal();
-        return {};
+        if (!(now < until_) || text_.empty()) return false;
+        out = text_.reveal();
+        return true;
     }
 
 private:
@@ -5235,13 +5237,12 @@ private:
     // The hot path's check: with a coarse clock, served on its word while the
     // refresh time is more than coarse_guard away, else by now().
     static constexpr std::chrono::seconds coarse_guard{1};
-    // Empty when the cached header is not fresh.
-    std::string fresh_header() {
+    // Copies the cached header into `out` when it is fresh.
+    bool fresh_header(std::string& out) {
         if constexpr (coarse_clock<Clock>) {
-            std::string header = header_.copy_if_fresh(clock_.coarse_now() + coarse_guard);
-            if (!header.empty()) return header;
+            if (header_.copy_if_fresh(clock_.coarse_now() + coarse_guard, out)) return true;
         }
-        return header_.copy_if_fresh(clock_.now());
+        return header_.copy_if_fresh(clock_.now(), out);
     }
     auto lock_store(std::stop_token stop);
 
@@ -5494,15 +5495,14 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_toke
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
     std::stop_token stop) {
-    {
-        // Hot path: one clock reading (a coarse one while far from the
-        // refresh time, where the clock has one) and a copy of the header
-        // built when the cache was set, taking no lock.
-        std::string header = fresh_header();
-        if (!header.empty()) return header;
-    }
+    // Hot path: one clock reading (a coarse one while far from the refresh
+    // time, where the clock has one), a lock and a copy of the header built
+    // when the cache was set. One string all the way out, never moved.
+    std::string header;
+    if (fresh_header(header)) return header;
     const token_set t = ensure_tokens(stop, operation::get_tokens);
-    return "Bearer " + t.access_token.reveal();
+    header = "Bearer " + t.access_token.reveal();
+    return header;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

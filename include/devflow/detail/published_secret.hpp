@@ -37,12 +37,14 @@ public:
         until_ = time_point::min();
     }
 
-    /// A copy of the text when one is published and `now` is before its
-    /// deadline; an empty string otherwise (an empty text is never served).
-    [[nodiscard]] std::string copy_if_fresh(time_point now) const {
+    /// Copies the text into `out` (which the caller passes empty) and
+    /// returns true when one is published and `now` is before its deadline;
+    /// returns false and leaves `out` alone otherwise.
+    bool copy_if_fresh(time_point now, std::string& out) const {
         std::lock_guard lock(mutex_);
-        if (now < until_) return text_.reveal();
-        return {};
+        if (!(now < until_) || text_.empty()) return false;
+        out = text_.reveal();
+        return true;
     }
 
 private:

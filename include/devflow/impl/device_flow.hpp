@@ -44,15 +44,14 @@ token_set device_flow<Http, Json, Storage, Clock, Browser>::login(std::stop_toke
 template <class Http, class Json, class Storage, class Clock, class Browser>
 std::string device_flow<Http, Json, Storage, Clock, Browser>::authorization_header(
     std::stop_token stop) {
-    {
-        // Hot path: one clock reading (a coarse one while far from the
-        // refresh time, where the clock has one) and a copy of the header
-        // built when the cache was set, taking no lock.
-        std::string header = fresh_header();
-        if (!header.empty()) return header;
-    }
+    // Hot path: one clock reading (a coarse one while far from the refresh
+    // time, where the clock has one), a lock and a copy of the header built
+    // when the cache was set. One string all the way out, never moved.
+    std::string header;
+    if (fresh_header(header)) return header;
     const token_set t = ensure_tokens(stop, operation::get_tokens);
-    return "Bearer " + t.access_token.reveal();
+    header = "Bearer " + t.access_token.reveal();
+    return header;
 }
 
 template <class Http, class Json, class Storage, class Clock, class Browser>

@@ -543,8 +543,8 @@ void asio_flow<Json, Storage, Browser>::release() noexcept {
 
 template <class Json, class Storage, class Browser>
 std::optional<std::string> asio_flow<Json, Storage, Browser>::cached_authorization_header() const {
-    std::string header = header_.copy_if_fresh(std::chrono::system_clock::now());
-    if (header.empty()) return std::nullopt;
+    std::string header;
+    if (!header_.copy_if_fresh(std::chrono::system_clock::now(), header)) return std::nullopt;
     return header;
 }
 
