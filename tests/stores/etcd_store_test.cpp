@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 
 using devflow::errc;
@@ -65,6 +66,21 @@ std::vector<std::string> worker_args(const std::vector<std::string>& head, const
     argv.insert(argv.end(), head.begin(), head.end());
     for (const auto& e : c.endpoints()) argv.push_back(e);
     return argv;
+}
+
+/// Starts an etcd_worker (`head` are its arguments before the endpoints) and
+/// waits for its "locked <lease>" line.
+std::unique_ptr<devflow_test::child_process> start_holder(const std::vector<std::string>& head,
+                                                          const devflow_test::etcd_cluster& cluster) {
+    devflow_test::child_options o;
+    o.argv = worker_args(head, cluster);
+    o.stdout_pipe = true;
+    o.stderr_file = (cluster.directory() / "worker.log").string();
+    auto worker = std::make_unique<devflow_test::child_process>(o);
+    const auto line = worker->read_line(20s);
+    REQUIRE(line);
+    REQUIRE(line->rfind("locked ", 0) == 0);
+    return worker;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -148,17 +164,10 @@ TEST_CASE("etcd_store locks exclude another store", "[etcd]") {
 
 TEST_CASE("a killed lock holder frees the lock within its lease", "[etcd]") {
     devflow_test::etcd_cluster cluster;
-    devflow_test::child_options o;
-    o.argv = worker_args({"hold", "/devflow-test", "k", "2"}, cluster);
-    o.stdout_pipe = true;
-    o.stderr_file = (cluster.directory() / "worker.log").string();
-    devflow_test::child_process worker(o);
-    const auto line = worker.read_line(20s);
-    REQUIRE(line);
-    REQUIRE(line->rfind("locked ", 0) == 0);
+    const auto worker = start_holder({"hold", "/devflow-test", "k", "2"}, cluster);
     auto store = make_store(cluster);
     CHECK_FALSE(store.try_lock("k").has_value());
-    ::kill(worker.pid(), SIGKILL);
+    ::kill(worker->pid(), SIGKILL);
     const auto killed = std::chrono::steady_clock::now();
     auto held = store.lock("k");
     const double takeover = seconds_since(killed);
@@ -193,23 +202,16 @@ TEST_CASE("a stopped holder past its lease has its later write refused", "[etcd]
     auto store = make_store(cluster);
     store.save("k", secret(first_record));
     const auto go = cluster.directory() / "go";
-    devflow_test::child_options o;
-    o.argv = worker_args({"fence", "/devflow-test", "k", "2", go.string(), "CANARY-stale-write"}, cluster);
-    o.stdout_pipe = true;
-    o.stderr_file = (cluster.directory() / "worker.log").string();
-    devflow_test::child_process worker(o);
-    const auto line = worker.read_line(20s);
-    REQUIRE(line);
-    REQUIRE(line->rfind("locked ", 0) == 0);
-    ::kill(worker.pid(), SIGSTOP);
+    const auto worker = start_holder({"fence", "/devflow-test", "k", "2", go.string(), "CANARY-stale-write"}, cluster);
+    ::kill(worker->pid(), SIGSTOP);
     {
         auto held = store.lock("k");  // waits out the stopped holder's lease
         REQUIRE(store.load("k"));
         store.save("k", secret(second_record));
     }
-    ::kill(worker.pid(), SIGCONT);
+    ::kill(worker->pid(), SIGCONT);
     std::ofstream(go).put('\n');
-    const auto result = worker.read_line(20s);
+    const auto result = worker->read_line(20s);
     REQUIRE(result);
     CHECK(*result == "refused storage_failed");
     CHECK(store.load("k")->reveal() == second_record);
