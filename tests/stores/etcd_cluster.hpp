@@ -153,6 +153,13 @@ public:
     void enable_auth(const std::string& password) {
         etcdctl({"user", "add", "root", "--new-user-password=" + password});
         etcdctl({"auth", "enable"});
+        root_password_ = password;
+    }
+
+    /// Adds a user (after enable_auth), which also makes etcd refuse the
+    /// auth tokens issued before ("revision of auth store is old").
+    void add_user(const std::string& name, const std::string& password) {
+        etcdctl({"--user=root:" + root_password_, "user", "add", name, "--new-user-password=" + password});
     }
 
     ~etcd_cluster() { kill_all(); }
@@ -174,7 +181,7 @@ private:
         o.env = {{"ETCDCTL_API", "3"}};
         child_process run(o);
         const auto status = run.wait_for(std::chrono::seconds{20});
-        if (!status || *status != 0) throw std::runtime_error("etcd_cluster: etcdctl " + o.argv.at(3) + " failed");
+        if (!status || *status != 0) throw std::runtime_error("etcd_cluster: an etcdctl command failed");
     }
 
     std::string get(std::size_t i, const std::string& path) {
@@ -211,6 +218,7 @@ private:
     }
 
     temp_dir dir_;
+    std::string root_password_;
     std::string initial_cluster_;
     std::vector<member> members_;
 };

@@ -266,6 +266,9 @@ TEST_CASE("etcd_store authenticates and names a wrong password", "[etcd]") {
         CHECK(held.owns_lock());
     }
     CHECK(store.load("k")->reveal() == first_record);
+    cluster.add_user("other", "CANARY-other-password");  // etcd now refuses the store's token
+    REQUIRE(store.load("k"));  // after authenticating again
+    CHECK(store.load("k")->reveal() == first_record);
 
     o.password = secret("CANARY-wrong-password");
     etcd_store wrong(transport(), o);

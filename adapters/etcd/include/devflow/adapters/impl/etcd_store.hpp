@@ -1,8 +1,9 @@
-// devflow — etcd_store's definitions (included by
-// <devflow/adapters/etcd_store.hpp>, which declares and documents them).
+// devflow — etcd_store's definitions (include <devflow/adapters/etcd_store.hpp>,
+// which declares and documents them, not this).
 #pragma once
 
 #include <devflow/adapters/detail/etcd_json.hpp>
+#include <devflow/adapters/etcd_store.hpp>
 #include <devflow/detail/base64.hpp>
 #include <devflow/detail/display_text.hpp>
 #include <devflow/detail/url.hpp>
@@ -139,9 +140,12 @@ struct connection {
                 return std::move(*n);
             }
             const std::string text = error_text(answer);
+            // "invalid auth token" (401): expired; "revision of auth store is
+            // old": users or roles changed since it was issued.
             if (auth && attempt == 0 &&
-                (answer.status == 401 || text.find("auth token") != std::string::npos)) {
-                token.clear();  // expired or revoked: get a new one, once
+                (answer.status == 401 || text.find("auth token") != std::string::npos ||
+                 text.find("auth store is old") != std::string::npos)) {
+                token.clear();  // get a new one, once
                 continue;
             }
             throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": etcd refused it (HTTP " +

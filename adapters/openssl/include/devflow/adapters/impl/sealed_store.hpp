@@ -1,8 +1,9 @@
-// devflow — sealed_store's definitions (included by
-// <devflow/adapters/sealed_store.hpp>, which declares and documents them).
+// devflow — sealed_store's definitions (include <devflow/adapters/sealed_store.hpp>,
+// which declares and documents them, not this).
 #pragma once
 
 #include <devflow/adapters/detail/sealed_format.hpp>
+#include <devflow/adapters/sealed_store.hpp>
 #include <devflow/file_store.hpp>
 
 #include <openssl/crypto.h>
