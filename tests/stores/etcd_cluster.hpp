@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace devflow_test {
@@ -49,8 +50,10 @@ inline std::string etcd_program() {
 
 class etcd_cluster {
 public:
-    /// Starts `members` members and waits until the cluster has a leader.
-    explicit etcd_cluster(std::size_t members = 3) : dir_("devflow-etcd") {
+    /// Starts `members` members, each with `extra_flags` (e.g.
+    /// {"--auth-token-ttl", "1"}), and waits until the cluster has a leader.
+    explicit etcd_cluster(std::size_t members = 3, std::vector<std::string> extra_flags = {})
+        : dir_("devflow-etcd"), extra_flags_(std::move(extra_flags)) {
         std::string initial;
         for (std::size_t i = 0; i < members; ++i) {
             member m;
@@ -94,6 +97,7 @@ public:
                   "--heartbeat-interval", "50",
                   "--election-timeout", "500",
                   "--log-level", "error"};
+        o.argv.insert(o.argv.end(), extra_flags_.begin(), extra_flags_.end());
         o.stderr_file = (dir_.path() / (m.name + ".log")).string();
         m.process = std::make_unique<child_process>(o);
     }
@@ -153,13 +157,6 @@ public:
     void enable_auth(const std::string& password) {
         etcdctl({"user", "add", "root", "--new-user-password=" + password});
         etcdctl({"auth", "enable"});
-        root_password_ = password;
-    }
-
-    /// Adds a user (after enable_auth), which also makes etcd refuse the
-    /// auth tokens issued before ("revision of auth store is old").
-    void add_user(const std::string& name, const std::string& password) {
-        etcdctl({"--user=root:" + root_password_, "user", "add", name, "--new-user-password=" + password});
     }
 
     ~etcd_cluster() { kill_all(); }
@@ -218,7 +215,7 @@ private:
     }
 
     temp_dir dir_;
-    std::string root_password_;
+    std::vector<std::string> extra_flags_;
     std::string initial_cluster_;
     std::vector<member> members_;
 };
