@@ -29,6 +29,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef DEVFLOW_INTEGRATION_WORKER
@@ -40,7 +41,14 @@ using namespace devflow_test;
 
 using fleet_store = devflow::sealed_store<devflow::etcd_store<devflow::curl_http>>;
 
-TEST_CASE("Processes on one etcd cluster refresh once per expiry with rotation", "[provider][etcd]") {
+namespace {
+
+/// What happens to the cluster while the fleet runs.
+enum class disturbance { none, leader_killed };
+
+/// Runs the fleet scenario: signs in, starts the workers, waits for them and
+/// checks the provider's counters.
+void run_fleet(disturbance what) {
     // DEVFLOW_FLEET_PROCESSES=32 measures a larger fleet (docs/storage.md).
     const char* wanted = std::getenv("DEVFLOW_FLEET_PROCESSES");
     const int machines = wanted != nullptr && std::atoi(wanted) > 0 ? std::atoi(wanted) : 8;
@@ -98,6 +106,12 @@ TEST_CASE("Processes on one etcd cluster refresh once per expiry with rotation",
         workers.push_back(std::make_unique<child_process>(w));
     }
     const bool started_before_stale = std::chrono::system_clock::now() + 500ms < stale_at;
+    if (what == disturbance::leader_killed) {
+        // Just before the first expiry's refresh: the lock and the write
+        // happen while the cluster elects a new leader.
+        std::this_thread::sleep_until(stale_at - 300ms);
+        cluster.kill_member(cluster.leader());
+    }
 
     long most_tokens = 0;
     for (int i = 0; i < machines; ++i) {
@@ -125,4 +139,14 @@ TEST_CASE("Processes on one etcd cluster refresh once per expiry with rotation",
     CHECK(count_at(stats, {"device_authorization_requests"}) == 1);
     // One refresh per expiry: every refresh made a token some process served.
     if (started_before_stale) CHECK(refreshes == most_tokens - 1);
+}
+
+}  // namespace
+
+TEST_CASE("Processes on one etcd cluster refresh once per expiry with rotation", "[provider][etcd]") {
+    run_fleet(disturbance::none);
+}
+
+TEST_CASE("The fleet carries on when the etcd leader is killed before an expiry", "[provider][etcd]") {
+    run_fleet(disturbance::leader_killed);
 }

@@ -10,9 +10,11 @@
 // - Records live under "<prefix>/record/<key>", locks under "<prefix>/lock/<key>".
 // - lock() grants a lease (lease_ttl), creates the lock key with it in a
 //   transaction that succeeds only when the key does not exist, retries with
-//   backoff until it does or lock_timeout passes, and keeps the lease alive
-//   from a thread while held; releasing revokes the lease. A holder that
-//   dies frees the lock when its lease runs out.
+//   backoff until it does or lock_timeout passes (granting a new lease if
+//   etcd lost the first), and keeps the lease alive from a thread, through
+//   its own copy of the transport when Http is copyable, while held;
+//   releasing revokes the lease. A holder that dies frees the lock when its
+//   lease runs out.
 // - Fencing: save() and erase() are transactions that compare the record's
 //   revision with the one this store last read or wrote (or that it does not
 //   exist, when it was absent or never read) and, while this store holds the

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <type_traits>
 #include <utility>
 
 namespace devflow {
@@ -50,15 +51,27 @@ inline std::string holder_name() {
     return "pid " + std::to_string(::getpid()) + " on " + display_text(host, 100);
 }
 
-/// The transport, the auth token and the member in use (shared by copies of
-/// a store and its locks' keep-alive threads).
+/// One way to the cluster: a transport and the member it tried last. The
+/// store's calls and each lock's keep-alive have their own, so a request that
+/// hangs on a dying member never holds up a keep-alive (with a transport
+/// that can be copied; a move-only one is shared, one request at a time).
+struct channel {
+    std::function<http_response(const http_request&)> send;  ///< called with *transport_mutex held
+    std::shared_ptr<std::mutex> transport_mutex = std::make_shared<std::mutex>();
+    std::mutex calls;        ///< one call at a time on this channel
+    std::size_t member = 0;  ///< the endpoint tried first (guarded by calls)
+};
+
+/// The settings, the auth token, the store's channel and its bookkeeping
+/// (shared by copies of a store and by its locks' keep-alive threads).
 struct connection {
     etcd_options settings;
-    std::function<http_response(const http_request&)> send;  ///< guarded by io
+    channel store_channel;
+    /// A channel for one lock's keep-alive thread.
+    std::function<std::shared_ptr<channel>()> make_channel;
 
-    std::mutex io;           ///< one exchange at a time (the transport is not thread-safe)
-    std::size_t member = 0;  ///< the endpoint tried first
-    secret token;            ///< from /v3/auth/authenticate; empty before
+    std::mutex auth;  ///< guards token
+    secret token;     ///< from /v3/auth/authenticate; empty before
 
     std::mutex book;  ///< guards revisions and leases
     /// Store key -> the record's mod_revision as last read or written (0: absent).
@@ -68,24 +81,28 @@ struct connection {
 
     /// POSTs `body` to `path` at the members in turn (from the one that last
     /// answered) until one gives an answer that is not 5xx, or `deadline`.
-    /// Requires `io` held.
-    http_response exchange(std::string_view path, const secret& body, bool with_token,
+    /// Requires `ch.calls` held.
+    http_response exchange(channel& ch, std::string_view path, const secret& body, const secret& with_token,
                            const std::string& what, std::chrono::steady_clock::time_point deadline) {
         std::string last;
         const std::size_t n = settings.endpoints.size();
         for (std::size_t tried = 0;; ++tried) {
-            const std::string& base = settings.endpoints[member];
+            const std::string& base = settings.endpoints[ch.member];
             http_request request;
             request.method = http_method::post;
             request.url = base + std::string(path);
             request.headers.push_back({"content-type", secret("application/json")});
             request.headers.push_back({"accept", secret("application/json")});
-            if (with_token && !token.empty()) request.headers.push_back({"authorization", token});
+            if (!with_token.empty()) request.headers.push_back({"authorization", with_token});
             request.body = body;
-            http_response answer = send(request);
+            http_response answer;
+            {
+                std::lock_guard<std::mutex> one(*ch.transport_mutex);
+                answer = ch.send(request);
+            }
             if (answer && answer.status < 500) return answer;
             last = base + ": " + (answer ? error_text(answer) : said(answer.transport_message));
-            member = (member + 1) % n;
+            ch.member = (ch.member + 1) % n;
             const auto now = std::chrono::steady_clock::now();
             if (now >= deadline)
                 throw_error(errc::storage_failed,
@@ -100,8 +117,8 @@ struct connection {
         }
     }
 
-    /// Gets an auth token for settings.user. Requires `io` held.
-    void authenticate(std::chrono::steady_clock::time_point deadline) {
+    /// Gets an auth token for settings.user. Requires `ch.calls` held.
+    secret authenticate(channel& ch, std::chrono::steady_clock::time_point deadline) {
         std::string body;
         body.reserve(64 + 2 * settings.user.size() + 6 * settings.password.size());
         body.append("{\"name\":").append(quote(settings.user));
@@ -111,7 +128,7 @@ struct connection {
         }
         const secret request(std::move(body));
         const std::string what = "authenticating to etcd as user \"" + said(settings.user) + "\"";
-        const http_response answer = exchange("/v3/auth/authenticate", request, false, what, deadline);
+        const http_response answer = exchange(ch, "/v3/auth/authenticate", request, secret{}, what, deadline);
         if (answer.status != 200)
             throw_error(errc::storage_failed, "devflow etcd_store: etcd refused the user name or password of user \"" +
                                                   said(settings.user) + "\" (" + error_text(answer) + ")");
@@ -119,19 +136,32 @@ struct connection {
         const json_node* t = n ? n->get("token") : nullptr;
         if (t == nullptr || t->type != json_node::kind::string || t->text.empty())
             throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": the answer holds no token");
-        token = secret(t->text);
+        secret fresh(t->text);
+        std::lock_guard<std::mutex> hold(auth);
+        token = fresh;
+        return fresh;
     }
 
-    /// One etcd call: authenticates first when a user is set, re-authenticates
-    /// once when the token is refused, and returns the parsed 200 answer.
+    /// One etcd call on `ch`: authenticates first when a user is set,
+    /// re-authenticates once when the token is refused, and returns the
+    /// parsed 200 answer. When `refused` is given, another refusal (4xx) sets
+    /// it to the HTTP status and returns an empty node instead of throwing.
     /// @throws devflow::error errc::storage_failed naming `what`
-    json_node call(std::string_view path, const secret& body, const std::string& what) {
-        std::lock_guard<std::mutex> hold(io);
+    json_node call(channel& ch, std::string_view path, const secret& body, const std::string& what,
+                   int* refused = nullptr) {
+        std::lock_guard<std::mutex> hold(ch.calls);
         const auto deadline = std::chrono::steady_clock::now() + settings.retry_for;
-        const bool auth = !settings.user.empty();
+        const bool with_auth = !settings.user.empty();
         for (int attempt = 0;; ++attempt) {
-            if (auth && token.empty()) authenticate(deadline);
-            const http_response answer = exchange(path, body, true, what, deadline);
+            secret current;
+            if (with_auth) {
+                {
+                    std::lock_guard<std::mutex> read(auth);
+                    current = token;
+                }
+                if (current.empty()) current = authenticate(ch, deadline);
+            }
+            const http_response answer = exchange(ch, path, body, current, what, deadline);
             if (answer.status == 200) {
                 std::optional<json_node> n = parse_json(answer.body.reveal());
                 if (!n || n->type != json_node::kind::object)
@@ -142,15 +172,25 @@ struct connection {
             const std::string text = error_text(answer);
             // "invalid auth token" (401): expired; "revision of auth store is
             // old": users or roles changed since it was issued.
-            if (auth && attempt == 0 &&
+            if (with_auth && attempt == 0 &&
                 (answer.status == 401 || text.find("auth token") != std::string::npos ||
                  text.find("auth store is old") != std::string::npos)) {
-                token.clear();  // get a new one, once
+                std::lock_guard<std::mutex> drop(auth);
+                if (token == current) token.clear();  // get a new one, once
                 continue;
+            }
+            if (refused != nullptr) {
+                *refused = answer.status;
+                return json_node{};
             }
             throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": etcd refused it (HTTP " +
                                                   std::to_string(answer.status) + ": " + text + ")");
         }
+    }
+
+    /// One etcd call on the store's channel (see the other overload).
+    json_node call(std::string_view path, const secret& body, const std::string& what, int* refused = nullptr) {
+        return call(store_channel, path, body, what, refused);
     }
 };
 
@@ -200,9 +240,10 @@ inline void keep_lease_alive(const std::shared_ptr<connection>& c, const std::sh
                              std::stop_token stop) {
     const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(c->settings.lease_ttl) / 3;
     const secret body("{\"ID\":\"" + std::to_string(lease->id) + "\"}");
+    const std::shared_ptr<channel> own = c->make_channel();
     while (system_clock{}.sleep_for(period, stop)) {
         try {
-            const json_node n = c->call("/v3/lease/keepalive", body, "keeping the etcd lock's lease alive");
+            const json_node n = c->call(*own, "/v3/lease/keepalive", body, "keeping the etcd lock's lease alive");
             const json_node* result = n.get("result");
             const std::optional<std::int64_t> ttl = result ? int_field(*result, "TTL") : std::nullopt;
             if (!ttl || *ttl <= 0) {
@@ -289,9 +330,24 @@ etcd_store<Http>::etcd_store(Http http, options settings) {
         detail::throw_error(errc::invalid_config, "devflow etcd_store: a password is given without a user");
     connection_ = std::make_shared<detail::etcd::connection>();
     connection_->settings = std::move(settings);
-    connection_->send = [transport = std::make_shared<Http>(std::move(http))](const http_request& r) {
-        return transport->send(r);
-    };
+    auto transport = std::make_shared<Http>(std::move(http));
+    connection_->store_channel.send = [transport](const http_request& r) { return transport->send(r); };
+    if constexpr (std::is_copy_constructible_v<Http>) {
+        // Each keep-alive gets its own copy of the transport (its own connections).
+        connection_->make_channel = [transport] {
+            auto ch = std::make_shared<detail::etcd::channel>();
+            ch->send = [copy = std::make_shared<Http>(*transport)](const http_request& r) { return copy->send(r); };
+            return ch;
+        };
+    } else {
+        // A move-only transport is shared: one request at a time across channels.
+        connection_->make_channel = [transport, shared = connection_->store_channel.transport_mutex] {
+            auto ch = std::make_shared<detail::etcd::channel>();
+            ch->send = [transport](const http_request& r) { return transport->send(r); };
+            ch->transport_mutex = shared;
+            return ch;
+        };
+    }
 }
 
 template <http_client Http>
@@ -456,30 +512,47 @@ std::optional<typename etcd_store<Http>::key_lock> etcd_store<Http>::acquire(std
     if (stop.stop_requested())
         detail::throw_error(errc::cancelled, "devflow etcd_store: the wait for a lock was cancelled");
 
+    // A lease, its keep-alive thread, and the transaction that takes the lock
+    // with it. Made again when etcd no longer knows the lease (it ran out
+    // while this process stalled, or while a request hung on a dying member).
     key_lock held;
-    held.lease_ = std::make_shared<impl::held_lease>();
-    held.lease_->id = impl::grant_lease(*connection_, connection_->settings.lease_ttl);
-    held.lease_->key = std::string(key);
-    held.store_ = connection_;  // from here on, leaving without the lock revokes the lease
-    held.keep_alive_ = std::jthread([c = connection_, lease = held.lease_](std::stop_token s) {
-        impl::keep_lease_alive(c, lease, std::move(s));
-    });
-
-    std::string body = "{\"compare\":[{\"result\":\"EQUAL\",\"target\":\"CREATE\",";
-    impl::put_base64(body, "key", lock);
-    body.append(",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{");
-    impl::put_base64(body, "key", lock);
-    body.append(",");
-    impl::put_base64(body, "value", impl::holder_name());
-    body.append(",\"lease\":\"").append(std::to_string(held.lease_->id)).append("\"}}],\"failure\":[{\"request_range\":{");
-    impl::put_base64(body, "key", lock);
-    body.append("}}]}");
-    const secret request(std::move(body));
+    secret request;
+    auto lease_up = [&] {
+        held.unlock();
+        auto lease = std::make_shared<impl::held_lease>();
+        lease->id = impl::grant_lease(*connection_, connection_->settings.lease_ttl);
+        lease->key = std::string(key);
+        held.lease_ = lease;
+        held.store_ = connection_;  // from here on, leaving without the lock revokes the lease
+        held.keep_alive_ = std::jthread([c = connection_, lease](std::stop_token s) {
+            impl::keep_lease_alive(c, lease, std::move(s));
+        });
+        std::string body = "{\"compare\":[{\"result\":\"EQUAL\",\"target\":\"CREATE\",";
+        impl::put_base64(body, "key", lock);
+        body.append(",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{");
+        impl::put_base64(body, "key", lock);
+        body.append(",");
+        impl::put_base64(body, "value", impl::holder_name());
+        body.append(",\"lease\":\"").append(std::to_string(lease->id)).append("\"}}],\"failure\":[{\"request_range\":{");
+        impl::put_base64(body, "key", lock);
+        body.append("}}]}");
+        request = secret(std::move(body));
+    };
+    lease_up();
 
     const auto start = std::chrono::steady_clock::now();
     auto pause = std::chrono::milliseconds{25};
+    int regrants = 0;
     for (;;) {
-        const impl::json_node n = connection_->call("/v3/kv/txn", request, what);
+        int refused = 0;
+        const impl::json_node n = connection_->call("/v3/kv/txn", request, what, &refused);
+        if (refused == 404 && ++regrants <= 3) {  // "requested lease not found"
+            lease_up();
+            continue;
+        }
+        if (refused != 0)
+            detail::throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": etcd refused it (HTTP " +
+                                                          std::to_string(refused) + ")");
         const impl::json_node* succeeded = n.get("succeeded");
         if (succeeded != nullptr && succeeded->type == impl::json_node::kind::boolean && succeeded->boolean) {
             std::lock_guard<std::mutex> guard(connection_->book);
