@@ -33,6 +33,7 @@ enum class errc {
     reauth_required,     ///< The session is over and interactive login is disabled.
     cancelled,           ///< A std::stop_token asked the operation to stop.
     invalid_config,      ///< The client_config (or an argument) is unusable.
+    unseal_failed,       ///< A sealed record did not open: wrong key, changed or cut bytes, or moved from another key.
 };
 
 /// The stable name of an errc: its enumerator's spelling ("access_denied",
@@ -58,6 +59,7 @@ enum class errc {
         case errc::reauth_required: return "reauth_required";
         case errc::cancelled: return "cancelled";
         case errc::invalid_config: return "invalid_config";
+        case errc::unseal_failed: return "unseal_failed";
     }
     return "unknown";
 }
@@ -140,6 +142,7 @@ public:
             case errc::reauth_required: return "re-authentication required";
             case errc::cancelled: return "cancelled";
             case errc::invalid_config: return "invalid configuration";
+            case errc::unseal_failed: return "sealed record did not open";
         }
         return "unknown devflow error";
     }

@@ -634,6 +634,7 @@ enum class errc {
     reauth_required,     ///< The session is over and interactive login is disabled.
     cancelled,           ///< A std::stop_token asked the operation to stop.
     invalid_config,      ///< The client_config (or an argument) is unusable.
+    unseal_failed,       ///< A sealed record did not open: wrong key, changed or cut bytes, or moved from another key.
 };
 
 /// The stable name of an errc: its enumerator's spelling ("access_denied",
@@ -659,6 +660,7 @@ enum class errc {
         case errc::reauth_required: return "reauth_required";
         case errc::cancelled: return "cancelled";
         case errc::invalid_config: return "invalid_config";
+        case errc::unseal_failed: return "unseal_failed";
     }
     return "unknown";
 }
@@ -741,6 +743,7 @@ public:
             case errc::reauth_required: return "re-authentication required";
             case errc::cancelled: return "cancelled";
             case errc::invalid_config: return "invalid configuration";
+            case errc::unseal_failed: return "sealed record did not open";
         }
         return "unknown devflow error";
     }
@@ -2755,6 +2758,102 @@ private:
 // devflow — application/x-www-form-urlencoded bodies and Basic credentials.
 // Pure functions; tested in tests/unit/form_test.cpp.
 
+// ---- begin <devflow/detail/base64.hpp> ----
+// devflow — standard base64 (RFC 4648 §4), encode and strict decode.
+// Pure functions; tested in tests/stores/base64_test.cpp.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace devflow::detail {
+
+/// Standard base64 with padding (RFC 4648 §4). The result is sized once
+/// (no reallocation leaves a copy of `in` behind).
+inline std::string base64_encode(std::string_view in) {
+    static constexpr char table[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back(table[v & 63]);
+    }
+    if (i + 1 == in.size()) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.append("==");
+    } else if (i + 2 == in.size()) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                           (static_cast<unsigned char>(in[i + 1]) << 8);
+        out.push_back(table[(v >> 18) & 63]);
+        out.push_back(table[(v >> 12) & 63]);
+        out.push_back(table[(v >> 6) & 63]);
+        out.push_back('=');
+    }
+    return out;
+}
+
+/// The value (0-63) of one base64 digit, or -1 for any other byte.
+constexpr int base64_digit(char c) noexcept {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/// Decodes standard base64 with padding (RFC 4648 §4), strictly: the length
+/// is a multiple of four, only the alphabet and final '=' padding appear, and
+/// the bits a padded group leaves over are zero (so each text has one
+/// decoding). std::nullopt for anything else. The result is sized once.
+inline std::optional<std::string> base64_decode(std::string_view in) {
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::size_t pad = 0;
+    if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
+    std::string out;
+    out.reserve(in.size() / 4 * 3 - pad);
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        const bool last = i + 4 == in.size();
+        const std::size_t digits = last ? 4 - pad : 4;
+        unsigned v = 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            int d = 0;
+            if (k < digits) {
+                d = base64_digit(in[i + k]);
+                if (d < 0) return std::nullopt;
+            } else if (in[i + k] != '=') {
+                return std::nullopt;
+            }
+            v = (v << 6) | static_cast<unsigned>(d);
+        }
+        out.push_back(static_cast<char>((v >> 16) & 0xFF));
+        if (digits == 2) {
+            if ((v & 0xFFFF) != 0) return std::nullopt;  // leftover bits must be zero
+            continue;
+        }
+        out.push_back(static_cast<char>((v >> 8) & 0xFF));
+        if (digits == 3) {
+            if ((v & 0xFF) != 0) return std::nullopt;
+            continue;
+        }
+        out.push_back(static_cast<char>(v & 0xFF));
+    }
+    return out;
+}
+
+}  // namespace devflow::detail
+
+// ---- end <devflow/detail/base64.hpp> ----
 
 #include <string>
 #include <string_view>
@@ -2869,38 +2968,6 @@ inline std::vector<std::pair<std::string, std::string>> form_decode(std::string_
         body.remove_prefix(amp + 1);
     }
     return fields;
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-inline std::string base64_encode(std::string_view in) {
-    static constexpr char table[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back(table[v & 63]);
-    }
-    if (i + 1 == in.size()) {
-        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.append("==");
-    } else if (i + 2 == in.size()) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back('=');
-    }
-    return out;
 }
 
 /// The Authorization header value for client_secret_basic: each part is
@@ -5408,7 +5475,8 @@ inline void default_log(log_level level, std::string_view message) {
 namespace devflow::detail {
 
 /// Answers a read_store step: loads the machine's record from `store` and
-/// reads it. An unreadable store counts as a corrupt record; a corrupt record
+/// reads it. An unreadable store counts as a corrupt record (except a sealed
+/// record that does not open, errc::unseal_failed, which is thrown); a corrupt record
 /// is set aside (when the store can) with a warning and then treated as
 /// absent; a foreign one is ignored (docs/design.md: a token is never sent to
 /// a server other than its issuer). `log(level, message)` hears about each.
@@ -5419,6 +5487,10 @@ stored_session read_session(const session_machine& machine, Json& json, Storage&
     try {
         bytes = store.load(machine.store_key());
     } catch (const error& e) {
+        // A sealed record that does not open (wrong key, tampered, moved) is
+        // the application's problem to fix, never a reason to sign in again
+        // over it: it reaches the caller.
+        if (e.value() == errc::unseal_failed) throw;
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
         out.state = record_status::corrupt;  // unreadable: neither ours nor gone
         return out;

@@ -24,6 +24,7 @@ TEST_CASE("each errc maps to its documented exit code", "[cli][failure]") {
     CHECK(describe(make(errc::reauth_required)).code == exit_code::reauth);
     CHECK(describe(make(errc::invalid_grant)).code == exit_code::reauth);
     CHECK(describe(make(errc::storage_failed)).code == exit_code::storage);
+    CHECK(describe(make(errc::unseal_failed)).code == exit_code::storage);
     CHECK(describe(make(errc::cancelled)).code == exit_code::cancelled);
     for (errc c : {errc::invalid_config, errc::insecure_endpoint, errc::issuer_mismatch,
                    errc::invalid_client, errc::invalid_scope, errc::unauthorized_client,

@@ -12,6 +12,7 @@
 #include "support/provider.hpp"
 #include "support/scenario.hpp"
 #include "support/simulated_user.hpp"
+#include "support/worker_output.hpp"
 #include "support/test_certificate.hpp"
 
 #include <devflow/adapters/curl_http.hpp>
@@ -76,21 +77,15 @@ TEMPLATE_TEST_CASE("Four processes sharing one file store refresh an expired tok
                   "--scope", "openid",
                   "--scope", "offline_access",
                   "--until-ms", std::to_string(until_ms)};
-        w.stdout_file = (dir.path() / ("worker" + std::to_string(i) + ".out")).string();
-        w.stderr_file = (dir.path() / ("worker" + std::to_string(i) + ".err")).string();
+        w.stdout_file = worker_file(dir.path(), i, ".out").string();
+        w.stderr_file = worker_file(dir.path(), i, ".err").string();
         workers.push_back(std::make_unique<child_process>(w));
     }
     const bool started_before_stale = std::chrono::system_clock::now() + 500ms < stale_at;
 
     for (int i = 0; i < 4; ++i) {
         const auto status = workers[static_cast<std::size_t>(i)]->wait_for(30s);
-        std::string output;
-        for (const char* ext : {".out", ".err"}) {
-            std::ifstream in(dir.path() / ("worker" + std::to_string(i) + ext));
-            std::stringstream s;
-            s << in.rdbuf();
-            output += s.str();
-        }
+        const std::string output = worker_output(dir.path(), i);
         INFO("worker " << i << ": " << output);
         REQUIRE(status.has_value());
         CHECK(*status == 0);

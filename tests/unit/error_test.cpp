@@ -28,7 +28,7 @@ constexpr errc all_codes[] = {
     errc::unauthorized_client, errc::unsupported_grant_type, errc::server_error,
     errc::transport_failed,    errc::malformed_response, errc::insecure_endpoint,
     errc::issuer_mismatch,     errc::storage_failed,     errc::reauth_required,
-    errc::cancelled,           errc::invalid_config,
+    errc::cancelled,           errc::invalid_config,     errc::unseal_failed,
 };
 
 }  // namespace

@@ -63,7 +63,8 @@ inline exit_code exit_code_for(devflow::errc c) {
         case errc::invalid_request: return exit_code::server;
         case errc::invalid_grant:
         case errc::reauth_required: return exit_code::reauth;
-        case errc::storage_failed: return exit_code::storage;
+        case errc::storage_failed:
+        case errc::unseal_failed: return exit_code::storage;
         case errc::cancelled: return exit_code::cancelled;
         case errc::invalid_client:
         case errc::invalid_scope:
@@ -148,6 +149,10 @@ inline failure describe(const devflow::error& e, const failure_context& ctx = {}
             break;
         case errc::invalid_config:
             text = what;
+            break;
+        case errc::unseal_failed:
+            text = "cannot open the sealed token record (" + what +
+                   "); give the key it was sealed with, or run `devflow logout` to remove it";
             break;
     }
     return {exit_code_for(c), "devflow: " + one_line(text), devflow::to_string(c)};

@@ -2,6 +2,7 @@
 // Pure functions; tested in tests/unit/form_test.cpp.
 #pragma once
 
+#include <devflow/detail/base64.hpp>
 #include <devflow/secret.hpp>
 
 #include <string>
@@ -117,38 +118,6 @@ inline std::vector<std::pair<std::string, std::string>> form_decode(std::string_
         body.remove_prefix(amp + 1);
     }
     return fields;
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-inline std::string base64_encode(std::string_view in) {
-    static constexpr char table[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8) |
-                           static_cast<unsigned char>(in[i + 2]);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back(table[v & 63]);
-    }
-    if (i + 1 == in.size()) {
-        const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.append("==");
-    } else if (i + 2 == in.size()) {
-        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                           (static_cast<unsigned char>(in[i + 1]) << 8);
-        out.push_back(table[(v >> 18) & 63]);
-        out.push_back(table[(v >> 12) & 63]);
-        out.push_back(table[(v >> 6) & 63]);
-        out.push_back('=');
-    }
-    return out;
 }
 
 /// The Authorization header value for client_secret_basic: each part is

@@ -16,7 +16,8 @@
 namespace devflow::detail {
 
 /// Answers a read_store step: loads the machine's record from `store` and
-/// reads it. An unreadable store counts as a corrupt record; a corrupt record
+/// reads it. An unreadable store counts as a corrupt record (except a sealed
+/// record that does not open, errc::unseal_failed, which is thrown); a corrupt record
 /// is set aside (when the store can) with a warning and then treated as
 /// absent; a foreign one is ignored (docs/design.md: a token is never sent to
 /// a server other than its issuer). `log(level, message)` hears about each.
@@ -27,6 +28,10 @@ stored_session read_session(const session_machine& machine, Json& json, Storage&
     try {
         bytes = store.load(machine.store_key());
     } catch (const error& e) {
+        // A sealed record that does not open (wrong key, tampered, moved) is
+        // the application's problem to fix, never a reason to sign in again
+        // over it: it reaches the caller.
+        if (e.value() == errc::unseal_failed) throw;
         log(log_level::warning, std::string("cannot read the token store: ") + e.what());
         out.state = record_status::corrupt;  // unreadable: neither ours nor gone
         return out;

@@ -1,0 +1,152 @@
+// A fleet on etcd: eight processes that share no file keep one session in
+// one three-member etcd cluster (sealed_store over etcd_store), at the real
+// provider, which rotates refresh tokens and revokes the whole grant when a
+// spent one comes back. Across three access-token expiries the lease-held
+// lock lets exactly one refresh through per expiry, and none is replayed.
+// The processes are devflow_integration_worker --etcd
+// (support/integration_worker.cpp); the cluster is tests/stores/etcd_cluster.hpp.
+#include "catch.hpp"
+
+#include "etcd_cluster.hpp"
+#include "support/child_process.hpp"
+#include "support/provider.hpp"
+#include "support/simulated_user.hpp"
+#include "support/worker_output.hpp"
+
+#include <devflow/adapters/curl_http.hpp>
+#include <devflow/adapters/etcd_store.hpp>
+#include <devflow/adapters/nlohmann_json.hpp>
+#include <devflow/adapters/sealed_store.hpp>
+#include <devflow/device_flow.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef DEVFLOW_INTEGRATION_WORKER
+#error "define DEVFLOW_INTEGRATION_WORKER (tests/integration/CMakeLists.txt does)"
+#endif
+
+using namespace std::chrono_literals;
+using namespace devflow_test;
+
+using fleet_store = devflow::sealed_store<devflow::etcd_store<devflow::curl_http>>;
+
+namespace {
+
+/// What happens to the cluster while the fleet runs.
+enum class disturbance { none, leader_killed };
+
+/// Runs the fleet scenario: signs in, starts the workers, waits for them and
+/// checks the provider's counters.
+void run_fleet(disturbance what) {
+    // DEVFLOW_FLEET_PROCESSES=32 measures a larger fleet (docs/storage.md).
+    const char* wanted = std::getenv("DEVFLOW_FLEET_PROCESSES");
+    const int machines = wanted != nullptr && std::atoi(wanted) > 0 ? std::atoi(wanted) : 8;
+    constexpr int expiries = 3;
+    // Access tokens of 8 s: fresh for 4 s (the margin is capped at half the life).
+    provider server(with_env({{"DEVFLOW_INTERVAL", "1"}, {"DEVFLOW_ACCESS_TOKEN_TTL", "8"}}));
+    etcd_cluster cluster;
+    temp_dir dir;
+    const auto key_file = dir.path() / "token-key";
+    {
+        std::ofstream out(key_file);
+        out << std::string(64, 'c') << '\n';
+    }
+    ::chmod(key_file.c_str(), 0600);
+    devflow::etcd_options etcd;
+    etcd.endpoints = cluster.endpoints();
+    etcd.prefix = "/fleet";
+
+    user_options o;
+    o.after_polls = 0;
+    auto user = std::make_shared<simulated_user>(o);
+    const devflow::client_config cfg = server.public_client();
+    devflow::device_flow<devflow::curl_http, devflow::nlohmann_json, fleet_store, devflow::system_clock,
+                         user_browser>
+        flow(cfg, devflow::curl_http{}, {},
+             fleet_store(devflow::etcd_store<devflow::curl_http>(devflow::curl_http{}, etcd),
+                         fleet_store::read_key_file(key_file)),
+             {}, user_browser{user});
+    const devflow::token_set tokens = flow.login();
+    INFO("simulated user: " << user->wait().output);
+    REQUIRE(tokens.expires_at.has_value());
+
+    // From now until 1.5 s after the third expiry's refresh is due.
+    const auto stale_at = *tokens.expires_at - 4s;
+    const auto until = stale_at + (expiries - 1) * 4s + 1500ms;
+    const auto until_ms = std::chrono::duration_cast<std::chrono::milliseconds>(until.time_since_epoch()).count();
+    std::vector<std::unique_ptr<child_process>> workers;
+    for (int i = 0; i < machines; ++i) {
+        child_options w;
+        w.argv = {DEVFLOW_INTEGRATION_WORKER, "--adapter", "curl"};
+        for (const auto& e : cluster.endpoints()) {
+            w.argv.emplace_back("--etcd");
+            w.argv.push_back(e);
+        }
+        for (const std::string& arg :
+             {std::string("--prefix"), std::string("/fleet"), std::string("--key-file"), key_file.string(),
+              std::string("--issuer"), cfg.issuer, std::string("--device-endpoint"),
+              cfg.device_authorization_endpoint, std::string("--token-endpoint"), cfg.token_endpoint,
+              std::string("--userinfo"), server.userinfo_endpoint(), std::string("--client-id"), cfg.client_id,
+              std::string("--scope"), std::string("openid"), std::string("--scope"), std::string("offline_access"),
+              std::string("--until-ms"), std::to_string(until_ms)})
+            w.argv.push_back(arg);
+        w.stdout_file = worker_file(dir.path(), i, ".out").string();
+        w.stderr_file = worker_file(dir.path(), i, ".err").string();
+        workers.push_back(std::make_unique<child_process>(w));
+    }
+    const bool started_before_stale = std::chrono::system_clock::now() + 500ms < stale_at;
+    if (what == disturbance::leader_killed) {
+        // Just before the first expiry's refresh: the lock and the write
+        // happen while the cluster elects a new leader.
+        std::this_thread::sleep_until(stale_at - 300ms);
+        cluster.kill_member(cluster.leader());
+    }
+
+    long most_tokens = 0;
+    for (int i = 0; i < machines; ++i) {
+        const auto status = workers[static_cast<std::size_t>(i)]->wait_for(60s);
+        const std::string output = worker_output(dir.path(), i);
+        INFO("worker " << i << ": " << output);
+        REQUIRE(status.has_value());
+        CHECK(*status == 0);
+        CHECK(output.find("userinfo=200") != std::string::npos);
+        CHECK(output.find("warning") == std::string::npos);
+        const auto at = output.find("tokens=");
+        if (at != std::string::npos) most_tokens = std::max(most_tokens, std::stol(output.substr(at + 7)));
+    }
+
+    const auto stats = server.stats();
+    INFO("stats: " << stats.dump());
+    const auto refreshes = count_at(stats, {"refresh_requests"});
+    std::printf("etcd fleet: %d processes, %lld refresh requests, at most %ld tokens seen by one process\n",
+                machines, static_cast<long long>(refreshes), most_tokens);
+    INFO(machines << " processes");
+    CHECK(refreshes >= expiries);
+    CHECK(count_at(stats, {"token_successes", "refresh_token"}) == refreshes);  // none refused
+    CHECK(count_at(stats, {"token_errors", "invalid_grant"}) == 0);
+    CHECK(count_at(stats, {"grants_revoked"}) == 0);
+    CHECK(count_at(stats, {"device_authorization_requests"}) == 1);
+    // One refresh per expiry: every refresh made a token some process served.
+    if (started_before_stale) CHECK(refreshes == most_tokens - 1);
+}
+
+}  // namespace
+
+TEST_CASE("Processes on one etcd cluster refresh once per expiry with rotation", "[provider][etcd]") {
+    run_fleet(disturbance::none);
+}
+
+TEST_CASE("The fleet carries on when the etcd leader is killed before an expiry", "[provider][etcd]") {
+    run_fleet(disturbance::leader_killed);
+}
