@@ -196,7 +196,7 @@ inline failure keep_alive_session_ended() {
     return {exit_code::reauth,
             "devflow: the session has ended (the server's maximum was reached, or it was signed "
             "out), so keep-alive stops; run `devflow login` to sign in again",
-            "reauth_required"};
+            std::string{devflow::to_string(devflow::errc::reauth_required)}};
 }
 
 /// "Not signed in" for token, status and logout.

@@ -148,7 +148,7 @@ std::filesystem::path home_directory() {
         return pw->pw_dir;
     throw early_failure{{exit_code::storage,
                          "devflow: no home directory is known (HOME is not set); set HOME",
-                         "storage_failed"}};
+                         std::string{devflow::to_string(devflow::errc::storage_failed)}}};
 }
 
 bool is_directory(const std::filesystem::path& p) {
@@ -312,8 +312,9 @@ private:
         if (ctx.store.kind == cli::store_kind::keyring) {
             std::string error;
             const cli::keyring_api* api = cli::load_keyring_module(error);  // loaded by the decision
-            if (api == nullptr) throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
-                                                     "storage_failed"}};
+            if (api == nullptr)
+                throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
+                                     std::string{devflow::to_string(devflow::errc::storage_failed)}}};
             std::filesystem::path locks =
                 ctx.cache.single_file ? ctx.cache.path.parent_path() : ctx.cache.path;
             if (locks.empty()) locks = ".";

@@ -83,7 +83,7 @@ public:
 
 private:
     static void check(int code, const std::string& error) {
-        if (code != 0) detail::throw_error(static_cast<errc>(code), error);
+        if (code != 0) throw devflow::error(static_cast<errc>(code), error);
     }
 
     const keyring_api* api_;

@@ -72,7 +72,8 @@ inline store_decision decide_store(store_request request, bool keyring_built, bo
                                    Problem&& keyring_problem) {
     store_decision d;
     auto storage = [](const std::string& line) {
-        return failure{exit_code::storage, "devflow: " + one_line(line), "storage_failed"};
+        return failure{exit_code::storage, "devflow: " + one_line(line),
+                       std::string{devflow::to_string(devflow::errc::storage_failed)}};
     };
     switch (request) {
         case store_request::file:
