@@ -52,9 +52,10 @@ const Api* open_module(std::string_view file_name, const char* entry_name, std::
             break;
         }
     if (found.empty()) {
-        error = "devflow's module " + std::string(file_name) + " is not installed (looked in " +
-                candidates[0].parent_path().string() + " and " + candidates[1].parent_path().string() +
-                "); reinstall devflow";
+        // The advice before the paths, which may be long enough to be cut.
+        error = "devflow's module " + std::string(file_name) +
+                " is not installed; reinstall devflow (looked in " +
+                candidates[0].parent_path().string() + " and " + candidates[1].parent_path().string() + ")";
         return nullptr;
     }
     void* handle = ::dlopen(found.c_str(), RTLD_NOW | RTLD_LOCAL);
