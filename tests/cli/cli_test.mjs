@@ -732,6 +732,35 @@ cases.single_file_two_clients = {
   },
 };
 
+cases.settings_switch = {
+  title: 'a login on the directory cache as another client says once that later commands use it',
+  server: { DEVFLOW_CONFIDENTIAL_SECRET: CONFIDENTIAL_SECRET },
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    remember(CONFIDENTIAL_SECRET);
+    const first = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', PUBLIC]);
+    harvestSecrets(ctx.dir);
+    check(first.code === 0, `first login exit ${first.code}`, first.stderr);
+    check(!first.stderr.includes('later commands use'), 'the first login switches nothing', first.stderr);
+    // Another client on the same (directory) cache: its own record, and the
+    // remembered settings switch to it, saying so once.
+    const env = { MY_CLIENT_SECRET: CONFIDENTIAL_SECRET };
+    const second = await loginApproved(ctx, ['--issuer', info.issuer, '--client-id', CONFIDENTIAL,
+      '--client-secret-env', 'MY_CLIENT_SECRET'], { env });
+    harvestSecrets(ctx.dir);
+    check(second.code === 0, `second login exit ${second.code}`, second.stderr);
+    const line = `devflow: later commands use client "${CONFIDENTIAL}" at ${info.issuer} (they used client "${PUBLIC}" at ${info.issuer})\n`;
+    checkEqual(second.stderr.split(line).length - 1, 1, 'the switch is said once', second.stderr);
+    const st = await run(ctx, ['status'], { env });
+    check(st.stdout.includes(`client         ${CONFIDENTIAL}`), 'status follows the new client', st.stdout);
+    // Signing in again as the same client says nothing.
+    const again = await run(ctx, ['login', '--no-browser'], { env });
+    check(again.code === 0, `third login exit ${again.code}`, again.stderr);
+    check(!again.stderr.includes('later commands use'), 'no switch, no line', again.stderr);
+  },
+};
+
 cases.profiles = {
   title: 'named profiles keep their own settings and cache and the unnamed settings keep working',
   async run(ctx) {
