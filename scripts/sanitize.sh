@@ -56,7 +56,7 @@ run_tsan() {
     cmake --preset tsan >/dev/null
     cmake --build --preset tsan -j "$jobs"
     local unit="$here/build/tsan/tests/unit/devflow_unit_tests"
-    local tags="[concurrency],[keep_alive],[memory_store],[file_store],[system_clock],[cancellation],[session_sharing]"
+    local tags="[concurrency],[keep_alive],[memory_store],[file_store],[system_clock],[cancellation],[session_sharing],[hot_path],[published_secret]"
     echo "== tsan: devflow_unit_tests \"$tags\""
     local run=("$unit" "$tags")
     # Kernels with large mmap randomisation break ThreadSanitizer's memory
