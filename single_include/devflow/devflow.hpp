@@ -2762,6 +2762,7 @@ private:
 // devflow — standard base64 (RFC 4648 §4), encode and strict decode.
 // Pure functions; tested in tests/stores/base64_test.cpp.
 
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -2815,13 +2816,18 @@ constexpr int base64_digit(char c) noexcept {
 /// Decodes standard base64 with padding (RFC 4648 §4), strictly: the length
 /// is a multiple of four, only the alphabet and final '=' padding appear, and
 /// the bits a padded group leaves over are zero (so each text has one
-/// decoding). std::nullopt for anything else. The result is sized once.
+/// decoding). std::nullopt for anything else. The result is sized once, and
+/// what was decoded before a bad digit is wiped (it may be a record).
 inline std::optional<std::string> base64_decode(std::string_view in) {
     if (in.size() % 4 != 0) return std::nullopt;
     std::size_t pad = 0;
     if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
     std::string out;
     out.reserve(in.size() / 4 * 3 - pad);
+    auto refuse = [&out]() -> std::optional<std::string> {
+        wipe(out);
+        return std::nullopt;
+    };
     for (std::size_t i = 0; i < in.size(); i += 4) {
         const bool last = i + 4 == in.size();
         const std::size_t digits = last ? 4 - pad : 4;
@@ -2830,20 +2836,20 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
             int d = 0;
             if (k < digits) {
                 d = base64_digit(in[i + k]);
-                if (d < 0) return std::nullopt;
+                if (d < 0) return refuse();
             } else if (in[i + k] != '=') {
-                return std::nullopt;
+                return refuse();
             }
             v = (v << 6) | static_cast<unsigned>(d);
         }
         out.push_back(static_cast<char>((v >> 16) & 0xFF));
         if (digits == 2) {
-            if ((v & 0xFFFF) != 0) return std::nullopt;  // leftover bits must be zero
+            if ((v & 0xFFFF) != 0) return refuse();  // leftover bits must be zero
             continue;
         }
         out.push_back(static_cast<char>((v >> 8) & 0xFF));
         if (digits == 3) {
-            if ((v & 0xFF) != 0) return std::nullopt;
+            if ((v & 0xFF) != 0) return refuse();
             continue;
         }
         out.push_back(static_cast<char>(v & 0xFF));
@@ -5475,26 +5481,18 @@ inline void default_log(log_level level, std::string_view message) {
 namespace devflow::detail {
 
 /// Answers a read_store step: loads the machine's record from `store` and
-/// reads it. An unreadable store counts as a corrupt record (except a sealed
-/// record that does not open, errc::unseal_failed, which is thrown); a corrupt record
-/// is set aside (when the store can) with a warning and then treated as
-/// absent; a foreign one is ignored (docs/design.md: a token is never sent to
-/// a server other than its issuer). `log(level, message)` hears about each.
+/// reads it. A store that cannot be read (errc::storage_failed: a disk
+/// error, an etcd cluster that is down, a locked keyring) or a sealed record
+/// that does not open (errc::unseal_failed) is an error for the caller,
+/// never a reason to sign in again over a session that may be fine; a
+/// record that was read but is corrupt is set aside (when the store can)
+/// with a warning and then treated as absent; a foreign one is ignored
+/// (docs/design.md: a token is never sent to a server other than its
+/// issuer). `log(level, message)` hears about each.
 template <class Json, class Storage, class Log>
 stored_session read_session(const session_machine& machine, Json& json, Storage& store, const Log& log) {
     stored_session out;
-    std::optional<secret> bytes;
-    try {
-        bytes = store.load(machine.store_key());
-    } catch (const error& e) {
-        // A sealed record that does not open (wrong key, tampered, moved) is
-        // the application's problem to fix, never a reason to sign in again
-        // over it: it reaches the caller.
-        if (e.value() == errc::unseal_failed) throw;
-        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
-        return out;
-    }
+    const std::optional<secret> bytes = store.load(machine.store_key());
     out = machine.read_record(json, bytes);
     switch (out.state) {
         case record_status::ok:

@@ -107,3 +107,17 @@ TEST_CASE("the json prompt event leaves out verification_uri_complete when the s
     p.verification_uri_complete = "https://sso.example.org/device?user_code=WDJB-MJHT";
     CHECK(devflow::cli::prompt_json(p)["verification_uri_complete"] == p.verification_uri_complete);
 }
+
+TEST_CASE("a resumed sign-in says so in the plain the drawn and the json prompt", "[cli][terminal]") {
+    devflow::prompt_info p = prompt();
+    CHECK(devflow::cli::plain_prompt(p).find("resuming") == std::string::npos);
+    CHECK_FALSE(devflow::cli::prompt_json(p).contains("resumed"));
+    p.resumed = true;
+    CHECK(devflow::cli::plain_prompt(p).rfind(
+              "devflow: resuming the sign-in started earlier (the same code)\n", 0) == 0);
+    devflow::cli::fancy_options o;
+    o.color = false;
+    CHECK(devflow::cli::fancy_prompt(p, o).find("Resuming the sign-in started earlier") !=
+          std::string::npos);
+    CHECK(devflow::cli::prompt_json(p)["resumed"] == true);
+}

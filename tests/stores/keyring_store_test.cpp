@@ -26,23 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// The keyring every in-process case uses: libsecret keeps one connection
-/// per process, so this process talks to one bus for its whole life. Cases
-/// that need another bus (or none) run devflow_keyring_worker.
-private_keyring& shared_keyring() {
-    static private_keyring keyring;
-    return keyring;
-}
-
-/// A store on the shared keyring, its locks in the keyring's files().
-devflow::secret_service_store keyring_store() {
-    private_keyring& k = shared_keyring();
-    for (const auto& [name, value] : k.env()) ::setenv(name.c_str(), value.c_str(), 1);
-    devflow::secret_service_store::options o;
-    o.lock_directory = k.files() / "locks";
-    return devflow::secret_service_store(o);
-}
-
 std::string read_file(const std::filesystem::path& file) {
     std::ifstream in(file);
     std::stringstream s;

@@ -9,6 +9,8 @@
 #include "support/child_process.hpp"
 #include "temp_dir.hpp"
 
+#include <devflow/adapters/secret_service.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -165,5 +167,22 @@ private:
     std::unique_ptr<child_process> bus_;
     std::unique_ptr<child_process> keyring_;
 };
+
+/// The keyring every in-process case uses: libsecret keeps one connection
+/// per process, so this process talks to one bus for its whole life. Cases
+/// that need another bus (or none) run devflow_keyring_worker.
+inline private_keyring& shared_keyring() {
+    static private_keyring keyring;
+    return keyring;
+}
+
+/// A store on the shared keyring, its locks in the keyring's files().
+inline devflow::secret_service_store keyring_store() {
+    private_keyring& k = shared_keyring();
+    for (const auto& [name, value] : k.env()) ::setenv(name.c_str(), value.c_str(), 1);
+    devflow::secret_service_store::options o;
+    o.lock_directory = k.files() / "locks";
+    return devflow::secret_service_store(o);
+}
 
 }  // namespace devflow_test

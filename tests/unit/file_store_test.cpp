@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,12 +23,14 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <latch>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -565,15 +568,19 @@ TEST_CASE("a lock wait ends after its bound with storage_failed naming the lock 
     }
     CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds{150});
 
-    // A stop ends the wait at once, long before the bound.
+    // A stop ends the wait at once, long before the bound: asked for from
+    // another thread as the wait begins (before or during it, a wait that
+    // ignored it would last the ten minutes).
     waiting.set_lock_timeout(std::chrono::minutes{10});
     std::stop_source stop;
-    std::thread stopper([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    std::latch waiting_begins(1);
+    std::jthread stopper([&] {
+        waiting_begins.wait();
         stop.request_stop();
     });
     const auto before_stop = std::chrono::steady_clock::now();
     try {
+        waiting_begins.count_down();
         (void)waiting.lock("k", stop.get_token());
         FAIL("the lock was taken while held");
     } catch (const devflow::error& e) {
@@ -592,6 +599,13 @@ TEST_CASE("a lock taken after its file was erased is a lock on the file now at t
     const devflow::file_store c(tmp.path());
     a.save("k", devflow::secret(canary));
     auto held = a.lock("k");
+    // b has opened the old lock file (and waits on it) once inotify reports
+    // an open of it: a's descriptor was opened before the watch.
+    fs::path lock_file = a.path_for("k");
+    lock_file += ".lock";
+    const int watch = ::inotify_init1(IN_CLOEXEC);
+    REQUIRE(watch >= 0);
+    REQUIRE(::inotify_add_watch(watch, lock_file.c_str(), IN_OPEN) >= 0);
     std::promise<void> b_has_it;
     std::promise<void> b_may_release;
     std::thread waiter([&] {
@@ -599,7 +613,10 @@ TEST_CASE("a lock taken after its file was erased is a lock on the file now at t
         b_has_it.set_value();
         b_may_release.get_future().wait();
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    alignas(::inotify_event) char event[sizeof(::inotify_event) + NAME_MAX + 1];
+    const ::ssize_t got = ::read(watch, event, sizeof event);  // blocks until b opens it
+    ::close(watch);
+    REQUIRE(got > 0);
     a.erase("k");  // logout: the lock file goes with the record
     held.unlock();
     b_has_it.get_future().wait();

@@ -377,6 +377,47 @@ TEST_CASE("no flow sends more than one refresh request a second whatever expires
         CHECK(refreshes[i].since_start - refreshes[i - 1].since_start >= 1s);
 }
 
+namespace {
+/// A memory_store that cannot be read while `down` is set: a disk error, an
+/// etcd cluster that is down, a locked keyring.
+struct unreadable_store {
+    devflow::memory_store inner;
+    std::shared_ptr<bool> down = std::make_shared<bool>(false);
+    std::optional<devflow::secret> load(std::string_view key) {
+        if (*down) throw devflow::error(errc::storage_failed, "the test store is down");
+        return inner.load(key);
+    }
+    void save(std::string_view key, const devflow::secret& record) { inner.save(key, record); }
+    void erase(std::string_view key) { inner.erase(key); }
+    auto lock(std::string_view key, std::stop_token stop = {}) { return inner.lock(key, std::move(stop)); }
+};
+}  // namespace
+
+TEST_CASE("a store that cannot be read is an error for the caller and never a new sign-in over the "
+          "session",
+          "[refresh][storage]") {
+    fixture f;
+    unreadable_store store{f.store};
+    auto cfg = f.server.config();
+    cfg.session_end = devflow::on_session_end::interactive;  // would sign in if it thought none was left
+    auto flow = f.make_flow_with(store, cfg);
+    flow->login();
+    const auto requests = f.http.requests().size();
+    f.clock.advance(250s);  // inside the margin: the next call reads the store to refresh
+    *store.down = true;
+    const auto e = expect_error([&] { flow->authorization_header(); }, errc::storage_failed);
+    CHECK(std::string(e.what()).find("the test store is down") != std::string::npos);
+    expect_error([&] { flow->login(); }, errc::storage_failed);
+    CHECK(f.http.requests().size() == requests);  // no refresh, no device authorization
+    CHECK(f.server.device_authorizations() == 1);
+    CHECK(f.prompts.size() == 1);
+    // Back up: the session carries on with the record it had.
+    *store.down = false;
+    const auto header = flow->authorization_header();
+    CHECK(f.server.accepts(header.substr(7)));
+    CHECK(f.server.device_authorizations() == 1);
+}
+
 TEST_CASE("a record written by a newer devflow is reported and left untouched and never set aside "
           "or re-prompted (docs/security.md S13)",
           "[refresh][security]") {

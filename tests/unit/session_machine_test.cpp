@@ -308,6 +308,8 @@ TEST_CASE("a saved sign-in is resumed with the same code and no new device autho
     REQUIRE(s.what == action::show_prompt);  // no request, no browser
     CHECK(s.prompt.user_code == "SAVE-DCOD");
     CHECK(s.prompt.expires_at - d.t.steady == 400s);
+    CHECK(s.prompt.resumed);  // the user may already have entered it: say so
+    CHECK(s.prompt.text.rfind("Resuming the sign-in started earlier", 0) == 0);
     s = d.m.on_prompted(d.t);
     REQUIRE(s.what == action::wait);
     CHECK(d.at(s.until) == Approx(10));  // a whole interval first

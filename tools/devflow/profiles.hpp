@@ -37,7 +37,7 @@ struct profile {
     std::string cache;  ///< absolute; empty: a directory of its own under the state directory
     std::string ca_file;  ///< absolute; empty: the system's CA certificates
     std::string proxy;    ///< empty: https_proxy from the environment, if any
-    std::string store{};  ///< "file", "keyring" or "auto"; empty: auto
+    std::string store{};  ///< "file", "keyring" or "auto"; empty: files (as before devflow had a choice)
 
     friend bool operator==(const profile&, const profile&) = default;
 };

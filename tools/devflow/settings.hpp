@@ -63,7 +63,7 @@ struct remembered {
     std::string client_secret_env;
     std::string ca_file;  ///< --ca-file, absolute; empty: the system's CAs
     std::string proxy;    ///< --proxy; empty: https_proxy (or none)
-    std::string store{};  ///< the store the session lives in ("file", "keyring"); empty: auto
+    std::string store{};  ///< the store the session lives in ("file", "keyring", "auto"); empty: files (written before devflow had a choice)
 
     friend bool operator==(const remembered&, const remembered&) = default;
 };

@@ -2,6 +2,8 @@
 // Pure functions; tested in tests/stores/base64_test.cpp.
 #pragma once
 
+#include <devflow/secret.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -55,13 +57,18 @@ constexpr int base64_digit(char c) noexcept {
 /// Decodes standard base64 with padding (RFC 4648 §4), strictly: the length
 /// is a multiple of four, only the alphabet and final '=' padding appear, and
 /// the bits a padded group leaves over are zero (so each text has one
-/// decoding). std::nullopt for anything else. The result is sized once.
+/// decoding). std::nullopt for anything else. The result is sized once, and
+/// what was decoded before a bad digit is wiped (it may be a record).
 inline std::optional<std::string> base64_decode(std::string_view in) {
     if (in.size() % 4 != 0) return std::nullopt;
     std::size_t pad = 0;
     if (!in.empty() && in.back() == '=') pad = in[in.size() - 2] == '=' ? 2 : 1;
     std::string out;
     out.reserve(in.size() / 4 * 3 - pad);
+    auto refuse = [&out]() -> std::optional<std::string> {
+        wipe(out);
+        return std::nullopt;
+    };
     for (std::size_t i = 0; i < in.size(); i += 4) {
         const bool last = i + 4 == in.size();
         const std::size_t digits = last ? 4 - pad : 4;
@@ -70,20 +77,20 @@ inline std::optional<std::string> base64_decode(std::string_view in) {
             int d = 0;
             if (k < digits) {
                 d = base64_digit(in[i + k]);
-                if (d < 0) return std::nullopt;
+                if (d < 0) return refuse();
             } else if (in[i + k] != '=') {
-                return std::nullopt;
+                return refuse();
             }
             v = (v << 6) | static_cast<unsigned>(d);
         }
         out.push_back(static_cast<char>((v >> 16) & 0xFF));
         if (digits == 2) {
-            if ((v & 0xFFFF) != 0) return std::nullopt;  // leftover bits must be zero
+            if ((v & 0xFFFF) != 0) return refuse();  // leftover bits must be zero
             continue;
         }
         out.push_back(static_cast<char>((v >> 8) & 0xFF));
         if (digits == 3) {
-            if ((v & 0xFF) != 0) return std::nullopt;
+            if ((v & 0xFF) != 0) return refuse();
             continue;
         }
         out.push_back(static_cast<char>(v & 0xFF));

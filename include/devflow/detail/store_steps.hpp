@@ -16,26 +16,18 @@
 namespace devflow::detail {
 
 /// Answers a read_store step: loads the machine's record from `store` and
-/// reads it. An unreadable store counts as a corrupt record (except a sealed
-/// record that does not open, errc::unseal_failed, which is thrown); a corrupt record
-/// is set aside (when the store can) with a warning and then treated as
-/// absent; a foreign one is ignored (docs/design.md: a token is never sent to
-/// a server other than its issuer). `log(level, message)` hears about each.
+/// reads it. A store that cannot be read (errc::storage_failed: a disk
+/// error, an etcd cluster that is down, a locked keyring) or a sealed record
+/// that does not open (errc::unseal_failed) is an error for the caller,
+/// never a reason to sign in again over a session that may be fine; a
+/// record that was read but is corrupt is set aside (when the store can)
+/// with a warning and then treated as absent; a foreign one is ignored
+/// (docs/design.md: a token is never sent to a server other than its
+/// issuer). `log(level, message)` hears about each.
 template <class Json, class Storage, class Log>
 stored_session read_session(const session_machine& machine, Json& json, Storage& store, const Log& log) {
     stored_session out;
-    std::optional<secret> bytes;
-    try {
-        bytes = store.load(machine.store_key());
-    } catch (const error& e) {
-        // A sealed record that does not open (wrong key, tampered, moved) is
-        // the application's problem to fix, never a reason to sign in again
-        // over it: it reaches the caller.
-        if (e.value() == errc::unseal_failed) throw;
-        log(log_level::warning, std::string("cannot read the token store: ") + e.what());
-        out.state = record_status::corrupt;  // unreadable: neither ours nor gone
-        return out;
-    }
+    const std::optional<secret> bytes = store.load(machine.store_key());
     out = machine.read_record(json, bytes);
     switch (out.state) {
         case record_status::ok:

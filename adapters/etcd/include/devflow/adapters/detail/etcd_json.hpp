@@ -255,10 +255,12 @@ inline std::optional<json_node> parse_json(std::string_view text) {
     return root;
 }
 
-/// `value` as a JSON string literal, quotes included.
+/// `value` as a JSON string literal, quotes included. Sized once for the
+/// worst case (every byte a \u00XX escape), so a password never leaves a
+/// copy in a buffer that grew.
 inline std::string quote(std::string_view value) {
     std::string out;
-    out.reserve(value.size() + 2);
+    out.reserve(value.size() * 6 + 2);
     out.push_back('"');
     for (const char c : value) {
         const auto u = static_cast<unsigned char>(c);

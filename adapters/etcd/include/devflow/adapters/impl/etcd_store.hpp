@@ -554,7 +554,18 @@ std::optional<typename etcd_store<Http>::key_lock> etcd_store<Http>::acquire(std
             detail::throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": etcd refused it (HTTP " +
                                                           std::to_string(refused) + ")");
         const impl::json_node* succeeded = n.get("succeeded");
-        if (succeeded != nullptr && succeeded->type == impl::json_node::kind::boolean && succeeded->boolean) {
+        bool ours = succeeded != nullptr && succeeded->type == impl::json_node::kind::boolean && succeeded->boolean;
+        if (!ours) {
+            // The lock key may already carry this lease: an earlier attempt
+            // took it but its answer was lost, and the request was sent again
+            // (to another member). That is our lock, not someone else's.
+            if (const impl::json_node* responses = n.get("responses");
+                responses != nullptr && responses->type == impl::json_node::kind::array && !responses->items.empty())
+                if (const impl::json_node* r = responses->items[0].get("response_range"))
+                    if (const impl::json_node* kv = impl::first_kv(*r))
+                        ours = impl::int_field(*kv, "lease").value_or(0) == held.lease_->id;
+        }
+        if (ours) {
             std::lock_guard<std::mutex> guard(connection_->book);
             connection_->leases.insert_or_assign(std::string(key), held.lease_->id);
             return std::optional<key_lock>(std::move(held));

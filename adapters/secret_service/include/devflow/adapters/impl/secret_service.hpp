@@ -94,6 +94,19 @@ using table_ref = ref<GHashTable, unref_table>;
 using value_ref = ref<SecretValue, unref_value>;
 using items_ref = ref<GList, free_items>;
 
+/// The secret of an unlocked item. A search that loads secrets drops any
+/// error doing so, so an item without one is asked again; still none is a
+/// failure, never "not signed in".
+inline value_ref secret_of(SecretItem* item) {
+    if (value_ref value(secret_item_get_secret(item)); value) return value;
+    gerror error;
+    if (!secret_item_load_secret_sync(item, nullptr, &error.e))
+        fail("cannot read the keyring item for this session: " + error.text());
+    value_ref value(secret_item_get_secret(item));
+    if (!value) fail("the keyring item for this session has no secret");
+    return value;
+}
+
 /// devflow's schema: the lookup attribute `key` and the descriptive ones.
 inline const SecretSchema* schema() {
     static const SecretSchema s = [] {
@@ -252,8 +265,7 @@ inline std::optional<secret> secret_service_store::load(std::string_view key) co
             locked = true;
             continue;
         }
-        const k::value_ref value(secret_item_get_secret(item));
-        if (!value) continue;
+        const k::value_ref value = k::secret_of(item);
         gsize size = 0;
         const gchar* bytes = secret_value_get(value.get(), &size);
         // Sized once, so no reallocation leaves a copy behind; libsecret
