@@ -251,6 +251,9 @@ function freshStats() {
     // authorization answer (the poll schedule; bench/peer/compare.mjs).
     poll_times_ms: [],
     refresh_requests: 0,
+    // When each refresh request arrived, in ms since the epoch (fleet tests:
+    // two refreshes of one expiry arrive close together).
+    refresh_times_ms: [],
     slow_down: 0,
     revocation_requests: 0,
     revocations: 0,
@@ -427,7 +430,10 @@ async function route(ctx, next) {
       polledCodes.add(createHash('sha256').update(params.get('device_code') ?? '').digest('hex'));
       stats.device_codes_polled = polledCodes.size;
     }
-    if (grantType === 'refresh_token') stats.refresh_requests += 1;
+    if (grantType === 'refresh_token') {
+      stats.refresh_requests += 1;
+      stats.refresh_times_ms.push(Date.now());
+    }
 
     if (grantType === DEVICE_GRANT && !settings.stockPolling) {
       const entry = polls.get(params.get('device_code') ?? '');
