@@ -85,6 +85,10 @@ const settings = {
   clockTolerance: Math.floor(seconds('DEVFLOW_CLOCK_TOLERANCE', 0)),
   expiredRetention: Math.floor(seconds('DEVFLOW_EXPIRED_RETENTION', 600)),
   infoFile: process.env.DEVFLOW_SERVER_INFO_FILE || '',
+  // Seconds to hold the first refresh request before handling it; a client
+  // that goes away meanwhile (killed mid-refresh) has it dropped unhandled,
+  // its refresh token unspent (etcd fleet takeover test).
+  holdFirstRefresh: seconds('DEVFLOW_HOLD_FIRST_REFRESH', 0),
 };
 
 if (settings.issuerHost !== '127.0.0.1' && settings.issuerHost !== 'localhost') {
@@ -254,6 +258,10 @@ function freshStats() {
     // When each refresh request arrived, in ms since the epoch (fleet tests:
     // two refreshes of one expiry arrive close together).
     refresh_times_ms: [],
+    // The client port of the refresh request being held (0: none), and how
+    // many held requests were dropped because their client went away.
+    held_refresh_port: 0,
+    refreshes_dropped: 0,
     slow_down: 0,
     revocation_requests: 0,
     revocations: 0,
@@ -433,6 +441,20 @@ async function route(ctx, next) {
     if (grantType === 'refresh_token') {
       stats.refresh_requests += 1;
       stats.refresh_times_ms.push(Date.now());
+      if (settings.holdFirstRefresh > 0 && stats.refresh_requests === 1) {
+        const socket = ctx.req.socket;
+        stats.held_refresh_port = socket.remotePort ?? 0;
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, settings.holdFirstRefresh * 1000);
+          socket.once('close', () => { clearTimeout(timer); resolve(); });
+        });
+        stats.held_refresh_port = 0;
+        if (socket.destroyed) {
+          stats.refreshes_dropped += 1;
+          ctx.status = 499;
+          return;
+        }
+      }
     }
 
     if (grantType === DEVICE_GRANT && !settings.stockPolling) {

@@ -236,11 +236,10 @@ inline void revoke_lease(connection& c, std::int64_t id) noexcept {
 
 /// The keep-alive thread's loop: renews the lease every third of its TTL
 /// until stopped; marks it lost when etcd says it is gone.
-inline void keep_lease_alive(const std::shared_ptr<connection>& c, const std::shared_ptr<held_lease>& lease,
-                             std::stop_token stop) {
+inline void keep_lease_alive(const std::shared_ptr<connection>& c, const std::shared_ptr<channel>& own,
+                             const std::shared_ptr<held_lease>& lease, std::stop_token stop) {
     const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(c->settings.lease_ttl) / 3;
     const secret body("{\"ID\":\"" + std::to_string(lease->id) + "\"}");
-    const std::shared_ptr<channel> own = c->make_channel();
     while (system_clock{}.sleep_for(period, stop)) {
         try {
             const json_node n = c->call(*own, "/v3/lease/keepalive", body, "keeping the etcd lock's lease alive");
@@ -334,9 +333,15 @@ etcd_store<Http>::etcd_store(Http http, options settings) {
     connection_->store_channel.send = [transport](const http_request& r) { return transport->send(r); };
     if constexpr (std::is_copy_constructible_v<Http>) {
         // Each keep-alive gets its own copy of the transport (its own connections).
-        connection_->make_channel = [transport] {
+        connection_->make_channel = [transport, shared = connection_->store_channel.transport_mutex] {
             auto ch = std::make_shared<detail::etcd::channel>();
-            ch->send = [copy = std::make_shared<Http>(*transport)](const http_request& r) { return copy->send(r); };
+            std::shared_ptr<Http> copy;
+            {
+                // Never copied while another thread sends through it.
+                std::lock_guard<std::mutex> quiet(*shared);
+                copy = std::make_shared<Http>(*transport);
+            }
+            ch->send = [copy](const http_request& r) { return copy->send(r); };
             return ch;
         };
     } else {
@@ -524,9 +529,12 @@ std::optional<typename etcd_store<Http>::key_lock> etcd_store<Http>::acquire(std
         lease->key = std::string(key);
         held.lease_ = lease;
         held.store_ = connection_;  // from here on, leaving without the lock revokes the lease
-        held.keep_alive_ = std::jthread([c = connection_, lease](std::stop_token s) {
-            impl::keep_lease_alive(c, lease, std::move(s));
-        });
+        // Made here, not on the new thread: copying the transport must not
+        // race this store's own requests (make_channel holds their mutex).
+        held.keep_alive_ =
+            std::jthread([c = connection_, own = connection_->make_channel(), lease](std::stop_token s) {
+                impl::keep_lease_alive(c, own, lease, std::move(s));
+            });
         std::string body = "{\"compare\":[{\"result\":\"EQUAL\",\"target\":\"CREATE\",";
         impl::put_base64(body, "key", lock);
         body.append(",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{");
