@@ -1,7 +1,11 @@
-// etcd_store's lock against a scripted etcd (no cluster): a lock transaction
-// whose answer was lost and that was sent again finds the lock key already
-// carrying this store's own lease. That is this store's lock, taken by the
-// first attempt: it must not wait for itself until lock_timeout.
+// etcd_store against a scripted etcd (no cluster), for what a real cluster
+// cannot be made to do on cue, or for what the store sends:
+// - a lock transaction whose answer was lost and that was sent again finds
+//   the lock key already carrying this store's own lease. That is this
+//   store's lock, taken by the first attempt: it must not wait for itself
+//   until lock_timeout;
+// - a refused save reads back only the record's revision, never its value
+//   (the tokens, when the records are not sealed).
 #include <devflow/adapters/etcd_store.hpp>
 
 #include "catch.hpp"
@@ -21,6 +25,7 @@ struct scripted_etcd {
     struct counts {
         std::atomic<int> lock_txns{0};
         std::atomic<int> revokes{0};
+        std::string last_txn;  ///< the body of the last /v3/kv/txn
     };
     std::shared_ptr<counts> seen = std::make_shared<counts>();
 
@@ -40,6 +45,7 @@ struct scripted_etcd {
             a.body = devflow::secret{"{}"};
         } else if (ends("/v3/kv/txn")) {
             ++seen->lock_txns;
+            seen->last_txn = std::string(r.body.reveal());
             // Refused: the lock key exists, and it carries lease 7587, the one
             // this store was just granted (its first attempt took the lock).
             a.body = devflow::secret{
@@ -65,12 +71,30 @@ TEST_CASE("an etcd lock whose key already carries this store's own lease is take
     o.lock_timeout = 2s;
     scripted_etcd http;
     devflow::etcd_store<scripted_etcd> store(http, o);
-    const auto started = std::chrono::steady_clock::now();
     {
         auto lock = store.lock("k");
         CHECK(lock.owns_lock());
-        CHECK(std::chrono::steady_clock::now() - started < 1s);  // no wait for itself
-        CHECK(http.seen->lock_txns == 1);
+        CHECK(http.seen->lock_txns == 1);  // no wait for itself (that ends in storage_failed)
     }
     CHECK(http.seen->revokes == 1);  // released by revoking its lease
+}
+
+TEST_CASE("a refused etcd save reads back the record's revision and never its value", "[etcd]") {
+    devflow::etcd_options o;
+    o.endpoints = {"http://127.0.0.1:2379"};
+    o.prefix = "/devflow-test";
+    scripted_etcd http;
+    devflow::etcd_store<scripted_etcd> store(http, o);
+    CHECK_THROWS_AS(store.save("k", devflow::secret{std::string_view{"a record"}}), devflow::error);
+    const std::string& txn = http.seen->last_txn;
+    INFO(txn);
+    const auto failure = txn.find("\"failure\":");
+    REQUIRE(failure != std::string::npos);
+    // Both reads of the failure branch (the record, then the lock) are keys only.
+    const auto first = txn.find("request_range", failure);
+    REQUIRE(first != std::string::npos);
+    const auto second = txn.find("request_range", first + 1);
+    REQUIRE(second != std::string::npos);
+    CHECK(txn.substr(first, second - first).find("\"keys_only\":true") != std::string::npos);
+    CHECK(txn.find("\"keys_only\":true", second) != std::string::npos);
 }

@@ -458,11 +458,13 @@ void etcd_store<Http>::write(std::string_view key, const secret* record) {
         impl::put_base64(body, "key", etcd_key);
         body.append("}}");
     }
+    // Refused, read back the revisions and the lock's lease, keys only: the
+    // answer never carries the record (the tokens, unless sealed).
     body.append("],\"failure\":[{\"request_range\":{");
     impl::put_base64(body, "key", etcd_key);
-    body.append("}},{\"request_range\":{");
+    body.append(",\"keys_only\":true}},{\"request_range\":{");
     impl::put_base64(body, "key", lock);
-    body.append("}}]}");
+    body.append(",\"keys_only\":true}}]}");
 
     const impl::json_node n = connection_->call("/v3/kv/txn", secret(std::move(body)), what);
     const impl::json_node* succeeded = n.get("succeeded");
