@@ -156,9 +156,10 @@ async function run(ctx, args, options) {
 }
 
 /// The simulated user at the browser (approve.mjs), approving or denying.
-async function approve(uri, { deny = false, ca = '' } = {}) {
+async function approve(uri, { deny = false, ca = '', user = '' } = {}) {
   const args = [approveScript, '--uri', uri];
   if (deny) args.push('--deny');
+  if (user) args.push('--user', user);
   if (ca) args.push('--ca', ca);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -256,10 +257,10 @@ function httpsGet(url, { ca, headers = {} } = {}) {
 }
 
 /// Login with the simulated user approving (or denying) in the background.
-async function loginApproved(ctx, args, { deny = false, env = {}, ca = '' } = {}) {
+async function loginApproved(ctx, args, { deny = false, env = {}, ca = '', user = '' } = {}) {
   const login = start(ctx, ['login', '--no-browser', ...args], { env });
   const p = await login.prompt();
-  await approve(p.complete, { deny, ca });
+  await approve(p.complete, { deny, ca, user });
   return { ...(await login.result()), prompt: p };
 }
 
@@ -1543,11 +1544,13 @@ async function startKeyring(ctx) {
 /// [{label, attributes}]. Tokens in their secrets are remembered (redacted
 /// from any failure output), never returned.
 function keyringItems(env) {
-  const r = spawnSync('secret-tool', ['search', '--all', 'xdg:schema', 'org.devflow.Session'],
+  // secret-tool writes each item's label and secret to stdout and its
+  // attributes to stderr: one stream, in order, keeps each item whole.
+  const r = spawnSync('sh', ['-c', 'exec secret-tool search --all xdg:schema org.devflow.Session 2>&1'],
     { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
-  check(!r.error, `cannot run secret-tool (scripts/setup.sh installs it): ${r.error?.message}`);
+  check(!r.error && !/not found/.test(r.stdout), `cannot run secret-tool (scripts/setup.sh installs it): ${r.error?.message ?? r.stdout}`);
   const items = [];
-  for (const block of `${r.stdout}\n${r.stderr}`.split(/^\[/m).slice(1)) {
+  for (const block of r.stdout.split(/^\[/m).slice(1)) {
     const item = { label: '', attributes: {} };
     for (const line of block.split('\n')) {
       const m = /^(label|secret|attribute\.(\S+)) = (.*)$/.exec(line);
@@ -1608,6 +1611,41 @@ cases.store_keyring = {
     checkEqual(keyringItems(env).length, 0, 'logout removes the keyring item');
     const gone = await run(ctx, ['token'], { env });
     checkEqual(gone.code, 7, 'no token after logout');
+  },
+};
+
+cases.store_keyring_profiles = {
+  title: 'two caches signed in to one client as two users keep two keyring items',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const env = await startKeyring(ctx);
+    // Two profiles of one client (a work and a home account): each cache is
+    // its own keyring partition, as it is its own directory of files.
+    const caches = { alice: join(ctx.dir, 'work'), bob: join(ctx.dir, 'home') };
+    for (const [user, cache] of Object.entries(caches)) {
+      const login = await loginApproved(ctx, ['--force', '--store', 'keyring', '--cache', cache, '--issuer', info.issuer, '--client-id', PUBLIC], { env, user });
+      check(login.code === 0, `login of ${user} exit ${login.code}`, login.stderr);
+    }
+    const items = keyringItems(env);
+    checkEqual(items.length, 2, 'one keyring item per cache', JSON.stringify(items));
+    checkEqual(items.map((i) => i.attributes.partition).sort().join(' '), [caches.bob, caches.alice].sort().join(' '), 'each item names its cache', JSON.stringify(items));
+    for (const [user, cache] of Object.entries(caches)) {
+      const tok = await run(ctx, ['token', '--cache', cache], { env });
+      check(tok.code === 0, `token of ${user} exit ${tok.code}`, tok.stderr);
+      const token = tok.stdout.trim();
+      remember(token);
+      const who = await userinfo(info, token);
+      checkEqual(who.status, 200, `the token of ${user}'s cache works`);
+      checkEqual(who.body?.sub, user, `the token of ${user}'s cache is ${user}'s`);
+    }
+    // Signing one out leaves the other signed in.
+    const out = await run(ctx, ['logout', '--cache', caches.bob], { env });
+    check(out.code === 0, `logout exit ${out.code}`, out.stderr);
+    checkEqual(keyringItems(env).length, 1, 'logout removes only its own item');
+    const still = await run(ctx, ['token', '--cache', caches.alice], { env });
+    check(still.code === 0, `alice's token after bob's logout: exit ${still.code}`, still.stderr);
+    remember(still.stdout.trim());
   },
 };
 

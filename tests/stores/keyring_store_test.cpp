@@ -95,6 +95,37 @@ TEST_CASE("keyring item shows its label and attributes", "[keyring]") {
     store.erase("not a flow key");
 }
 
+TEST_CASE("keyring stores in two partitions keep two items for one key", "[keyring]") {
+    // Two profiles of the devflow CLI signed in to one client as two users:
+    // each has its own item, and neither a save nor an erase of one touches
+    // the other.
+    private_keyring& k = shared_keyring();
+    (void)keyring_store();  // the shared keyring's environment
+    auto in = [&](const std::string& partition) {
+        devflow::secret_service_store::options o;
+        o.lock_directory = k.files() / "locks";
+        o.partition = partition;
+        return devflow::secret_service_store(o);
+    };
+    const auto work = in("/profiles/work");
+    const auto home = in("/profiles/home");
+    const auto none = in("");
+    const std::string key = "https://id.example.test\npartitioned\nopenid";
+    work.save(key, devflow::secret{std::string_view{"alice's session"}});
+    home.save(key, devflow::secret{std::string_view{"bob's session"}});
+    REQUIRE(work.load(key).has_value());
+    REQUIRE(home.load(key).has_value());
+    CHECK(work.load(key)->reveal() == "alice's session");
+    CHECK(home.load(key)->reveal() == "bob's session");
+    CHECK_FALSE(none.load(key).has_value());
+    CHECK(in("/profiles/work").load(key)->reveal() == "alice's session");  // another process, same profile
+    home.erase(key);
+    CHECK_FALSE(home.load(key).has_value());
+    REQUIRE(work.load(key).has_value());
+    CHECK(work.load(key)->reveal() == "alice's session");
+    work.erase(key);
+}
+
 TEST_CASE("keyring store leaves no canary in freed heap", "[keyring]") {
     // What the store's C++ side frees; libsecret's and GLib's own buffers
     // (malloc, and libsecret's wiped secure memory) are not seen here.

@@ -60,3 +60,24 @@ TEST_CASE("displayable UTF-8", "[keyring_item]") {
     CHECK_FALSE(is_displayable_utf8("\x80"));                  // a lone continuation byte
     CHECK_FALSE(is_displayable_utf8("\xf8\x88\x80\x80\x80"));  // five bytes
 }
+
+TEST_CASE("keyring item of a key in a partition is another item and shows its partition", "[keyring_item]") {
+    const std::string key = "https://id.example.test\nclient\nopenid";
+    const auto plain = keyring_item_for(key);
+    const auto work = keyring_item_for(key, "/home/u/.local/state/devflow/work");
+    const auto home = keyring_item_for(key, "/home/u/.local/state/devflow/home");
+    CHECK(plain.partition.empty());
+    CHECK(work.partition == "/home/u/.local/state/devflow/work");
+    CHECK(work.key_digest != plain.key_digest);
+    CHECK(work.key_digest != home.key_digest);
+    CHECK(work.key_digest == devflow::detail::sha256_hex(std::string("/home/u/.local/state/devflow/work") +
+                                                         std::string(1, '\0') + key)
+                                 .substr(0, 32));
+    // The issuer, client and label do not change with the partition.
+    CHECK(work.label == plain.label);
+    CHECK(work.described);
+    // A partition that is not displayable still separates, and is not shown.
+    const auto odd = keyring_item_for(key, std::string("/tmp/\x01odd", 9));
+    CHECK(odd.partition.empty());
+    CHECK(odd.key_digest != plain.key_digest);
+}

@@ -9,15 +9,20 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace {
 
 using devflow::cli::keyring_api;
 
-/// The store; its lock directory is never used here (the tool locks).
-const devflow::secret_service_store& store() {
-    static const devflow::secret_service_store s{devflow::secret_service_store::options{"/", {}}};
-    return s;
+/// The store for `partition`; its lock directory is never used here (the
+/// tool locks). Made per call: it holds two strings and touches nothing.
+devflow::secret_service_store store(std::string_view partition) {
+    devflow::secret_service_store::options o;
+    o.lock_directory = "/";
+    o.partition = std::string(partition);
+    return devflow::secret_service_store(std::move(o));
 }
 
 /// Runs `op`, turning an exception into (errc value, message).
@@ -45,16 +50,18 @@ std::string problem() noexcept {
     }
 }
 
-int load(std::string_view key, std::optional<devflow::secret>& record, std::string& error) noexcept {
-    return guarded(error, [&] { record = store().load(key); });
+int load(std::string_view partition, std::string_view key, std::optional<devflow::secret>& record,
+         std::string& error) noexcept {
+    return guarded(error, [&] { record = store(partition).load(key); });
 }
 
-int save(std::string_view key, const devflow::secret& record, std::string& error) noexcept {
-    return guarded(error, [&] { store().save(key, record); });
+int save(std::string_view partition, std::string_view key, const devflow::secret& record,
+         std::string& error) noexcept {
+    return guarded(error, [&] { store(partition).save(key, record); });
 }
 
-int erase(std::string_view key, std::string& error) noexcept {
-    return guarded(error, [&] { store().erase(key); });
+int erase(std::string_view partition, std::string_view key, std::string& error) noexcept {
+    return guarded(error, [&] { store(partition).erase(key); });
 }
 
 }  // namespace

@@ -32,10 +32,13 @@ struct keyring_api {
     const char* build_id;
     /// Why the keyring is not usable ("" when it is): secret_service_store::unavailable_reason().
     std::string (*problem)() noexcept;
-    /// The record under `key` (std::nullopt: none).
-    int (*load)(std::string_view key, std::optional<secret>& record, std::string& error) noexcept;
-    int (*save)(std::string_view key, const secret& record, std::string& error) noexcept;
-    int (*erase)(std::string_view key, std::string& error) noexcept;
+    /// The record under `key` in `partition` (secret_service_store's
+    /// options::partition; the tool passes its cache directory); std::nullopt: none.
+    int (*load)(std::string_view partition, std::string_view key, std::optional<secret>& record,
+                std::string& error) noexcept;
+    int (*save)(std::string_view partition, std::string_view key, const secret& record,
+                std::string& error) noexcept;
+    int (*erase)(std::string_view partition, std::string_view key, std::string& error) noexcept;
 };
 
 }  // namespace devflow::cli

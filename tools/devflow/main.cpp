@@ -318,7 +318,13 @@ private:
             std::filesystem::path locks =
                 ctx.cache.single_file ? ctx.cache.path.parent_path() : ctx.cache.path;
             if (locks.empty()) locks = ".";
-            return cli::cli_store(cli::keyring_store(api, devflow::file_store(locks, warn)));
+            // The cache is also the keyring partition: two profiles (two
+            // caches) signed in to the same client keep two items.
+            std::error_code ec;
+            std::filesystem::path partition = std::filesystem::absolute(ctx.cache.path, ec);
+            if (ec) partition = ctx.cache.path;
+            return cli::cli_store(cli::keyring_store(api, devflow::file_store(locks, warn),
+                                                     partition.lexically_normal().string()));
         }
         if (ctx.cache.single_file)
             return cli::cli_store(devflow::file_store::single_file(ctx.cache.path, warn));

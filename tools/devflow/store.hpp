@@ -51,28 +51,31 @@ inline std::string keyring_problem() {
 
 /// Models devflow::token_store and devflow::lockable_store in the keyring,
 /// through the keyring module; its locks are file_store's lock files in the
-/// cache directory (as devflow::secret_service_store's are).
+/// cache directory (as devflow::secret_service_store's are), and the cache
+/// directory is also its partition: each profile (each cache) has its own
+/// keyring items, as it has its own files.
 class keyring_store {
 public:
     using key_lock = devflow::file_store::key_lock;
 
-    /// `api`: the loaded keyring module; `locks`: a file_store over the lock directory.
-    keyring_store(const keyring_api* api, devflow::file_store locks)
-        : api_(api), locks_(std::move(locks)) {}
+    /// `api`: the loaded keyring module; `locks`: a file_store over the lock
+    /// directory; `partition`: the cache directory's path.
+    keyring_store(const keyring_api* api, devflow::file_store locks, std::string partition)
+        : api_(api), locks_(std::move(locks)), partition_(std::move(partition)) {}
 
     [[nodiscard]] std::optional<secret> load(std::string_view key) const {
         std::optional<secret> record;
         std::string error;
-        check(api_->load(key, record, error), error);
+        check(api_->load(partition_, key, record, error), error);
         return record;
     }
     void save(std::string_view key, const secret& record) const {
         std::string error;
-        check(api_->save(key, record, error), error);
+        check(api_->save(partition_, key, record, error), error);
     }
     void erase(std::string_view key) const {
         std::string error;
-        check(api_->erase(key, error), error);
+        check(api_->erase(partition_, key, error), error);
     }
     [[nodiscard]] key_lock lock(std::string_view key, std::stop_token stop = {}) const {
         return locks_.lock(key, std::move(stop));
@@ -88,6 +91,7 @@ private:
 
     const keyring_api* api_;
     devflow::file_store locks_;
+    std::string partition_;
 };
 
 /// Models devflow::token_store, lockable_store and quarantining_store over

@@ -49,6 +49,12 @@ public:
         std::filesystem::path lock_directory;
         /// Receives lock warnings (a long wait); empty: stderr.
         file_store::warning_sink warn;
+        /// Keeps this store's items apart from those of stores with another
+        /// partition in the same keyring: the same key in two partitions is
+        /// two items. Empty: no partition. Stores that share a partition
+        /// should share `lock_directory` too (the devflow CLI uses its cache
+        /// directory as both, so each profile has its own items).
+        std::string partition;
     };
 
     /// Locks in file_store::default_directory(), warnings to stderr. Does not
@@ -99,6 +105,7 @@ public:
 
 private:
     file_store locks_;
+    std::string partition_;
 };
 
 }  // namespace devflow

@@ -22,10 +22,14 @@ namespace devflow::detail {
 
 /// The attributes and label of the keyring item for one store key.
 struct keyring_item_fields {
-    /// The lookup attribute: 32 hex digits of SHA-256(key), the same name
-    /// file_store gives the record's file (a key may hold any bytes; a D-Bus
-    /// string may not).
+    /// The lookup attribute: 32 hex digits of SHA-256(key), or of
+    /// SHA-256(partition NUL key) when the store has a partition (a key may
+    /// hold any bytes; a D-Bus string may not). Without a partition it is the
+    /// name file_store gives the record's file.
     std::string key_digest;
+    /// The store's partition when it is displayable ("" otherwise): shown,
+    /// never looked up (the digest already tells partitions apart).
+    std::string partition;
     std::string issuer;     ///< "" when the key is not device_flow's
     std::string client_id;  ///< "" when the key is not device_flow's
     std::string scopes;     ///< "" when the key is not device_flow's (or it has none)
@@ -73,10 +77,21 @@ struct keyring_item_fields {
     return true;
 }
 
-/// The fields of the keyring item for `key` (see the file comment).
-[[nodiscard]] inline keyring_item_fields keyring_item_for(std::string_view key) {
+/// The fields of the keyring item for `key` in `partition` (see the file
+/// comment and secret_service_store::options::partition).
+[[nodiscard]] inline keyring_item_fields keyring_item_for(std::string_view key,
+                                                          std::string_view partition = {}) {
     keyring_item_fields out;
-    out.key_digest = sha256_hex(key).substr(0, 32);
+    if (partition.empty()) {
+        out.key_digest = sha256_hex(key).substr(0, 32);
+    } else {
+        std::string tagged;
+        tagged.reserve(partition.size() + 1 + key.size());  // one allocation: no stray copy
+        tagged.append(partition).push_back('\0');
+        tagged.append(key);
+        out.key_digest = sha256_hex(tagged).substr(0, 32);
+        if (is_displayable_utf8(partition)) out.partition = std::string(partition);
+    }
     const std::size_t first = key.find('\n');
     const std::size_t second = first == std::string_view::npos ? first : key.find('\n', first + 1);
     if (second != std::string_view::npos && key.find('\n', second + 1) == std::string_view::npos) {

@@ -117,7 +117,8 @@ inline const SecretSchema* schema() {
         out.attributes[1] = {"issuer", SECRET_SCHEMA_ATTRIBUTE_STRING};
         out.attributes[2] = {"client_id", SECRET_SCHEMA_ATTRIBUTE_STRING};
         out.attributes[3] = {"scopes", SECRET_SCHEMA_ATTRIBUTE_STRING};
-        out.attributes[4] = {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING};
+        out.attributes[4] = {"partition", SECRET_SCHEMA_ATTRIBUTE_STRING};
+        out.attributes[5] = {nullptr, SECRET_SCHEMA_ATTRIBUTE_STRING};
         return out;
     }();
     return &s;
@@ -216,10 +217,10 @@ inline service_ref open_service() {
     return service_ref(service);
 }
 
-/// The lookup attributes of the item for `key`.
-inline table_ref lookup_attributes(std::string_view key) {
+/// The lookup attributes of the item for `key` in `partition`.
+inline table_ref lookup_attributes(std::string_view key, std::string_view partition) {
     table_ref table = attributes();
-    add_attribute(table, "key", keyring_item_for(key).key_digest);
+    add_attribute(table, "key", keyring_item_for(key, partition).key_digest);
     return table;
 }
 
@@ -229,7 +230,8 @@ inline secret_service_store::secret_service_store() : secret_service_store(optio
 
 inline secret_service_store::secret_service_store(options o)
     : locks_(o.lock_directory.empty() ? file_store::default_directory() : std::move(o.lock_directory),
-             std::move(o.warn)) {}
+             std::move(o.warn)),
+      partition_(std::move(o.partition)) {}
 
 inline std::filesystem::path secret_service_store::lock_directory() const {
     return locks_.path_for("").parent_path();
@@ -251,7 +253,7 @@ inline std::string secret_service_store::unavailable_reason() {
 inline std::optional<secret> secret_service_store::load(std::string_view key) const {
     namespace k = detail::keyring;
     const k::service_ref service = k::open_service();
-    const k::table_ref attributes = k::lookup_attributes(key);
+    const k::table_ref attributes = k::lookup_attributes(key, partition_);
     k::gerror error;
     const k::items_ref items(secret_service_search_sync(
         service.get(), k::schema(), attributes.get(),
@@ -283,7 +285,7 @@ inline std::optional<secret> secret_service_store::load(std::string_view key) co
 inline void secret_service_store::save(std::string_view key, const secret& record) const {
     namespace k = detail::keyring;
     const k::service_ref service = k::open_service();
-    const detail::keyring_item_fields fields = detail::keyring_item_for(key);
+    const detail::keyring_item_fields fields = detail::keyring_item_for(key, partition_);
     const k::table_ref attributes = k::attributes();
     k::add_attribute(attributes, "key", fields.key_digest);
     if (fields.described) {
@@ -291,6 +293,7 @@ inline void secret_service_store::save(std::string_view key, const secret& recor
         k::add_attribute(attributes, "client_id", fields.client_id);
         k::add_attribute(attributes, "scopes", fields.scopes);
     }
+    if (!fields.partition.empty()) k::add_attribute(attributes, "partition", fields.partition);
     // Copied into libsecret's secure memory, which it wipes when released.
     const k::value_ref value(secret_value_new(record.reveal().data(),
                                               static_cast<gssize>(record.size()), "text/plain"));
@@ -303,7 +306,7 @@ inline void secret_service_store::save(std::string_view key, const secret& recor
 inline void secret_service_store::erase(std::string_view key) const {
     namespace k = detail::keyring;
     const k::service_ref service = k::open_service();
-    const k::table_ref attributes = k::lookup_attributes(key);
+    const k::table_ref attributes = k::lookup_attributes(key, partition_);
     k::gerror error;
     if (!secret_service_clear_sync(service.get(), k::schema(), attributes.get(), nullptr, &error.e) &&
         error.e != nullptr)
