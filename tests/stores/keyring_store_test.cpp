@@ -126,6 +126,38 @@ TEST_CASE("keyring stores in two partitions keep two items for one key", "[keyri
     work.erase(key);
 }
 
+TEST_CASE("keyring save replaces the session's item where it is and never leaves a second", "[keyring]") {
+    // The session's item lives outside the default keyring (here in the
+    // in-memory "session" collection, as when the default alias moved):
+    // load() reads it there, so save() must replace it there; a second item
+    // in the default keyring would leave a stale copy that a later load could
+    // read (a spent refresh token, with rotation).
+    namespace k = devflow::detail::keyring;
+    const devflow::secret_service_store store = keyring_store();
+    const std::string key = "https://id.example.test\nelsewhere\nopenid";
+    store.erase(key);
+    {
+        const k::table_ref attributes = k::lookup_attributes(key, "");
+        k::gerror error;
+        REQUIRE(secret_password_storev_sync(k::schema(), attributes.get(), SECRET_COLLECTION_SESSION,
+                                            "devflow: elsewhere", "the older record", nullptr, &error.e));
+    }
+    REQUIRE(store.load(key).has_value());
+    CHECK(store.load(key)->reveal() == "the older record");
+
+    store.save(key, devflow::secret{std::string_view{"the refreshed record"}});
+    CHECK(store.load(key)->reveal() == "the refreshed record");
+    const k::service_ref service = k::open_service();
+    const k::table_ref lookup = k::lookup_attributes(key, "");
+    k::gerror error;
+    const k::items_ref items(
+        secret_service_search_sync(service.get(), k::schema(), lookup.get(), SECRET_SEARCH_ALL, nullptr, &error.e));
+    REQUIRE(error.e == nullptr);
+    CHECK(g_list_length(items.get()) == 1);
+    store.erase(key);
+    CHECK_FALSE(store.load(key).has_value());
+}
+
 TEST_CASE("keyring store leaves no canary in freed heap", "[keyring]") {
     // What the store's C++ side frees; libsecret's and GLib's own buffers
     // (malloc, and libsecret's wiped secure memory) are not seen here.

@@ -72,8 +72,9 @@ public:
     /// not reachable, its default keyring is missing or locked, or it fails
     [[nodiscard]] std::optional<secret> load(std::string_view key) const;
 
-    /// Stores `record` as the secret of the item for `key` in the default
-    /// keyring, replacing any earlier one.
+    /// Stores `record` as the secret of the item for `key`: the item's own
+    /// secret replaced wherever it is (every unlocked copy), or a new item in
+    /// the default keyring when there is none.
     /// @throws devflow::error errc::storage_failed as load()
     void save(std::string_view key, const secret& record) const;
 

@@ -297,6 +297,27 @@ inline void secret_service_store::save(std::string_view key, const secret& recor
     // Copied into libsecret's secure memory, which it wipes when released.
     const k::value_ref value(secret_value_new(record.reveal().data(),
                                               static_cast<gssize>(record.size()), "text/plain"));
+    // The session's item may live outside the default collection (the
+    // default alias moved, or the user moved the item), and load() reads it
+    // wherever it is: replace its secret there, so a refresh never leaves a
+    // stale copy beside a new one (every readable copy, if there are several).
+    {
+        const k::table_ref lookup = k::lookup_attributes(key, partition_);
+        k::gerror search_error;
+        const k::items_ref found(secret_service_search_sync(service.get(), k::schema(), lookup.get(),
+                                                            SECRET_SEARCH_ALL, nullptr, &search_error.e));
+        if (search_error.e != nullptr) k::fail("cannot search the keyring: " + search_error.text());
+        bool replaced = false;
+        for (GList* l = found.get(); l != nullptr; l = l->next) {
+            auto* item = static_cast<SecretItem*>(l->data);
+            if (secret_item_get_locked(item)) continue;
+            k::gerror set_error;
+            if (!secret_item_set_secret_sync(item, value.get(), nullptr, &set_error.e))
+                k::fail("cannot store the record in the keyring: " + set_error.text());
+            replaced = true;
+        }
+        if (replaced) return;
+    }
     k::gerror error;
     if (!secret_service_store_sync(service.get(), k::schema(), attributes.get(), SECRET_COLLECTION_DEFAULT,
                                    fields.label.c_str(), value.get(), nullptr, &error.e))
