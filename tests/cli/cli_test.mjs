@@ -1605,6 +1605,12 @@ cases.store_keyring = {
     // auto, for a client with nothing remembered, picks the reachable keyring.
     const other = JSON.parse((await run(ctx, ['status', '--json', '--issuer', info.issuer, '--client-id', 'another'], { env })).stdout);
     checkEqual(other.store, 'keyring', 'auto with a keyring');
+    // Without the keyring's bus, `profiles` still lists the profile, as unknown.
+    const deadBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(ctx.dir, 'no-bus')}` };
+    const listed = await run(ctx, ['profiles', '--json'], { env: deadBus });
+    check(listed.code === 0, `profiles without the keyring: exit ${listed.code}`, listed.stderr);
+    const row = JSON.parse(listed.stdout).profiles.find((p) => p.name === 'default');
+    check(row && row.signed_in === null && /keyring store: .*D-Bus/.test(row.problem ?? ''), 'the profile is listed as unknown, saying why', listed.stdout);
 
     const out = await run(ctx, ['logout'], { env });
     check(out.code === 0, `logout exit ${out.code}`, out.stderr);

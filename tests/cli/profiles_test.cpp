@@ -189,6 +189,21 @@ TEST_CASE("devflow profiles shows state and expiry but never a token", "[cli][pr
           std::string::npos);
 }
 
+TEST_CASE("a profile whose store cannot be read is listed as unknown with why", "[cli][profiles]") {
+    const auto new_year = std::chrono::system_clock::time_point{std::chrono::seconds{1767225600}};
+    devflow::cli::profile_row locked;
+    locked.name = "desk";
+    locked.issuer = "https://b.example";
+    locked.client_id = "bot";
+    locked.problem = "keyring store: the default keyring (\"Login\") is locked";
+    const std::string text = devflow::cli::format_profiles_text({locked}, new_year);
+    CHECK(text.find("desk     https://b.example  bot     unknown: keyring store: the default keyring") !=
+          std::string::npos);
+    const auto j = devflow::cli::profiles_json({locked}, "", new_year);
+    CHECK(j["profiles"][0]["signed_in"].is_null());
+    CHECK(j["profiles"][0]["problem"] == locked.problem);
+}
+
 TEST_CASE("a missing profile is named with the ones there are", "[cli][profiles]") {
     devflow::cli::config_file c;
     c.profiles["a"] = {};

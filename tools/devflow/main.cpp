@@ -839,8 +839,17 @@ int run_profiles(run_context& ctx) {
         r.issuer = ctx.settings.issuer;
         r.client_id = ctx.settings.client_id;
         r.cache = ctx.cache.path.string();
-        session s(ctx);
-        if (const auto cfg = s.cached_config()) r.tokens = s.flow(*cfg).stored_tokens();
+        // A store that cannot be read (a locked or absent keyring) leaves
+        // its row "unknown"; the other profiles are still listed.
+        constexpr std::string_view prefix = "devflow: ";
+        try {
+            session s(ctx);
+            if (const auto cfg = s.cached_config()) r.tokens = s.flow(*cfg).stored_tokens();
+        } catch (const early_failure& e) {
+            r.problem = e.f.line.substr(e.f.line.rfind(prefix, 0) == 0 ? prefix.size() : 0);
+        } catch (const devflow::error& e) {
+            r.problem = e.what();
+        }
         rows.push_back(std::move(r));
     };
     // The unnamed settings, when login remembered any.

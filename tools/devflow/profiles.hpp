@@ -291,10 +291,15 @@ struct profile_row {
     std::string client_id;
     std::string cache;
     std::optional<token_set> tokens;  ///< from the profile's cache, without any request
+    /// Why its store could not be read ("" when it could), e.g. a keyring
+    /// that is locked or not reachable: the row is listed all the same.
+    std::string problem;
 };
 
-/// "signed in", "session ended" or "not signed in".
+/// "signed in", "session ended", "not signed in", or "unknown: <why>" when
+/// its store could not be read.
 inline std::string row_state(const profile_row& r, wall_time now) {
+    if (!r.problem.empty()) return "unknown: " + one_line(r.problem, 100);
     if (!r.tokens) return "not signed in";
     const bool in = r.tokens->access_token_valid(now) || r.tokens->refresh_token_valid(now);
     return in ? "signed in" : "session ended";
@@ -363,13 +368,15 @@ inline nlohmann::ordered_json profiles_json(const std::vector<profile_row>& rows
         e["cache"] = r.cache;
         const bool in = r.tokens && (r.tokens->access_token_valid(now) ||
                                      r.tokens->refresh_token_valid(now));
-        e["signed_in"] = in;
+        // null when the store could not be read: not known, not "signed out".
+        e["signed_in"] = r.problem.empty() ? nlohmann::ordered_json(in) : nullptr;
         e["access_token_expires_at"] = r.tokens && r.tokens->expires_at
                                            ? nlohmann::ordered_json(seconds(*r.tokens->expires_at))
                                            : nullptr;
         e["session_expires_at"] = r.tokens && r.tokens->refresh_expires_at
                                       ? nlohmann::ordered_json(seconds(*r.tokens->refresh_expires_at))
                                       : nullptr;
+        e["problem"] = r.problem.empty() ? nullptr : nlohmann::ordered_json(r.problem);
         list.push_back(e);
     }
     j["profiles"] = list;
