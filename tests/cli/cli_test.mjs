@@ -1655,6 +1655,33 @@ cases.store_keyring_profiles = {
   },
 };
 
+cases.store_switch = {
+  title: 'a login into the keyring removes the copy of the session in files and back again',
+  async run(ctx) {
+    const server = await ctx.server();
+    const { info } = server;
+    const env = await startKeyring(ctx);
+    const onFiles = await loginApproved(ctx, ['--store', 'file', '--issuer', info.issuer, '--client-id', PUBLIC], { env });
+    check(onFiles.code === 0, `login on files exit ${onFiles.code}`, onFiles.stderr);
+    checkEqual(recordFiles(ctx).length, 1, 'the session is in files');
+    // Moving to the keyring must not leave the tokens on disk.
+    const toKeyring = await loginApproved(ctx, ['--store', 'keyring'], { env });
+    check(toKeyring.code === 0, `login into the keyring exit ${toKeyring.code}`, toKeyring.stderr);
+    checkEqual(keyringItems(env).length, 1, 'the session is in the keyring');
+    checkEqual(recordFiles(ctx).length, 0, 'no token record left in files');
+    check(toKeyring.stderr.includes('devflow: removed the earlier copy of this session from files'), 'login says it removed the copy in files', toKeyring.stderr);
+    const tok = await run(ctx, ['token'], { env });
+    check(tok.code === 0, `token from the keyring exit ${tok.code}`, tok.stderr);
+    remember(tok.stdout.trim());
+    // And back: the keyring item goes.
+    const back = await loginApproved(ctx, ['--store', 'file'], { env });
+    check(back.code === 0, `login back on files exit ${back.code}`, back.stderr);
+    checkEqual(recordFiles(ctx).length, 1, 'the session is in files again');
+    checkEqual(keyringItems(env).length, 0, 'no item left in the keyring');
+    check(back.stderr.includes('devflow: removed the earlier copy of this session from the keyring'), 'login says it removed the copy in the keyring', back.stderr);
+  },
+};
+
 cases.store_files = {
   title: 'store auto falls back to files without D-Bus and a bad store is a usage error',
   async run(ctx) {

@@ -298,7 +298,6 @@ private:
     /// usable stops the run (storage_failed); auto then uses files.
     static cli::cli_store make_store(run_context& ctx) {
         cli::terminal_ui* ui = ctx.ui;
-        auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
         std::string source = ctx.settings.store_source;
         if (source == "the remembered settings" && !ctx.profile.empty())
             source = "the store of profile \"" + cli::one_line(ctx.profile, 64) + "\"";
@@ -309,9 +308,18 @@ private:
         if (ctx.store.failed) throw early_failure{*ctx.store.failed};
         if (!ctx.store.note.empty() && *parsed.request == cli::store_request::automatic)
             ui->log(devflow::log_level::debug, "tokens in files, not the keyring: " + ctx.store.note);
-        if (ctx.store.kind == cli::store_kind::keyring) {
+        return open_store(ctx, ctx.store.kind);
+    }
+
+public:
+    /// The store of `kind` for the run's cache: files under it, or the
+    /// keyring with its lock files there and the cache as its partition.
+    static cli::cli_store open_store(run_context& ctx, cli::store_kind kind) {
+        cli::terminal_ui* ui = ctx.ui;
+        auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
+        if (kind == cli::store_kind::keyring) {
             std::string error;
-            const cli::keyring_api* api = cli::load_keyring_module(error);  // loaded by the decision
+            const cli::keyring_api* api = cli::load_keyring_module(error);
             if (api == nullptr)
                 throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
                                      std::string{devflow::to_string(devflow::errc::storage_failed)}}};
@@ -331,6 +339,7 @@ private:
         return cli::cli_store(devflow::file_store(ctx.cache.path, warn));
     }
 
+private:
     run_context& ctx_;
     cli::cli_store store_;
     std::optional<cli::cli_http> http_;
@@ -381,6 +390,32 @@ void remember_in_profile(run_context& ctx, const cli::remembered& r) {
                     cli::one_line(ctx.config_path.string()) + "\n");
 }
 
+/// After a login into one store (files or the keyring), the copy of the same
+/// session that an earlier login left in the other store is removed: moving
+/// to the keyring must not leave the tokens on disk. Said in one line; a
+/// store that cannot be reached is a warning, never a failed login.
+void forget_other_store(run_context& ctx, const std::string& key) {
+    if (!ctx.memory) return;
+    const cli::store_kind before =
+        ctx.memory->store == "keyring" ? cli::store_kind::keyring : cli::store_kind::file;
+    if (before == ctx.store.kind) return;
+    const std::string where = before == cli::store_kind::keyring ? "the keyring" : "files";
+    try {
+        const cli::cli_store old = session::open_store(ctx, before);
+        if (!old.load(key)) return;
+        old.erase(key);
+        ctx.ui->say("devflow: removed the earlier copy of this session from " + where + "\n");
+    } catch (const early_failure& e) {
+        constexpr std::string_view prefix = "devflow: ";
+        ctx.ui->log(devflow::log_level::warning,
+                    "could not remove the earlier copy of this session from " + where + ": " +
+                        e.f.line.substr(e.f.line.rfind(prefix, 0) == 0 ? prefix.size() : 0));
+    } catch (const devflow::error& e) {
+        ctx.ui->log(devflow::log_level::warning,
+                    "could not remove the earlier copy of this session from " + where + ": " + e.what());
+    }
+}
+
 int run_login(run_context& ctx) {
     const cli::resolved& st = ctx.settings;
     if (st.issuer.empty())
@@ -428,6 +463,7 @@ int run_login(run_context& ctx) {
     const devflow::token_set tokens = flow.login(ctx.stop);
     remember();
     ui->finish();
+    forget_other_store(ctx, flow.store_key());
     const bool reused = !ui->prompted();
     std::optional<std::chrono::seconds> valid_for;
     if (tokens.expires_at)
