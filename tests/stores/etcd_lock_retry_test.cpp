@@ -5,7 +5,10 @@
 //   store's lock, taken by the first attempt: it must not wait for itself
 //   until lock_timeout;
 // - a refused save reads back only the record's revision, never its value
-//   (the tokens, when the records are not sealed).
+//   (the tokens, when the records are not sealed);
+// - a save whose answer was lost after etcd applied it, sent again to the
+//   next member and refused by its own write, is a success; a record that
+//   another writer changed is still refused.
 #include <devflow/adapters/etcd_store.hpp>
 
 #include "catch.hpp"
@@ -97,4 +100,76 @@ TEST_CASE("a refused etcd save reads back the record's revision and never its va
     REQUIRE(second != std::string::npos);
     CHECK(txn.substr(first, second - first).find("\"keys_only\":true") != std::string::npos);
     CHECK(txn.find("\"keys_only\":true", second) != std::string::npos);
+}
+
+namespace {
+
+/// An etcd whose first transaction is applied but its answer lost (the
+/// connection drops); the resent one is refused by that write. The record
+/// it then holds is `holds` (what this store wrote, or another writer's).
+struct lost_answer_etcd {
+    struct state {
+        std::atomic<int> txns{0};
+        std::atomic<int> ranges{0};
+        std::string holds;
+    };
+    std::shared_ptr<state> seen = std::make_shared<state>();
+
+    devflow::http_response send(const devflow::http_request& r) {
+        devflow::http_response a;
+        const std::string& url = r.url;
+        if (url.find("/v3/kv/txn") != std::string::npos) {
+            if (++seen->txns == 1) {
+                a.transport = devflow::transport_error::connect;
+                return a;
+            }
+            a.status = 200;
+            a.body = devflow::secret{
+                R"({"header":{"revision":"13"},"succeeded":false,"responses":[{"response_range":)"
+                R"({"kvs":[{"key":"eA==","create_revision":"13","mod_revision":"13","version":"1"}],"count":"1"}},)"
+                R"({"response_range":{"count":"0"}}]})"};
+        } else if (url.find("/v3/kv/range") != std::string::npos) {
+            ++seen->ranges;
+            a.status = 200;
+            a.body = devflow::secret{R"({"header":{"revision":"13"},"kvs":[{"key":"eA==","create_revision":"13",)"
+                                     R"("mod_revision":"13","version":"1","value":")" +
+                                     seen->holds + R"("}],"count":"1"})"};
+        } else {
+            a.status = 404;
+            a.body = devflow::secret{R"({"error":"not scripted","code":5})"};
+        }
+        return a;
+    }
+};
+
+devflow::etcd_options two_members() {
+    devflow::etcd_options o;
+    o.endpoints = {"http://127.0.0.1:2379", "http://127.0.0.1:2381"};
+    o.prefix = "/devflow-test";
+    o.retry_for = 5s;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("an etcd save whose answer was lost and whose resend meets its own write succeeds", "[etcd]") {
+    lost_answer_etcd http;
+    http.seen->holds = "YSByZWNvcmQ=";  // base64("a record"): this store's write landed
+    devflow::etcd_store<lost_answer_etcd> store(http, two_members());
+    CHECK_NOTHROW(store.save("k", devflow::secret{std::string_view{"a record"}}));
+    CHECK(http.seen->txns == 2);
+    CHECK(http.seen->ranges == 1);
+}
+
+TEST_CASE("an etcd save refused by another writer's record is still refused after a lost answer", "[etcd]") {
+    lost_answer_etcd http;
+    http.seen->holds = "b3RoZXI=";  // base64("other"): another writer's record
+    devflow::etcd_store<lost_answer_etcd> store(http, two_members());
+    try {
+        store.save("k", devflow::secret{std::string_view{"a record"}});
+        FAIL("the save was not refused");
+    } catch (const devflow::error& e) {
+        CHECK(e.value() == devflow::errc::storage_failed);
+        CHECK(std::string(e.what()).find("changed in etcd") != std::string::npos);
+    }
 }

@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace devflow {
@@ -166,6 +167,9 @@ public:
 private:
     std::optional<key_lock> acquire(std::string_view key, bool wait, std::stop_token stop);
     void write(std::string_view key, const secret* record);
+    /// The record under `key` and its mod_revision (0: none), read without
+    /// booking the revision.
+    std::pair<std::optional<secret>, std::int64_t> read_record(std::string_view key);
 
     std::shared_ptr<detail::etcd::connection> connection_;
 };

@@ -371,7 +371,7 @@ std::string etcd_store<Http>::lock_key(std::string_view key) const {
 }
 
 template <http_client Http>
-std::optional<secret> etcd_store<Http>::load(std::string_view key) {
+std::pair<std::optional<secret>, std::int64_t> etcd_store<Http>::read_record(std::string_view key) {
     namespace impl = detail::etcd;
     const std::string etcd_key = record_key(key);
     const std::string what = "reading " + detail::display_text(etcd_key, 200);
@@ -392,9 +392,15 @@ std::optional<secret> etcd_store<Http>::load(std::string_view key) {
         if (!bytes) detail::throw_error(errc::storage_failed, "devflow etcd_store: " + what + ": the value is not base64");
         record.emplace(std::move(*bytes));
     }
+    return {std::move(record), revision};
+}
+
+template <http_client Http>
+std::optional<secret> etcd_store<Http>::load(std::string_view key) {
+    auto [record, revision] = read_record(key);
     std::lock_guard<std::mutex> guard(connection_->book);
     connection_->revisions.insert_or_assign(std::string(key), revision);
-    return record;
+    return std::move(record);
 }
 
 template <http_client Http>
@@ -493,6 +499,24 @@ void etcd_store<Http>::write(std::string_view key, const secret* record) {
     }
     const impl::json_node* record_kv = range_kv(0);
     const std::int64_t current = record_kv != nullptr ? impl::int_field(*record_kv, "mod_revision").value_or(0) : 0;
+    // An answer lost after etcd applied this write, and the request sent
+    // again (exchange() moves on to the next member), is refused by this very
+    // write: etcd then holds what was being written (for an erase, nothing).
+    // Read it back to tell that from another writer's change; only a match
+    // is booked, so a real conflict still needs a read by the flow.
+    if (record == nullptr && record_kv == nullptr) {
+        std::lock_guard<std::mutex> guard(connection_->book);
+        connection_->revisions.insert_or_assign(std::string(key), 0);
+        return;
+    }
+    if (record != nullptr && record_kv != nullptr) {
+        auto [there, there_revision] = read_record(key);
+        if (there && *there == *record) {
+            std::lock_guard<std::mutex> guard(connection_->book);
+            connection_->revisions.insert_or_assign(std::string(key), there_revision);
+            return;
+        }
+    }
     detail::throw_error(errc::storage_failed,
                         "devflow etcd_store: " + what + " was refused: the record changed in etcd since this store " +
                             (revision ? "read it (revision " + std::to_string(*revision) + ", now " +
