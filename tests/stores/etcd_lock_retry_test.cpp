@@ -8,7 +8,9 @@
 //   (the tokens, when the records are not sealed);
 // - a save whose answer was lost after etcd applied it, sent again to the
 //   next member and refused by its own write, is a success; a record that
-//   another writer changed is still refused.
+//   another writer changed is still refused;
+// - a lock wait on a cluster that does not answer ends when its stop is
+//   requested, not after retry_for.
 #include <devflow/adapters/etcd_store.hpp>
 
 #include "catch.hpp"
@@ -16,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -172,4 +175,40 @@ TEST_CASE("an etcd save refused by another writer's record is still refused afte
         CHECK(e.value() == devflow::errc::storage_failed);
         CHECK(std::string(e.what()).find("changed in etcd") != std::string::npos);
     }
+}
+
+namespace {
+
+/// An etcd none of whose members answers; the first request asks `stop`
+/// to stop (as a user's Ctrl-C would, mid-wait).
+struct silent_etcd {
+    std::shared_ptr<std::atomic<int>> sends = std::make_shared<std::atomic<int>>(0);
+    std::stop_source* stop = nullptr;
+
+    devflow::http_response send(const devflow::http_request&) {
+        if (++*sends == 1 && stop != nullptr) stop->request_stop();
+        devflow::http_response a;
+        a.transport = devflow::transport_error::connect;
+        return a;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an etcd lock wait on a cluster that does not answer ends when its stop is requested",
+          "[etcd]") {
+    std::stop_source stop;
+    silent_etcd http;
+    http.stop = &stop;
+    devflow::etcd_options o = two_members();
+    o.retry_for = 600s;  // without the stop, ten minutes of retries
+    devflow::etcd_store<silent_etcd> store(http, o);
+    try {
+        (void)store.lock("k", stop.get_token());
+        FAIL("the lock was taken");
+    } catch (const devflow::error& e) {
+        CHECK(e.value() == devflow::errc::cancelled);
+    }
+    // One round over the two members, then the stop ends the wait.
+    CHECK(*http.sends <= 2);
 }

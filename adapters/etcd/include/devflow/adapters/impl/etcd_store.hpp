@@ -80,10 +80,12 @@ struct connection {
     std::map<std::string, std::int64_t, std::less<>> leases;
 
     /// POSTs `body` to `path` at the members in turn (from the one that last
-    /// answered) until one gives an answer that is not 5xx, or `deadline`.
+    /// answered) until one gives an answer that is not 5xx, or `deadline`;
+    /// a stop requested on `stop` ends the wait between rounds (cancelled).
     /// Requires `ch.calls` held.
     http_response exchange(channel& ch, std::string_view path, const secret& body, const secret& with_token,
-                           const std::string& what, std::chrono::steady_clock::time_point deadline) {
+                           const std::string& what, std::chrono::steady_clock::time_point deadline,
+                           const std::stop_token& stop) {
         std::string last;
         const std::size_t n = settings.endpoints.size();
         for (std::size_t tried = 0;; ++tried) {
@@ -112,13 +114,14 @@ struct connection {
                 // A whole round failed (no leader yet, or all down): wait a little.
                 const auto pause = std::min<std::chrono::steady_clock::duration>(
                     std::chrono::milliseconds{200}, deadline - now);
-                std::this_thread::sleep_for(pause);
+                if (!system_clock{}.sleep_for(pause, stop))
+                    throw_error(errc::cancelled, "devflow etcd_store: " + what + " was cancelled");
             }
         }
     }
 
     /// Gets an auth token for settings.user. Requires `ch.calls` held.
-    secret authenticate(channel& ch, std::chrono::steady_clock::time_point deadline) {
+    secret authenticate(channel& ch, std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
         std::string body;
         body.reserve(64 + 2 * settings.user.size() + 6 * settings.password.size());
         body.append("{\"name\":").append(quote(settings.user));
@@ -128,7 +131,7 @@ struct connection {
         }
         const secret request(std::move(body));
         const std::string what = "authenticating to etcd as user \"" + said(settings.user) + "\"";
-        const http_response answer = exchange(ch, "/v3/auth/authenticate", request, secret{}, what, deadline);
+        const http_response answer = exchange(ch, "/v3/auth/authenticate", request, secret{}, what, deadline, stop);
         if (answer.status != 200)
             throw_error(errc::storage_failed, "devflow etcd_store: etcd refused the user name or password of user \"" +
                                                   said(settings.user) + "\" (" + error_text(answer) + ")");
@@ -146,9 +149,10 @@ struct connection {
     /// re-authenticates once when the token is refused, and returns the
     /// parsed 200 answer. When `refused` is given, another refusal (4xx) sets
     /// it to the HTTP status and returns an empty node instead of throwing.
-    /// @throws devflow::error errc::storage_failed naming `what`
+    /// A stop requested on `stop` ends its retries (errc::cancelled).
+    /// @throws devflow::error errc::storage_failed naming `what`, or errc::cancelled
     json_node call(channel& ch, std::string_view path, const secret& body, const std::string& what,
-                   int* refused = nullptr) {
+                   int* refused = nullptr, const std::stop_token& stop = {}) {
         std::lock_guard<std::mutex> hold(ch.calls);
         const auto deadline = std::chrono::steady_clock::now() + settings.retry_for;
         const bool with_auth = !settings.user.empty();
@@ -159,9 +163,9 @@ struct connection {
                     std::lock_guard<std::mutex> read(auth);
                     current = token;
                 }
-                if (current.empty()) current = authenticate(ch, deadline);
+                if (current.empty()) current = authenticate(ch, deadline, stop);
             }
-            const http_response answer = exchange(ch, path, body, current, what, deadline);
+            const http_response answer = exchange(ch, path, body, current, what, deadline, stop);
             if (answer.status == 200) {
                 std::optional<json_node> n = parse_json(answer.body.reveal());
                 if (!n || n->type != json_node::kind::object)
@@ -189,8 +193,9 @@ struct connection {
     }
 
     /// One etcd call on the store's channel (see the other overload).
-    json_node call(std::string_view path, const secret& body, const std::string& what, int* refused = nullptr) {
-        return call(store_channel, path, body, what, refused);
+    json_node call(std::string_view path, const secret& body, const std::string& what, int* refused = nullptr,
+                   const std::stop_token& stop = {}) {
+        return call(store_channel, path, body, what, refused, stop);
     }
 };
 
@@ -216,9 +221,9 @@ inline std::int64_t require_int(const json_node& object, std::string_view name, 
 }
 
 /// Grants a lease of `ttl` seconds; its ID.
-inline std::int64_t grant_lease(connection& c, std::chrono::seconds ttl) {
+inline std::int64_t grant_lease(connection& c, std::chrono::seconds ttl, const std::stop_token& stop = {}) {
     const json_node n = c.call("/v3/lease/grant", secret("{\"TTL\":" + std::to_string(ttl.count()) + "}"),
-                               "granting a lease for the etcd lock");
+                               "granting a lease for the etcd lock", nullptr, stop);
     const std::int64_t id = require_int(n, "ID", "granting a lease for the etcd lock");
     if (id == 0) throw_error(errc::storage_failed, "devflow etcd_store: etcd granted no lease");
     return id;
@@ -242,7 +247,10 @@ inline void keep_lease_alive(const std::shared_ptr<connection>& c, const std::sh
     const secret body("{\"ID\":\"" + std::to_string(lease->id) + "\"}");
     while (system_clock{}.sleep_for(period, stop)) {
         try {
-            const json_node n = c->call(*own, "/v3/lease/keepalive", body, "keeping the etcd lock's lease alive");
+            // The thread's stop ends a retry too, so releasing the lock never
+            // waits for a cluster that does not answer.
+            const json_node n =
+                c->call(*own, "/v3/lease/keepalive", body, "keeping the etcd lock's lease alive", nullptr, stop);
             const json_node* result = n.get("result");
             const std::optional<std::int64_t> ttl = result ? int_field(*result, "TTL") : std::nullopt;
             if (!ttl || *ttl <= 0) {
@@ -551,7 +559,7 @@ std::optional<typename etcd_store<Http>::key_lock> etcd_store<Http>::acquire(std
     auto lease_up = [&] {
         held.unlock();
         auto lease = std::make_shared<impl::held_lease>();
-        lease->id = impl::grant_lease(*connection_, connection_->settings.lease_ttl);
+        lease->id = impl::grant_lease(*connection_, connection_->settings.lease_ttl, stop);
         lease->key = std::string(key);
         held.lease_ = lease;
         held.store_ = connection_;  // from here on, leaving without the lock revokes the lease
@@ -579,7 +587,7 @@ std::optional<typename etcd_store<Http>::key_lock> etcd_store<Http>::acquire(std
     int regrants = 0;
     for (;;) {
         int refused = 0;
-        const impl::json_node n = connection_->call("/v3/kv/txn", request, what, &refused);
+        const impl::json_node n = connection_->call("/v3/kv/txn", request, what, &refused, stop);
         if (refused == 404 && ++regrants <= 3) {  // "requested lease not found"
             lease_up();
             continue;
