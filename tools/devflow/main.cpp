@@ -140,6 +140,13 @@ struct early_failure {
     cli::failure f;
 };
 
+/// A failure's line without the tool's "devflow: " prefix, to quote inside
+/// another line.
+std::string failure_text(const early_failure& e) {
+    constexpr std::string_view prefix = "devflow: ";
+    return e.f.line.substr(e.f.line.rfind(prefix, 0) == 0 ? prefix.size() : 0);
+}
+
 /// The user's home directory: $HOME when absolute, else the password database's.
 std::filesystem::path home_directory() {
     if (auto h = environment_variable("HOME"); h && std::filesystem::path(*h).is_absolute())
@@ -231,6 +238,33 @@ cli::status_input status_of(const devflow::client_config& cfg, const run_context
 
 // ------------------------------------------------------------ the factory
 
+/// The store of `kind` for the run's cache: files under it, or the
+/// keyring with its lock files there and the cache as its partition.
+cli::cli_store open_store(run_context& ctx, cli::store_kind kind) {
+    cli::terminal_ui* ui = ctx.ui;
+    auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
+    if (kind == cli::store_kind::keyring) {
+        std::string error;
+        const cli::keyring_api* api = cli::load_keyring_module(error);
+        if (api == nullptr)
+            throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
+                                 std::string{devflow::to_string(devflow::errc::storage_failed)}}};
+        std::filesystem::path locks =
+            ctx.cache.single_file ? ctx.cache.path.parent_path() : ctx.cache.path;
+        if (locks.empty()) locks = ".";
+        // The cache is also the keyring partition: two profiles (two
+        // caches) signed in to the same client keep two items.
+        std::error_code ec;
+        std::filesystem::path partition = std::filesystem::absolute(ctx.cache.path, ec);
+        if (ec) partition = ctx.cache.path;
+        return cli::cli_store(cli::keyring_store(api, devflow::file_store(locks, warn),
+                                                 partition.lexically_normal().string()));
+    }
+    if (ctx.cache.single_file)
+        return cli::cli_store(devflow::file_store::single_file(ctx.cache.path, warn));
+    return cli::cli_store(devflow::file_store(ctx.cache.path, warn));
+}
+
 /// Makes what a command needs from the resolved settings: the token store,
 /// the transport and the flow. Every command gets its flow here, so they all
 /// share one store, one transport configuration and one way of logging.
@@ -311,35 +345,6 @@ private:
         return open_store(ctx, ctx.store.kind);
     }
 
-public:
-    /// The store of `kind` for the run's cache: files under it, or the
-    /// keyring with its lock files there and the cache as its partition.
-    static cli::cli_store open_store(run_context& ctx, cli::store_kind kind) {
-        cli::terminal_ui* ui = ctx.ui;
-        auto warn = [ui](std::string_view m) { ui->log(devflow::log_level::warning, m); };
-        if (kind == cli::store_kind::keyring) {
-            std::string error;
-            const cli::keyring_api* api = cli::load_keyring_module(error);
-            if (api == nullptr)
-                throw early_failure{{exit_code::storage, "devflow: keyring store: " + error,
-                                     std::string{devflow::to_string(devflow::errc::storage_failed)}}};
-            std::filesystem::path locks =
-                ctx.cache.single_file ? ctx.cache.path.parent_path() : ctx.cache.path;
-            if (locks.empty()) locks = ".";
-            // The cache is also the keyring partition: two profiles (two
-            // caches) signed in to the same client keep two items.
-            std::error_code ec;
-            std::filesystem::path partition = std::filesystem::absolute(ctx.cache.path, ec);
-            if (ec) partition = ctx.cache.path;
-            return cli::cli_store(cli::keyring_store(api, devflow::file_store(locks, warn),
-                                                     partition.lexically_normal().string()));
-        }
-        if (ctx.cache.single_file)
-            return cli::cli_store(devflow::file_store::single_file(ctx.cache.path, warn));
-        return cli::cli_store(devflow::file_store(ctx.cache.path, warn));
-    }
-
-private:
     run_context& ctx_;
     cli::cli_store store_;
     std::optional<cli::cli_http> http_;
@@ -401,15 +406,13 @@ void forget_other_store(run_context& ctx, const std::string& key) {
     if (before == ctx.store.kind) return;
     const std::string where = before == cli::store_kind::keyring ? "the keyring" : "files";
     try {
-        const cli::cli_store old = session::open_store(ctx, before);
+        const cli::cli_store old = open_store(ctx, before);
         if (!old.load(key)) return;
         old.erase(key);
         ctx.ui->say("devflow: removed the earlier copy of this session from " + where + "\n");
     } catch (const early_failure& e) {
-        constexpr std::string_view prefix = "devflow: ";
         ctx.ui->log(devflow::log_level::warning,
-                    "could not remove the earlier copy of this session from " + where + ": " +
-                        e.f.line.substr(e.f.line.rfind(prefix, 0) == 0 ? prefix.size() : 0));
+                    "could not remove the earlier copy of this session from " + where + ": " + failure_text(e));
     } catch (const devflow::error& e) {
         ctx.ui->log(devflow::log_level::warning,
                     "could not remove the earlier copy of this session from " + where + ": " + e.what());
@@ -877,12 +880,11 @@ int run_profiles(run_context& ctx) {
         r.cache = ctx.cache.path.string();
         // A store that cannot be read (a locked or absent keyring) leaves
         // its row "unknown"; the other profiles are still listed.
-        constexpr std::string_view prefix = "devflow: ";
         try {
             session s(ctx);
             if (const auto cfg = s.cached_config()) r.tokens = s.flow(*cfg).stored_tokens();
         } catch (const early_failure& e) {
-            r.problem = e.f.line.substr(e.f.line.rfind(prefix, 0) == 0 ? prefix.size() : 0);
+            r.problem = failure_text(e);
         } catch (const devflow::error& e) {
             r.problem = e.what();
         }

@@ -224,6 +224,19 @@ inline table_ref lookup_attributes(std::string_view key, std::string_view partit
     return table;
 }
 
+/// The items of `key` in `partition`, in every collection (with their
+/// secrets when `flags` asks to load them).
+inline items_ref find_items(const service_ref& service, std::string_view key, std::string_view partition,
+                            SecretSearchFlags flags) {
+    const table_ref lookup = lookup_attributes(key, partition);
+    gerror error;
+    items_ref found(secret_service_search_sync(service.get(), schema(), lookup.get(),
+                                               static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | flags), nullptr,
+                                               &error.e));
+    if (error.e != nullptr) fail("cannot search the keyring: " + error.text());
+    return found;
+}
+
 }  // namespace detail::keyring
 
 inline secret_service_store::secret_service_store() : secret_service_store(options{}) {}
@@ -253,13 +266,7 @@ inline std::string secret_service_store::unavailable_reason() {
 inline std::optional<secret> secret_service_store::load(std::string_view key) const {
     namespace k = detail::keyring;
     const k::service_ref service = k::open_service();
-    const k::table_ref attributes = k::lookup_attributes(key, partition_);
-    k::gerror error;
-    const k::items_ref items(secret_service_search_sync(
-        service.get(), k::schema(), attributes.get(),
-        static_cast<SecretSearchFlags>(SECRET_SEARCH_ALL | SECRET_SEARCH_LOAD_SECRETS), nullptr,
-        &error.e));
-    if (error.e != nullptr) k::fail("cannot search the keyring: " + error.text());
+    const k::items_ref items = k::find_items(service, key, partition_, SECRET_SEARCH_LOAD_SECRETS);
     bool locked = false;
     for (GList* l = items.get(); l != nullptr; l = l->next) {
         auto* item = static_cast<SecretItem*>(l->data);
@@ -302,11 +309,7 @@ inline void secret_service_store::save(std::string_view key, const secret& recor
     // wherever it is: replace its secret there, so a refresh never leaves a
     // stale copy beside a new one (every readable copy, if there are several).
     {
-        const k::table_ref lookup = k::lookup_attributes(key, partition_);
-        k::gerror search_error;
-        const k::items_ref found(secret_service_search_sync(service.get(), k::schema(), lookup.get(),
-                                                            SECRET_SEARCH_ALL, nullptr, &search_error.e));
-        if (search_error.e != nullptr) k::fail("cannot search the keyring: " + search_error.text());
+        const k::items_ref found = k::find_items(service, key, partition_, SECRET_SEARCH_NONE);
         bool replaced = false;
         for (GList* l = found.get(); l != nullptr; l = l->next) {
             auto* item = static_cast<SecretItem*>(l->data);
